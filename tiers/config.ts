@@ -1,0 +1,265 @@
+/**
+ * The site config: what a stack file (`Pulumi.<stack>.yaml`) says under `pve-backup-tiers:site`,
+ * validated before any resource is declared. One schema, used by the program, the policy pack's
+ * tests and the commands.
+ */
+import { z } from "zod";
+import { tryParseCalendarEvent } from "./calendar";
+import {
+  BACKUP_CONTENT,
+  BACKUP_MODES,
+  COMPRESSORS,
+  CONTENT_TYPES,
+  GUEST_KINDS,
+  JOB_ID_MAX_LENGTH,
+  JOB_ID_PATTERN,
+  KEEP_OPTIONS,
+  MAIL_NOTIFICATION,
+  Retention,
+  STORAGE_ID_PATTERN,
+  VMID_MAX,
+  VMID_MIN,
+  isBounded,
+} from "./pve";
+
+/** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
+export const CONFIG_NAMESPACE = "pve-backup-tiers";
+/** The key under which a stack file holds the site. */
+export const SITE_KEY = `${CONFIG_NAMESPACE}:site`;
+
+const storageId = z.string().regex(STORAGE_ID_PATTERN, "is not a PVE storage id");
+const nodeName = z.string().min(1);
+
+/**
+ * keep-* counts. keep-all is accepted by the schema only so that validation can say why it is
+ * refused (PVE then keeps every backup forever), instead of a bare "unknown key".
+ */
+const retentionSchema = z
+  .object({
+    ...Object.fromEntries(KEEP_OPTIONS.map((k) => [k, z.number().int().min(0).optional()])),
+    "keep-all": z.union([z.boolean(), z.number()]).optional(),
+  })
+  .strict();
+
+const guestSchema = z
+  .object({
+    vmid: z.number().int().min(VMID_MIN).max(VMID_MAX),
+    kind: z.enum(GUEST_KINDS),
+    name: z.string().min(1),
+  })
+  .strict();
+
+const notificationSchema = z
+  .object({
+    mailto: z.array(z.string().min(1)).default([]),
+    when: z.enum(MAIL_NOTIFICATION).default("always"),
+  })
+  .strict();
+
+const tierSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, "must be letters, digits, - or _"),
+    description: z.string().min(1),
+    /** 0 is the most important tier. */
+    priority: z.number().int().min(0),
+    /** Critical tiers must send mail (policy critical-tiers-notify). */
+    critical: z.boolean().default(false),
+    job: z
+      .string()
+      .max(JOB_ID_MAX_LENGTH, `must be at most ${JOB_ID_MAX_LENGTH} characters`)
+      .regex(JOB_ID_PATTERN, "must match PVE's ^[a-z][a-z0-9_-]+$"),
+    schedule: z.string().min(1),
+    storage: storageId,
+    /** Absent: the storage's own retention applies (it must then be a storage managed here). */
+    retention: retentionSchema.optional(),
+    mode: z.enum(BACKUP_MODES).default("snapshot"),
+    compress: z.enum(COMPRESSORS).default("zstd"),
+    /** Limit the job to one node; absent, it runs on every node that holds one of its guests. */
+    node: nodeName.optional(),
+    notification: notificationSchema.optional(),
+    guests: z.array(guestSchema).min(1),
+  })
+  .strict();
+
+const nfsStorageSchema = z
+  .object({
+    id: storageId,
+    type: z.literal("nfs"),
+    server: z.string().min(1),
+    export: z.string().startsWith("/", "must be an absolute export path"),
+    content: z.array(z.enum(CONTENT_TYPES)).min(1).default([BACKUP_CONTENT]),
+    nodes: z.array(nodeName).min(1).optional(),
+    options: z.string().optional(),
+    retention: retentionSchema,
+  })
+  .strict();
+
+export const siteSchema = z
+  .object({
+    /** The IANA zone the nodes run in: PVE evaluates job schedules in the node's local time. */
+    timezone: z.string().default("UTC"),
+    /** NFS backup storages this stack declares and manages. */
+    storages: z.array(nfsStorageSchema).default([]),
+    /** Storages that exist on the cluster and are not managed here (e.g. `local`), by name. */
+    existingStorages: z.array(storageId).default([]),
+    tiers: z.array(tierSchema).min(1),
+  })
+  .strict();
+
+export type SiteInput = z.input<typeof siteSchema>;
+type ParsedSite = z.output<typeof siteSchema>;
+export type Guest = z.output<typeof guestSchema>;
+export type NfsStorage = Omit<ParsedSite["storages"][number], "retention"> & { retention: Retention };
+
+/** A tier after validation: its retention is the one its job writes (its own, or its storage's). */
+export type Tier = Omit<ParsedSite["tiers"][number], "retention"> & { retention: Retention };
+
+export interface Site {
+  timezone: string;
+  storages: NfsStorage[];
+  existingStorages: string[];
+  tiers: Tier[];
+}
+
+/** Bad config: every problem, one a line, each naming the file, the key path and the value. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: invalid config:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+
+  /** The whole error on one line, for commands that print one line. */
+  oneLine(): string {
+    return `${this.file}: invalid config: ${this.problems.join("; ")}`;
+  }
+}
+
+/** `["tiers", 0, "schedule"]` → `pve-backup-tiers:site.tiers[0].schedule`. */
+export function keyPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : `${acc}.${String(p)}`),
+    SITE_KEY,
+  );
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const p of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "missing";
+  const s = JSON.stringify(value);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/**
+ * Validates a site and resolves each tier's retention. Throws one ConfigError listing every
+ * problem; nothing may be declared from a site that did not pass.
+ */
+export function parseSite(raw: unknown, file: string): Site {
+  const problems: string[] = [];
+  const report = (path: readonly PropertyKey[], message: string) =>
+    problems.push(`${keyPath(path)}: ${message} (got ${describe(valueAt(raw, path))})`);
+
+  const parsed = siteSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys) report([...issue.path, key], "unknown key");
+      } else {
+        report(issue.path, issue.message);
+      }
+    }
+    throw new ConfigError(file, problems);
+  }
+  const site = parsed.data;
+
+  if (!isValidTimeZone(site.timezone)) report(["timezone"], "is not an IANA time zone");
+
+  const managed = new Map<string, ParsedSite["storages"][number]>();
+  site.storages.forEach((s, i) => {
+    if (managed.has(s.id)) report(["storages", i, "id"], "storage declared twice");
+    managed.set(s.id, s);
+    checkRetention(s.retention, ["storages", i, "retention"], report);
+  });
+  site.existingStorages.forEach((id, i) => {
+    if (managed.has(id)) report(["existingStorages", i], "is also declared under storages");
+  });
+
+  const tierIds = new Map<string, number>();
+  const jobIds = new Map<string, number>();
+  const vmidTier = new Map<number, string>();
+  const tiers: Tier[] = [];
+  site.tiers.forEach((tier, i) => {
+    const at = (...rest: PropertyKey[]) => ["tiers", i, ...rest];
+    if (tierIds.has(tier.id)) report(at("id"), `duplicate tier id (also tiers[${tierIds.get(tier.id)}])`);
+    tierIds.set(tier.id, i);
+    const job = tier.job.toLowerCase();
+    if (jobIds.has(job)) report(at("job"), `duplicate job id (also tiers[${jobIds.get(job)}])`);
+    jobIds.set(job, i);
+
+    const schedule = tryParseCalendarEvent(tier.schedule);
+    if (!schedule.ok) report(at("schedule"), `PVE rejects this schedule: ${schedule.error}`);
+
+    const storage = managed.get(tier.storage);
+    if (!storage && !site.existingStorages.includes(tier.storage)) {
+      report(at("storage"), "is neither declared under storages nor named in existingStorages");
+    } else if (storage && !storage.content.includes(BACKUP_CONTENT)) {
+      report(at("storage"), `storage ${tier.storage} does not accept backup content`);
+    }
+
+    if (tier.retention) checkRetention(tier.retention, at("retention"), report);
+    else if (!storage) {
+      report(at("retention"), `is required: storage ${tier.storage} is not managed here, so its retention is unknown`);
+    }
+
+    if (tier.notification && tier.notification.mailto.length === 0) {
+      report(at("notification", "mailto"), "mail notification needs at least one recipient");
+    }
+
+    tier.guests.forEach((g, j) => {
+      const other = vmidTier.get(g.vmid);
+      if (other !== undefined) report(at("guests", j, "vmid"), `vmid ${g.vmid} is already in tier ${other}`);
+      vmidTier.set(g.vmid, tier.id);
+    });
+
+    tiers.push({ ...tier, retention: (tier.retention ?? storage?.retention ?? {}) as Retention });
+  });
+
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return {
+    timezone: site.timezone,
+    storages: site.storages.map((s) => ({ ...s, retention: s.retention as Retention })),
+    existingStorages: site.existingStorages,
+    tiers,
+  };
+}
+
+function checkRetention(
+  retention: z.output<typeof retentionSchema>,
+  path: PropertyKey[],
+  report: (path: readonly PropertyKey[], message: string) => void,
+): void {
+  if (retention["keep-all"] !== undefined) {
+    report([...path, "keep-all"], "keep-all keeps every backup forever; set keep-last and friends instead");
+  } else if (!isBounded(retention as Retention)) {
+    report(path, "keeps nothing, which PVE turns into keep-all (every backup forever); set keep-last or another keep-*");
+  }
+}
+
+function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

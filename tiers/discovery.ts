@@ -1,0 +1,101 @@
+/**
+ * Reads the cluster through the provider's data sources: its nodes, guests, storages and existing
+ * backup jobs. The policy pack judges from what this returns (exported as the `cluster` output),
+ * since policies may make no network calls of their own.
+ */
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import type * as pulumi from "@pulumi/pulumi";
+import { ClusterGuest, ClusterInventory, ClusterJob, ClusterStorage } from "./inventory";
+import { GuestKind, parsePruneBackups } from "./pve";
+
+/** The provider's list entries for VMs and containers share one shape. */
+interface ProviderGuest {
+  vmId: number;
+  name: string;
+  nodeName: string;
+  status?: string;
+  template?: boolean;
+}
+
+export async function discoverCluster(opts?: pulumi.InvokeOptions): Promise<ClusterInventory> {
+  const [nodes, vms, containers, jobs] = await Promise.all([
+    proxmoxve.getNodesLegacy(opts),
+    proxmoxve.getVmsLegacy({}, opts),
+    proxmoxve.getContainersLegacy({}, opts),
+    proxmoxve.backup.getJobs(opts),
+  ]);
+  const nodeNames = [...(nodes.names ?? [])].sort();
+  const datastores = await Promise.all(
+    nodeNames.map((nodeName) => proxmoxve.getDatastores({ nodeName }, opts)),
+  );
+  return {
+    nodes: nodeNames,
+    guests: [...toGuests(vms.vms ?? [], "qemu"), ...toGuests(containers.containers ?? [], "lxc")].sort(
+      (a, b) => a.vmid - b.vmid,
+    ),
+    storages: mergeStorages(datastores.flatMap((d) => d.datastores ?? [])),
+    jobs: (jobs.jobs ?? []).map(toClusterJob),
+  };
+}
+
+function toGuests(list: readonly ProviderGuest[], kind: GuestKind): ClusterGuest[] {
+  return list.map((g) => ({
+    vmid: g.vmId,
+    kind,
+    name: g.name ?? "",
+    node: g.nodeName,
+    status: g.status,
+    template: g.template === true,
+  }));
+}
+
+/** Per-node datastore rows → one entry per storage, with the nodes on which it is enabled. */
+export function mergeStorages(rows: readonly proxmoxve.types.output.GetDatastoresDatastore[]): ClusterStorage[] {
+  const byId = new Map<string, ClusterStorage & { listedOn: number }>();
+  for (const row of rows) {
+    const entry = byId.get(row.id) ?? {
+      id: row.id,
+      type: row.type,
+      content: [],
+      nodes: [],
+      disabled: true,
+      shared: row.shared === true,
+      listedOn: 0,
+    };
+    entry.listedOn += 1;
+    for (const c of row.contentTypes ?? []) if (!entry.content.includes(c)) entry.content.push(c);
+    // PVE omits `enabled` for enabled storages in some versions: only an explicit false disables.
+    if (row.enabled !== false) {
+      entry.disabled = false;
+      if (!entry.nodes.includes(row.nodeName)) entry.nodes.push(row.nodeName);
+    }
+    byId.set(row.id, entry);
+  }
+  return [...byId.values()]
+    .map(({ listedOn: _listedOn, ...s }) => ({ ...s, content: s.content.sort(), nodes: s.nodes.sort() }))
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+function toClusterJob(job: proxmoxve.types.output.backup.GetJobsJob): ClusterJob {
+  let pruneBackups: ClusterJob["pruneBackups"];
+  try {
+    pruneBackups = parsePruneBackups(job.pruneBackups);
+  } catch {
+    // A value this project cannot read is treated as no own retention: the storage's then applies.
+    pruneBackups = undefined;
+  }
+  return {
+    id: job.id,
+    storage: job.storage,
+    enabled: job.enabled !== false,
+    schedule: job.schedule,
+    node: job.node || undefined,
+    all: job.all === true,
+    vmids: (job.vmids ?? []).map(Number).filter(Number.isInteger),
+    excludes: (job.excludes ?? []).map(Number).filter(Number.isInteger),
+    pool: job.pool || undefined,
+    pruneBackups: pruneBackups && Object.keys(pruneBackups).length > 0 ? pruneBackups : undefined,
+    mailto: job.mailtos ?? [],
+    mailnotification: job.mailnotification || undefined,
+  };
+}

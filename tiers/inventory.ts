@@ -1,0 +1,117 @@
+/**
+ * What the program learns of the cluster and what it plans, in the shape it exports as stack
+ * outputs. The policy pack reads these outputs from the root `pulumi:pulumi:Stack` resource, and the
+ * `check` command prints them: this file is the contract between the three.
+ */
+import type { Site, Tier } from "./config";
+import { GuestKind, PruneBackups, toPruneBackupsMap } from "./pve";
+
+/** A VM or LXC container on the cluster. */
+export interface ClusterGuest {
+  vmid: number;
+  kind: GuestKind;
+  name: string;
+  node: string;
+  status?: string;
+  template: boolean;
+}
+
+/** A storage as the cluster's nodes see it, merged over the nodes. */
+export interface ClusterStorage {
+  id: string;
+  type: string;
+  content: string[];
+  /** Nodes on which the storage is enabled. */
+  nodes: string[];
+  /** Disabled on every node that lists it. */
+  disabled: boolean;
+  shared: boolean;
+}
+
+/** A backup job that exists on the cluster (`/cluster/backup`), managed here or not. */
+export interface ClusterJob {
+  id: string;
+  storage: string;
+  enabled: boolean;
+  schedule: string;
+  node?: string;
+  all: boolean;
+  vmids: number[];
+  excludes: number[];
+  pool?: string;
+  pruneBackups?: PruneBackups;
+  mailto: string[];
+  mailnotification?: string;
+}
+
+export interface ClusterInventory {
+  nodes: string[];
+  guests: ClusterGuest[];
+  storages: ClusterStorage[];
+  jobs: ClusterJob[];
+}
+
+/** A tier as exported: what the policy pack needs and component resources cannot carry. */
+export interface TierSummary {
+  id: string;
+  description: string;
+  priority: number;
+  critical: boolean;
+  job: string;
+  schedule: string;
+  storage: string;
+  pruneBackups: Record<string, string>;
+  mailto: string[];
+  mailnotification?: string;
+  guests: { vmid: number; kind: GuestKind; name: string }[];
+}
+
+/** Which tier protects a guest of the cluster; `tier` is null when none does. */
+export interface CoverageEntry {
+  vmid: number;
+  kind: GuestKind;
+  name: string;
+  node: string;
+  template: boolean;
+  tier: string | null;
+}
+
+/** The stack outputs, by name. */
+export interface StackOutputs {
+  timezone: string;
+  tiers: TierSummary[];
+  cluster: ClusterInventory;
+  coverage: CoverageEntry[];
+}
+
+export function summarizeTier(tier: Tier): TierSummary {
+  return {
+    id: tier.id,
+    description: tier.description,
+    priority: tier.priority,
+    critical: tier.critical,
+    job: tier.job,
+    schedule: tier.schedule,
+    storage: tier.storage,
+    pruneBackups: toPruneBackupsMap(tier.retention),
+    mailto: tier.notification?.mailto ?? [],
+    mailnotification: tier.notification?.when,
+    guests: tier.guests.map(({ vmid, kind, name }) => ({ vmid, kind, name })),
+  };
+}
+
+/** Each guest of the cluster with the tier that protects it, in vmid order. */
+export function computeCoverage(site: Pick<Site, "tiers">, cluster: ClusterInventory): CoverageEntry[] {
+  const tierOf = new Map<number, string>();
+  for (const tier of site.tiers) for (const g of tier.guests) tierOf.set(g.vmid, tier.id);
+  return [...cluster.guests]
+    .sort((a, b) => a.vmid - b.vmid)
+    .map((g) => ({
+      vmid: g.vmid,
+      kind: g.kind,
+      name: g.name,
+      node: g.node,
+      template: g.template,
+      tier: tierOf.get(g.vmid) ?? null,
+    }));
+}

@@ -1,0 +1,73 @@
+/**
+ * The program: from a validated site to resources and stack outputs. `index.ts` feeds it the
+ * stack's config; tests and the `check` command run it under Pulumi's mocks.
+ */
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as pulumi from "@pulumi/pulumi";
+import { BackupTier } from "./backupTier";
+import { NfsStorage, Site } from "./config";
+import { discoverCluster } from "./discovery";
+import { StackOutputs, computeCoverage, summarizeTier } from "./inventory";
+
+/** Storage inputs that adoption takes from the cluster as they are (server and export cannot change). */
+export const ADOPTED_STORAGE_PROPERTIES = ["backups", "contents", "nodes", "options", "disable"];
+
+export interface DeclaredSite {
+  storages: proxmoxve.storage.Nfs[];
+  tiers: BackupTier[];
+  outputs: { [K in keyof StackOutputs]: pulumi.Input<StackOutputs[K]> };
+}
+
+export function declareSite(site: Site, options: { adopt?: boolean } = {}): DeclaredSite {
+  const storages = new Map<string, proxmoxve.storage.Nfs>();
+  for (const s of site.storages) storages.set(s.id, declareNfsStorage(s, options.adopt === true));
+
+  const tiers = site.tiers.map(
+    (tier) =>
+      new BackupTier(`tier-${tier.id.toLowerCase()}`, {
+        tier,
+        storage: storages.get(tier.storage)?.resourceId ?? tier.storage,
+        adopt: options.adopt,
+      }),
+  );
+
+  const cluster = discoverCluster();
+  return {
+    storages: [...storages.values()],
+    tiers,
+    outputs: {
+      timezone: site.timezone,
+      tiers: site.tiers.map(summarizeTier),
+      cluster,
+      coverage: cluster.then((c) => computeCoverage(site, c)),
+    },
+  };
+}
+
+function declareNfsStorage(s: NfsStorage, adopt: boolean): proxmoxve.storage.Nfs {
+  const r = s.retention;
+  return new proxmoxve.storage.Nfs(
+    `storage-${s.id}`,
+    {
+      resourceId: s.id,
+      server: s.server,
+      export: s.export,
+      contents: s.content,
+      nodes: s.nodes,
+      options: s.options,
+      backups: {
+        keepLast: r["keep-last"],
+        keepHourly: r["keep-hourly"],
+        keepDaily: r["keep-daily"],
+        keepWeekly: r["keep-weekly"],
+        keepMonthly: r["keep-monthly"],
+        keepYearly: r["keep-yearly"],
+      },
+    },
+    {
+      // Deleting the storage definition orphans every backup on it: never by accident.
+      protect: true,
+      ...(adopt ? { import: s.id, ignoreChanges: ADOPTED_STORAGE_PROPERTIES } : {}),
+    },
+  );
+}

@@ -1,0 +1,137 @@
+/**
+ * A cluster snapshot: what the PVE API returns, saved as one JSON file so the program can be run and
+ * judged without the cluster (`npm run check`). Capture one on a node with:
+ *
+ *   echo "{\"resources\": $(pvesh get /cluster/resources --type vm --output-format json),
+ *          \"storage\": $(pvesh get /storage --output-format json),
+ *          \"backup\": $(pvesh get /cluster/backup --output-format json)}" > cluster.json
+ *
+ * The API returns more fields than these schemas name; they are kept loose on purpose and only the
+ * fields the program reads are validated.
+ */
+import { z } from "zod";
+import { GUEST_KINDS, STORAGE_ID_PATTERN, VMID_MAX, VMID_MIN, parseList, parsePruneBackups } from "./pve";
+
+/** PVE's JSON booleans are 0/1 (sometimes strings); true/false appear in newer versions. */
+const pveBoolean = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(["0", "1"])]).transform((v) => v === true || v === 1 || v === "1");
+
+const vmid = z.coerce.number().int().min(VMID_MIN).max(VMID_MAX);
+
+/** `GET /cluster/resources?type=vm`; other resource types (node, storage, sdn, ...) are ignored. */
+const resourceSchema = z.looseObject({
+  type: z.string(),
+  vmid: vmid.optional(),
+  name: z.string().optional(),
+  node: z.string().optional(),
+  status: z.string().optional(),
+  template: pveBoolean.optional(),
+});
+
+const pruneBackupsValue = z.union([z.string(), z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]))]);
+
+/** `GET /storage` (the storage configuration, cluster-wide). */
+const storageSchema = z.looseObject({
+  storage: z.string().regex(STORAGE_ID_PATTERN, "is not a PVE storage id"),
+  type: z.string(),
+  content: z.string().optional(),
+  nodes: z.string().optional(),
+  disable: pveBoolean.optional(),
+  shared: pveBoolean.optional(),
+  "prune-backups": pruneBackupsValue.optional(),
+});
+
+/** `GET /cluster/backup` (the existing backup jobs). */
+const jobSchema = z.looseObject({
+  id: z.string(),
+  schedule: z.string().optional(),
+  starttime: z.string().optional(),
+  dow: z.string().optional(),
+  storage: z.string().optional(),
+  enabled: pveBoolean.optional(),
+  vmid: z.union([z.string(), z.number()]).optional(),
+  all: pveBoolean.optional(),
+  exclude: z.union([z.string(), z.number()]).optional(),
+  node: z.string().optional(),
+  pool: z.string().optional(),
+  "prune-backups": pruneBackupsValue.optional(),
+  mailto: z.union([z.string(), z.array(z.string())]).optional(),
+  mailnotification: z.string().optional(),
+  mode: z.string().optional(),
+  compress: z.string().optional(),
+});
+
+export const clusterSnapshotSchema = z
+  .object({
+    resources: z.array(resourceSchema),
+    storage: z.array(storageSchema),
+    backup: z.array(jobSchema).default([]),
+    /** Optional `GET /nodes`; without it the nodes are those the guests and storages name. */
+    nodes: z.array(z.looseObject({ node: z.string() })).optional(),
+  })
+  .strict();
+
+export type ClusterSnapshot = z.output<typeof clusterSnapshotSchema>;
+
+/** A snapshot that cannot be read: names the file and the place. */
+export class SnapshotError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SnapshotError";
+  }
+}
+
+/** Parses a snapshot file's text. Every problem names the file and the JSON path. */
+export function parseClusterSnapshot(text: string, file: string): ClusterSnapshot {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new SnapshotError(`${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = clusterSnapshotSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const where = issue.path.reduce<string>(
+        (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : `${acc}.${String(p)}`),
+        "$",
+      );
+      const keys = issue.code === "unrecognized_keys" ? ` ${issue.keys.join(", ")}` : "";
+      return `${where}: ${issue.message}${keys}`;
+    });
+    throw new SnapshotError(`${file}: invalid cluster snapshot: ${problems.join("; ")}`);
+  }
+  const snapshot = parsed.data;
+  snapshot.backup.forEach((job, i) => {
+    try {
+      parsePruneBackups(job["prune-backups"]);
+    } catch (err) {
+      throw new SnapshotError(`${file}: invalid cluster snapshot: $.backup[${i}].prune-backups: ${(err as Error).message}`);
+    }
+  });
+  return snapshot;
+}
+
+/** The nodes of a snapshot: `/nodes` when given, else every node a guest or storage names. */
+export function snapshotNodes(snapshot: ClusterSnapshot): string[] {
+  if (snapshot.nodes) return [...new Set(snapshot.nodes.map((n) => n.node))].sort();
+  const names = new Set<string>();
+  for (const r of snapshot.resources) if (r.node) names.add(r.node);
+  for (const s of snapshot.storage) for (const n of parseList(s.nodes)) names.add(n);
+  return [...names].sort();
+}
+
+/** Guests of the snapshot: the qemu and lxc entries of `/cluster/resources`. */
+export function snapshotGuests(snapshot: ClusterSnapshot) {
+  return snapshot.resources
+    .filter((r): r is typeof r & { type: (typeof GUEST_KINDS)[number]; vmid: number } =>
+      (GUEST_KINDS as readonly string[]).includes(r.type) && r.vmid !== undefined,
+    )
+    .map((r) => ({
+      vmid: r.vmid,
+      kind: r.type,
+      name: r.name ?? "",
+      node: r.node ?? "",
+      status: r.status,
+      template: r.template === true,
+    }));
+}
