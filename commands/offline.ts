@@ -149,6 +149,8 @@ export async function runProgramOffline(options: {
   const program = require(path.join(PROJECT_DIR, "index")) as () => Promise<Record<string, unknown>>;
   const outputs = (await resolveExports(await program())) as unknown as StackOutputs;
   await settle();
+  // Registration order depends on which outputs resolve first; callers get a stable order.
+  resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
   return { stack, resources, outputs };
 }
 

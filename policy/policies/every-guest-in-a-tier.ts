@@ -68,6 +68,7 @@ export const everyGuestInATier: StackValidationPolicy = {
         reportViolation(`${describeGuest(guest)} is in no tier: no enabled backup job of the stack covers it${hints(guest, disabledNaming, offNodeNaming, unmanagedNaming)}. Add it to a tier's guests, or to ignoreVmids in the policy config.`, guest.urn);
         continue;
       }
+      jobs.sort((a, b) => (a.tier?.id ?? "\uffff").localeCompare(b.tier?.id ?? "\uffff") || a.label.localeCompare(b.label));
       const tiers = [...new Set(jobs.map((j) => j.tier?.id).filter((t): t is string => t !== undefined))];
       const inTiers = tiers.length > 1 ? ` is in ${tiers.length} tiers (${tiers.join(", ")}):` : ":";
       reportViolation(

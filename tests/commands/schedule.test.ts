@@ -72,12 +72,12 @@ describe("schedule command (in-process)", () => {
   });
 
   test.each([
-    [["sun 04:00", "--bogus"], /^error: unknown flag --bogus$/],
+    [["sun 04:00", "--bogus"], /^error: unknown flag --bogus\n$/],
     [[], /^error: missing schedule expression/],
     [["sun", "04:00"], /^error: unexpected argument '04:00'/],
     [["sun 04:00", "--from", "yesterday"], /^error: --from .*'yesterday'/],
     [["sun 04:00", "--from", "2026-02-30"], /^error: --from .*'2026-02-30'/],
-    [["sun 04:00", "--from"], /^error: flag --from needs a value$/],
+    [["sun 04:00", "--from"], /^error: flag --from needs a value\n$/],
     [["sun 04:00", "--count", "0"], /^error: --count .*'0'/],
     [["sun 04:00", "--count", "abc"], /^error: --count .*'abc'/],
     [["sun 04:00", "--count", "1001"], /^error: --count .*'1001'/],

@@ -1,0 +1,106 @@
+/**
+ * The policy tests' fixture: the home stack, built once per test file by running the real program
+ * (index.ts with Pulumi.home.yaml) under Pulumi's mocks against the home cluster snapshot, then
+ * changed one property per case.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { Policy } from "@pulumi/policy";
+import { runProgramOffline } from "../../commands/offline";
+import { EvaluatedResource, Violation, evaluatePolicies } from "../../policy/evaluate";
+import type { PackConfig } from "../../policy/config";
+import type { ClusterInventory, StackOutputs } from "../../tiers/inventory";
+import { parseClusterSnapshot } from "../../tiers/snapshot";
+
+export const PROJECT_DIR = path.resolve(__dirname, "../..");
+export const HOME_SNAPSHOT = path.join(PROJECT_DIR, "examples", "home-cluster.json");
+
+/** What the engine sends for a value unknown during preview. */
+export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export const JOB_TYPE = "proxmoxve:backup/job:Job";
+export const NFS_TYPE = "proxmoxve:storage/nfs:Nfs";
+
+export interface TestStack {
+  stack: string;
+  resources: EvaluatedResource[];
+  outputs: StackOutputs;
+}
+
+let home: Promise<TestStack> | undefined;
+
+/** The happy-path home stack (built on first use, then shared by the file's tests: never mutate it). */
+export function homeStack(): Promise<TestStack> {
+  home ??= (async () => {
+    const snapshot = parseClusterSnapshot(fs.readFileSync(HOME_SNAPSHOT, "utf8"), HOME_SNAPSHOT);
+    const run = await runProgramOffline({ stack: "home", snapshot });
+    return deepFreeze({ stack: run.stack, resources: run.resources, outputs: run.outputs });
+  })();
+  return home;
+}
+
+/** A copy of the stack with one change applied. */
+export function change(stack: TestStack, edit: (copy: TestStack) => void): TestStack {
+  const copy = structuredClone(stack) as TestStack;
+  edit(copy);
+  return copy;
+}
+
+/** The props of the stack job with this PVE job id (throws when there is none). */
+export function jobProps(stack: TestStack, jobId: string): Record<string, unknown> {
+  const job = stack.resources.find((r) => r.type === JOB_TYPE && r.props.resourceId === jobId);
+  if (!job) throw new Error(`no stack job ${jobId}`);
+  return job.props;
+}
+
+export function storageProps(stack: TestStack, storageId: string): Record<string, unknown> {
+  const s = stack.resources.find((r) => r.type.startsWith("proxmoxve:storage/") && r.props.resourceId === storageId);
+  if (!s) throw new Error(`no stack storage ${storageId}`);
+  return s.props;
+}
+
+export function withJob(stack: TestStack, jobId: string, edit: (props: Record<string, unknown>) => void): TestStack {
+  return change(stack, (s) => edit(jobProps(s, jobId)));
+}
+
+export function withCluster(stack: TestStack, edit: (cluster: ClusterInventory) => void): TestStack {
+  return change(stack, (s) => edit(s.outputs.cluster));
+}
+
+export function withResource(stack: TestStack, resource: Omit<EvaluatedResource, "urn"> & { urn?: string }): TestStack {
+  return change(stack, (s) => {
+    s.resources.push({ urn: `urn:pulumi:${s.stack}::pve-backup-tiers::${resource.type}::${resource.name}`, ...resource });
+  });
+}
+
+/** A job on the cluster, shaped as the inventory reports it. */
+export function clusterJob(overrides: Partial<ClusterInventory["jobs"][number]> & { id: string }): ClusterInventory["jobs"][number] {
+  return {
+    storage: "synology-backups",
+    enabled: true,
+    schedule: "sat 02:00",
+    all: false,
+    vmids: [],
+    excludes: [],
+    pruneBackups: { "keep-last": 3 },
+    mailto: [],
+    ...overrides,
+  };
+}
+
+/** The violations of one policy on a stack. */
+export function check(stack: TestStack, policy: Policy, config?: PackConfig): Violation[] {
+  return evaluatePolicies({ ...stack, policies: [policy as never], config });
+}
+
+export function messages(violations: readonly Violation[]): string[] {
+  return violations.map((v) => v.message);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,48 @@
+import { jobsEnabled } from "../../../policy/policies/jobs-enabled";
+import { TestStack, UNKNOWN_VALUE, check, clusterJob, homeStack, withCluster, withJob } from "../helpers";
+
+let home: TestStack;
+beforeAll(async () => {
+  home = await homeStack();
+});
+
+describe("jobs-enabled", () => {
+  it("passes the home stack", () => {
+    expect(check(home, jobsEnabled)).toEqual([]);
+  });
+
+  it("stops a disabled job (seed case), naming the job, its guests and storage, at its URN", () => {
+    const stack = withJob(home, "backup-home-p2-weekly", (p) => (p.enabled = false));
+    expect(check(stack, jobsEnabled)).toEqual([
+      {
+        policy: "jobs-enabled",
+        level: "mandatory",
+        message:
+          "job backup-home-p2-weekly is disabled (enabled: false): PVE keeps it but never runs it, so guests 101, 105 get no backups on storage synology-backups. Enable it, or remove the tier.",
+        urn: "urn:pulumi:home::pve-backup-tiers::proxmoxve:backup/job:Job::tier-p2-job",
+      },
+    ]);
+  });
+
+  it("treats an absent enabled flag as enabled (the provider's default)", () => {
+    const stack = withJob(home, "backup-home-p2-weekly", (p) => delete p.enabled);
+    expect(check(stack, jobsEnabled)).toEqual([]);
+  });
+
+  it("leaves disabled jobs the stack does not manage to unmanaged-jobs", () => {
+    const stack = withCluster(home, (c) => c.jobs.push(clusterJob({ id: "old-job", enabled: false })));
+    expect(check(stack, jobsEnabled)).toEqual([]);
+  });
+
+  it("skips an enabled flag unknown during preview, and a disabled job's unknown vmids", () => {
+    expect(check(withJob(home, "backup-home-p2-weekly", (p) => (p.enabled = UNKNOWN_VALUE)), jobsEnabled)).toEqual([]);
+    const partlyUnknown = withJob(home, "backup-home-p2-weekly", (p) => {
+      p.enabled = false;
+      p.vmids = UNKNOWN_VALUE;
+      p.storage = UNKNOWN_VALUE;
+    });
+    expect(check(partlyUnknown, jobsEnabled).map((v) => v.message)).toEqual([
+      "job backup-home-p2-weekly is disabled (enabled: false): PVE keeps it but never runs it, so its guests get no backups. Enable it, or remove the tier.",
+    ]);
+  });
+});
