@@ -70,7 +70,12 @@ export async function runCheckCommand(argv: string[], options: { now?: Date } = 
   }
 }
 
-async function check(options: { stack: string; cluster?: string; policyConfig?: string; from: Date }): Promise<CheckReport> {
+async function check(options: {
+  stack: string;
+  cluster?: string;
+  policyConfig?: string;
+  from: Date;
+}): Promise<CheckReport> {
   const { stack } = options;
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack: not a stack name: '${stack}'`);
   const clusterFile = options.cluster ?? path.join("examples", `${stack}-cluster.json`);
@@ -85,9 +90,7 @@ async function check(options: { stack: string; cluster?: string; policyConfig?: 
     // The program stops on bad config with a RunError whose text lists every problem.
     throw new InputError(oneLine((err as Error).message));
   }
-  const violations = inputOf(() =>
-    evaluatePolicies({ resources: run.resources, outputs: run.outputs, stack, config }),
-  );
+  const violations = inputOf(() => evaluatePolicies({ resources: run.resources, outputs: run.outputs, stack, config }));
   return { stack, cluster: clusterFile, run, violations, from: options.from };
 }
 
@@ -163,7 +166,8 @@ function renderText(report: CheckReport): string {
     lines.push(`  schedule   ${tier.schedule}  next: ${nextRuns(tier, outputs, report.from).join(", ")}`);
     lines.push(`  storage    ${tier.storage}`);
     lines.push(`  retention  ${retentionText(tier.pruneBackups)}`);
-    if (tier.mailto.length > 0) lines.push(`  mail       ${tier.mailnotification ?? "always"} to ${tier.mailto.join(", ")}`);
+    if (tier.mailto.length > 0)
+      lines.push(`  mail       ${tier.mailnotification ?? "always"} to ${tier.mailto.join(", ")}`);
     lines.push(`  guests     ${tier.guests.map((g) => `${g.kind} ${g.vmid} ${g.name}`).join(", ")}`);
     lines.push("");
   }

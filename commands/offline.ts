@@ -109,7 +109,6 @@ export async function runProgramOffline(options: {
   dryRun?: boolean;
   /** Receives each registration as it happens, also when the program then fails. */
   sink?: RegisteredResource[];
-
 }): Promise<OfflineRun> {
   const { stack, snapshot } = options;
   const stackFile = readStackFile(PROJECT_DIR, stack);
@@ -145,7 +144,9 @@ export async function runProgramOffline(options: {
     ...(options.secretKeys ?? []),
   ]);
 
-  // index.ts exports the program as a function; its result is the stack outputs.
+  // index.ts exports the program as a function; its result is the stack outputs. It is loaded only
+  // now, after the mocks are in place, as the engine would load it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const program = require(path.join(PROJECT_DIR, "index")) as () => Promise<Record<string, unknown>>;
   const outputs = (await resolveExports(await program())) as unknown as StackOutputs;
   await settle();

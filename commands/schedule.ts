@@ -5,7 +5,14 @@
  * with the same engine the program and the policy pack use (tiers/calendar).
  * Exit codes: 0 valid, 2 invalid schedule or bad command line.
  */
-import { CalendarEvent, formatIsoTime, isValidTimeZone, tryParseCalendarEvent, weekdayName, zonedTimeToDate } from "../tiers/calendar";
+import {
+  CalendarEvent,
+  formatIsoTime,
+  isValidTimeZone,
+  tryParseCalendarEvent,
+  weekdayName,
+  zonedTimeToDate,
+} from "../tiers/calendar";
 import { CommandResult, emit, parseArgs, UsageError } from "./cli";
 
 const USAGE =
@@ -49,7 +56,8 @@ function run(argv: string[], now: Date): CommandResult {
   const expression = positionals[0];
 
   const timeZone = flags.tz ?? "UTC";
-  if (!isValidTimeZone(timeZone)) throw new UsageError(`unknown time zone for --tz: '${timeZone}' (use an IANA name such as Europe/Vienna)`);
+  if (!isValidTimeZone(timeZone))
+    throw new UsageError(`unknown time zone for --tz: '${timeZone}' (use an IANA name such as Europe/Vienna)`);
   const count = flags.count === undefined ? 5 : parseCount(flags.count);
   const from = flags.from === undefined ? now : parseFrom(flags.from, timeZone, now);
 
@@ -90,7 +98,8 @@ function describe(event: CalendarEvent, runs: string[], from: Date, timeZone: st
 
 function parseCount(text: string): number {
   const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n >= 1 && n <= MAX_COUNT)) throw new UsageError(`--count must be a whole number from 1 to ${MAX_COUNT}, got '${text}'`);
+  if (!(n >= 1 && n <= MAX_COUNT))
+    throw new UsageError(`--count must be a whole number from 1 to ${MAX_COUNT}, got '${text}'`);
   return n;
 }
 

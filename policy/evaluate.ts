@@ -261,7 +261,7 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
  * A value as the engine would send it: undefined properties dropped, the SDK's `unknown` (what
  * mocks record for an unknown input during preview) turned into the engine's unknown sentinel.
  */
-function toEngineValue(value: unknown): unknown {
+export function toEngineValue(value: unknown): unknown {
   if (value === undefined) return undefined;
   if (isUnknown(value)) return unknownStringValue;
   if (value === null || typeof value !== "object") return value;

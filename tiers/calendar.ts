@@ -88,25 +88,41 @@ const KEYWORDS: ReadonlyMap<string, Omit<Fields, "year">> = (() => {
   const first: Spec[] = [{ start: 1, step: 0 }];
   const yearly = { days: 0, ...midnight, day: first, month: months(1) };
   const semi = { days: 0, ...midnight, day: first, month: months(1, 7) };
-  return new Map(Object.entries({
-    minutely: { days: 0, month: [], day: [], hour: [], minute: [], second: ZERO },
-    hourly: { days: 0, month: [], day: [], hour: [], minute: ZERO, second: ZERO },
-    daily: { days: 0, month: [], day: [], ...midnight },
-    weekly: { days: 1, month: [], day: [], ...midnight },
-    monthly: { days: 0, month: [], day: first, ...midnight },
-    yearly,
-    annually: yearly,
-    quarterly: { days: 0, ...midnight, day: first, month: months(1, 4, 7, 10) },
-    semiannually: semi,
-    "semi-annually": semi,
-  }));
+  return new Map(
+    Object.entries({
+      minutely: { days: 0, month: [], day: [], hour: [], minute: [], second: ZERO },
+      hourly: { days: 0, month: [], day: [], hour: [], minute: ZERO, second: ZERO },
+      daily: { days: 0, month: [], day: [], ...midnight },
+      weekly: { days: 1, month: [], day: [], ...midnight },
+      monthly: { days: 0, month: [], day: first, ...midnight },
+      yearly,
+      annually: yearly,
+      quarterly: { days: 0, ...midnight, day: first, month: months(1, 4, 7, 10) },
+      semiannually: semi,
+      "semi-annually": semi,
+    }),
+  );
 })();
 
 // Maps, not object literals: a lookup must not find "constructor" & co.
-const WEEKDAYS: ReadonlyMap<string, number> = new Map(Object.entries({
-  mon: 0, monday: 0, tue: 1, tuesday: 1, wed: 2, wednesday: 2, thu: 3, thursday: 3,
-  fri: 4, friday: 4, sat: 5, saturday: 5, sun: 6, sunday: 6,
-}));
+const WEEKDAYS: ReadonlyMap<string, number> = new Map(
+  Object.entries({
+    mon: 0,
+    monday: 0,
+    tue: 1,
+    tuesday: 1,
+    wed: 2,
+    wednesday: 2,
+    thu: 3,
+    thursday: 3,
+    fri: 4,
+    friday: 4,
+    sat: 5,
+    saturday: 5,
+    sun: 6,
+    sunday: 6,
+  }),
+);
 const WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 // ---------------------------------------------------------------------------
@@ -373,7 +389,6 @@ function findNext(list: Spec[], v: number): number | undefined {
 // ---------------------------------------------------------------------------
 // Civil-date arithmetic on plain numbers (fast, no Date objects in the loop).
 
-
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
 function daysFromCivil(y: number, m: number, d: number): number {
   y -= m <= 2 ? 1 : 0;
@@ -442,7 +457,12 @@ class Zone {
       try {
         if (name.trim() === "") throw new RangeError("empty");
         format = new Intl.DateTimeFormat("en-US", {
-          timeZone: name, hourCycle: "h23", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric",
+          timeZone: name,
+          hourCycle: "h23",
+          day: "numeric",
+          hour: "numeric",
+          minute: "numeric",
+          second: "numeric",
         });
       } catch {
         throw new RangeError(`unknown time zone '${name}' (expected an IANA name such as 'Europe/Vienna' or 'UTC')`);
@@ -503,7 +523,10 @@ class Zone {
     const clamped = Math.max(-MAX_EPOCH, Math.min(MAX_EPOCH, t));
     // format() + regex is ~3x faster than formatToParts(); en-US prints "D, HH:MM:SS".
     const m = /^(\d+), (\d+):(\d+):(\d+)$/.exec(this.format!.format(clamped * 1000));
-    let day = 0, hour = 0, minute = 0, second = 0;
+    let day = 0,
+      hour = 0,
+      minute = 0,
+      second = 0;
     if (m) [day, hour, minute, second] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
     else {
       for (const part of this.format!.formatToParts(clamped * 1000)) {
@@ -515,7 +538,8 @@ class Zone {
     }
     const utcDay = civilFromDays(floor(clamped / 86400))[2];
     let dayDiff = day - utcDay;
-    if (dayDiff > 1) dayDiff = -1; // local is still on the last day of the previous month
+    if (dayDiff > 1)
+      dayDiff = -1; // local is still on the last day of the previous month
     else if (dayDiff < -1) dayDiff = 1; // local is already on the 1st of the next month
     return dayDiff * 86400 + hour * 3600 + minute * 60 + second - mod(clamped, 86400);
   }
@@ -565,7 +589,10 @@ class Cursor {
   offset = 0;
   t = 0;
 
-  constructor(private readonly zone: Zone, t: number) {
+  constructor(
+    private readonly zone: Zone,
+    t: number,
+  ) {
     this.setEpoch(t);
   }
 
@@ -668,7 +695,13 @@ function computeNext(f: Fields, from: number, zone: Zone): number | undefined {
 
 function describeList(list: Spec[]): string {
   return list
-    .map((s) => (s.step === 0 ? `${s.start}` : s.step === 1 && s.end !== undefined ? `${s.start}..${s.end}` : `${s.start}/${s.step}`))
+    .map((s) =>
+      s.step === 0
+        ? `${s.start}`
+        : s.step === 1 && s.end !== undefined
+          ? `${s.start}..${s.end}`
+          : `${s.start}/${s.step}`,
+    )
     .join(",");
 }
 

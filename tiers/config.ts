@@ -4,7 +4,7 @@
  * tests and the commands.
  */
 import { z } from "zod";
-import { tryParseCalendarEvent } from "./calendar";
+import { isValidTimeZone, tryParseCalendarEvent } from "./calendar";
 import {
   BACKUP_CONTENT,
   BACKUP_MODES,
@@ -139,10 +139,7 @@ export class ConfigError extends Error {
 
 /** `["tiers", 0, "schedule"]` → `pve-backup-tiers:site.tiers[0].schedule`. */
 export function keyPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : `${acc}.${String(p)}`),
-    SITE_KEY,
-  );
+  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : `${acc}.${String(p)}`), SITE_KEY);
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -251,15 +248,9 @@ function checkRetention(
   if (retention["keep-all"] !== undefined) {
     report([...path, "keep-all"], "keep-all keeps every backup forever; set keep-last and friends instead");
   } else if (!isBounded(retention as Retention)) {
-    report(path, "keeps nothing, which PVE turns into keep-all (every backup forever); set keep-last or another keep-*");
-  }
-}
-
-function isValidTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+    report(
+      path,
+      "keeps nothing, which PVE turns into keep-all (every backup forever); set keep-last or another keep-*",
+    );
   }
 }

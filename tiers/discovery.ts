@@ -25,9 +25,7 @@ export async function discoverCluster(opts?: pulumi.InvokeOptions): Promise<Clus
     proxmoxve.backup.getJobs(opts),
   ]);
   const nodeNames = [...(nodes.names ?? [])].sort();
-  const datastores = await Promise.all(
-    nodeNames.map((nodeName) => proxmoxve.getDatastores({ nodeName }, opts)),
-  );
+  const datastores = await Promise.all(nodeNames.map((nodeName) => proxmoxve.getDatastores({ nodeName }, opts)));
   return {
     nodes: nodeNames,
     guests: [...toGuests(vms.vms ?? [], "qemu"), ...toGuests(containers.containers ?? [], "lxc")].sort(

@@ -13,7 +13,9 @@ import { z } from "zod";
 import { GUEST_KINDS, STORAGE_ID_PATTERN, VMID_MAX, VMID_MIN, parseList, parsePruneBackups } from "./pve";
 
 /** PVE's JSON booleans are 0/1 (sometimes strings); true/false appear in newer versions. */
-const pveBoolean = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(["0", "1"])]).transform((v) => v === true || v === 1 || v === "1");
+const pveBoolean = z
+  .union([z.boolean(), z.literal(0), z.literal(1), z.enum(["0", "1"])])
+  .transform((v) => v === true || v === 1 || v === "1");
 
 const vmid = z.coerce.number().int().min(VMID_MIN).max(VMID_MAX);
 
@@ -105,7 +107,9 @@ export function parseClusterSnapshot(text: string, file: string): ClusterSnapsho
     try {
       parsePruneBackups(job["prune-backups"]);
     } catch (err) {
-      throw new SnapshotError(`${file}: invalid cluster snapshot: $.backup[${i}].prune-backups: ${(err as Error).message}`);
+      throw new SnapshotError(
+        `${file}: invalid cluster snapshot: $.backup[${i}].prune-backups: ${(err as Error).message}`,
+      );
     }
   });
   return snapshot;
@@ -123,8 +127,9 @@ export function snapshotNodes(snapshot: ClusterSnapshot): string[] {
 /** Guests of the snapshot: the qemu and lxc entries of `/cluster/resources`. */
 export function snapshotGuests(snapshot: ClusterSnapshot) {
   return snapshot.resources
-    .filter((r): r is typeof r & { type: (typeof GUEST_KINDS)[number]; vmid: number } =>
-      (GUEST_KINDS as readonly string[]).includes(r.type) && r.vmid !== undefined,
+    .filter(
+      (r): r is typeof r & { type: (typeof GUEST_KINDS)[number]; vmid: number } =>
+        (GUEST_KINDS as readonly string[]).includes(r.type) && r.vmid !== undefined,
     )
     .map((r) => ({
       vmid: r.vmid,

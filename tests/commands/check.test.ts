@@ -35,7 +35,9 @@ test("the home snapshot: prints the plan per tier and passes", async () => {
   expect(result.stdout).toContain("Tier P0: critical, daily (priority 0, critical)");
   expect(result.stdout).toContain("job        backup-home-p0-daily");
   // 03:00 on the node (America/New_York) is 08:00 UTC in January.
-  expect(result.stdout).toContain("next: 2026-01-01T03:00:00-05:00, 2026-01-02T03:00:00-05:00, 2026-01-03T03:00:00-05:00");
+  expect(result.stdout).toContain(
+    "next: 2026-01-01T03:00:00-05:00, 2026-01-02T03:00:00-05:00, 2026-01-03T03:00:00-05:00",
+  );
   expect(result.stdout).toContain("schedule   sun 04:00  next: 2026-01-04T04:00:00-05:00");
   expect(result.stdout).toContain("retention  keep-last=2");
   expect(result.stdout).toContain("guests     qemu 101 immich, lxc 105 pihole");
@@ -80,11 +82,9 @@ test("--json: the planned resources, the coverage and the violations", async () 
   expect(result.exitCode).toBe(0);
   const doc = JSON.parse(result.stdout);
   expect(doc.passed).toBe(true);
-  expect(doc.resources.filter((r: any) => r.type === "proxmoxve:backup/job:Job").map((r: any) => r.inputs.resourceId)).toEqual([
-    "backup-home-p0-daily",
-    "backup-home-p1-daily",
-    "backup-home-p2-weekly",
-  ]);
+  expect(
+    doc.resources.filter((r: any) => r.type === "proxmoxve:backup/job:Job").map((r: any) => r.inputs.resourceId),
+  ).toEqual(["backup-home-p0-daily", "backup-home-p1-daily", "backup-home-p2-weekly"]);
   expect(doc.coverage.map((c: any) => [c.vmid, c.tier])).toEqual([
     [100, "P0"],
     [101, "P2"],
@@ -92,21 +92,41 @@ test("--json: the planned resources, the coverage and the violations", async () 
     [103, "P1"],
     [105, "P2"],
   ]);
-  expect(doc.tiers[2].nextRuns).toEqual(["2026-01-04T04:00:00-05:00", "2026-01-11T04:00:00-05:00", "2026-01-18T04:00:00-05:00"]);
+  expect(doc.tiers[2].nextRuns).toEqual([
+    "2026-01-04T04:00:00-05:00",
+    "2026-01-11T04:00:00-05:00",
+    "2026-01-18T04:00:00-05:00",
+  ]);
   expect(Array.isArray(doc.violations)).toBe(true);
 });
 
 describe("bad input: exit 2 and one line naming the file and the place", () => {
   test.each([
-    ["malformed JSON", () => ["--cluster", fileWith("broken.json", '{"resources": [')], /^error: .*broken\.json: not valid JSON/],
+    [
+      "malformed JSON",
+      () => ["--cluster", fileWith("broken.json", '{"resources": [')],
+      /^error: .*broken\.json: not valid JSON/,
+    ],
     [
       "a schema-invalid snapshot",
       () => ["--cluster", snapshotWith("bad-vmid", (s) => (s.resources[0].vmid = "abc"))],
       /^error: .*bad-vmid\.json: invalid cluster snapshot: \$\.resources\[0\]\.vmid/,
     ],
-    ["a snapshot without storage", () => ["--cluster", snapshotWith("no-storage", (s) => delete s.storage)], /\$\.storage/],
-    ["a missing snapshot file", () => ["--cluster", path.join(tmp, "nope.json")], /nope\.json: cannot read \(no such file\)/],
-    ["an unknown stack", () => ["--stack", "nosuch", "--cluster", HOME_SNAPSHOT], /Pulumi\.nosuch\.yaml: .*unknown stack/],
+    [
+      "a snapshot without storage",
+      () => ["--cluster", snapshotWith("no-storage", (s) => delete s.storage)],
+      /\$\.storage/,
+    ],
+    [
+      "a missing snapshot file",
+      () => ["--cluster", path.join(tmp, "nope.json")],
+      /nope\.json: cannot read \(no such file\)/,
+    ],
+    [
+      "an unknown stack",
+      () => ["--stack", "nosuch", "--cluster", HOME_SNAPSHOT],
+      /Pulumi\.nosuch\.yaml: .*unknown stack/,
+    ],
     ["an unknown flag", () => ["--clutser", HOME_SNAPSHOT], /^error: unknown flag --clutser$/m],
     ["a bad --from", () => ["--from", "yesterday"], /--from: not an ISO time: 'yesterday'/],
     [
@@ -129,7 +149,10 @@ test("as a user runs it: npm run check exits 0 on the home site, 2 without a sta
   expect(ok.status).toBe(0);
   expect(ok.stdout).toContain("Tier P2: weekly");
 
-  const bad = spawnSync("npm", ["run", "--silent", "check", "--", "--cluster", "examples/nope.json"], { cwd: ROOT, encoding: "utf8" });
+  const bad = spawnSync("npm", ["run", "--silent", "check", "--", "--cluster", "examples/nope.json"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   expect(bad.status).toBe(2);
   expect(bad.stderr.trim()).toBe("error: examples/nope.json: cannot read (no such file)");
 });

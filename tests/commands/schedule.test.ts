@@ -44,10 +44,14 @@ describe("schedule command (in-process)", () => {
   test("--tz evaluates on the node's wall clock and prints the zone's offset", () => {
     const winter = JSON.parse(run("sun 04:00", "--tz", "America/New_York", "--count", "1", "--json").stdout);
     expect(winter.next).toEqual(["2026-01-04T04:00:00-05:00"]);
-    const summer = JSON.parse(run("sun 04:00", "--from", "2026-07-01T00:00:00Z", "--tz", "America/New_York", "--count", "1", "--json").stdout);
+    const summer = JSON.parse(
+      run("sun 04:00", "--from", "2026-07-01T00:00:00Z", "--tz", "America/New_York", "--count", "1", "--json").stdout,
+    );
     expect(summer.next).toEqual(["2026-07-05T04:00:00-04:00"]);
     // a --from without offset is a wall-clock time in --tz
-    const local = JSON.parse(run("04:00", "--from", "2026-01-04T04:00:00", "--tz", "America/New_York", "--count", "1", "--json").stdout);
+    const local = JSON.parse(
+      run("04:00", "--from", "2026-01-04T04:00:00", "--tz", "America/New_York", "--count", "1", "--json").stdout,
+    );
     expect(local.next).toEqual(["2026-01-05T04:00:00-05:00"]);
     // a schedule ending in UTC is evaluated in UTC whatever --tz says
     const utc = JSON.parse(run("sun 04:00 UTC", "--tz", "America/New_York", "--count", "1", "--json").stdout);
@@ -115,12 +119,19 @@ describe("cli.parseArgs", () => {
 describe("schedule command (spawned)", () => {
   test("npx ts-node commands/schedule.ts: done-when case and exit code 2", () => {
     const cli = (...args: string[]) =>
-      spawnSync("npx", ["ts-node", "--transpile-only", "commands/schedule.ts", ...args], { cwd: ROOT, encoding: "utf8" });
+      spawnSync("npx", ["ts-node", "--transpile-only", "commands/schedule.ts", ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+      });
 
     const ok = cli("sun 04:00", "--from", "2026-01-01T00:00:00Z", "--count", "3", "--json");
     expect(ok.stderr).toBe("");
     expect(ok.status).toBe(0);
-    expect(JSON.parse(ok.stdout).next).toEqual(["2026-01-04T04:00:00Z", "2026-01-11T04:00:00Z", "2026-01-18T04:00:00Z"]);
+    expect(JSON.parse(ok.stdout).next).toEqual([
+      "2026-01-04T04:00:00Z",
+      "2026-01-11T04:00:00Z",
+      "2026-01-18T04:00:00Z",
+    ]);
 
     const bad = cli("daily 03:00");
     expect(bad.status).toBe(2);

@@ -25,7 +25,9 @@ const vectors: Vector[] = fs
 
 const iso = (d: Date | undefined): string | undefined => (d ? formatIsoTime(d) : undefined);
 const runs = (expr: string, from: string, n: number, tz?: string): string[] =>
-  CalendarEvent.parse(expr).nextRuns(new Date(from), n, tz).map((d) => formatIsoTime(d, tz));
+  CalendarEvent.parse(expr)
+    .nextRuns(new Date(from), n, tz)
+    .map((d) => formatIsoTime(d, tz));
 
 describe("PVE vectors (tests/fixtures/pve-calendar-vectors.jsonl)", () => {
   test("fixture is present and covers valid and invalid schedules", () => {
@@ -101,7 +103,10 @@ describe("parsing", () => {
       expect(e.message).toContain("' PST'");
       expect(e.expression).toBe("mon..fri 02:30 PST");
     }
-    expect(tryParseCalendarEvent("daily 03:00")).toEqual({ ok: false, error: expect.stringMatching(/'daily' is a keyword/) });
+    expect(tryParseCalendarEvent("daily 03:00")).toEqual({
+      ok: false,
+      error: expect.stringMatching(/'daily' is a keyword/),
+    });
     expect(tryParseCalendarEvent("mon-fri 02:30")).toEqual({ ok: false, error: expect.stringMatching(/mon\.\.fri/) });
   });
 
@@ -150,12 +155,19 @@ describe("warnings", () => {
     expect(CalendarEvent.parse("03:*").warnings.join(" ")).toMatch(/every minute/);
   });
 
-  test.each(["sun 04:00", "03:00", "*/15", "*:0/30", "0/6:00", "mon..fri 02:30", "daily", "12,14,16:00", "2026-06-15 12:00"])(
-    "no warning for plain %j",
-    (expr) => {
-      expect(CalendarEvent.parse(expr).warnings).toEqual([]);
-    },
-  );
+  test.each([
+    "sun 04:00",
+    "03:00",
+    "*/15",
+    "*:0/30",
+    "0/6:00",
+    "mon..fri 02:30",
+    "daily",
+    "12,14,16:00",
+    "2026-06-15 12:00",
+  ])("no warning for plain %j", (expr) => {
+    expect(CalendarEvent.parse(expr).warnings).toEqual([]);
+  });
 });
 
 describe("time zones", () => {
@@ -208,17 +220,35 @@ describe("time zones", () => {
     ["Australia/Lord_Howe", "2026-10-01T00:00:00Z"],
     ["Asia/Kolkata", "2026-01-01T00:00:00Z"],
   ])("runs stay strictly increasing across DST in %s from %s", (zone, from) => {
-    for (const expr of ["*/15", "*:*:0/20", "01:30", "02:00", "02:30", "0/1:30", "daily", "mon..fri 02:30", "sun 01..03:*"]) {
-      const list = CalendarEvent.parse(expr).runsBetween(new Date(from), new Date(Date.parse(from) + 14 * 86400_000), zone);
+    for (const expr of [
+      "*/15",
+      "*:*:0/20",
+      "01:30",
+      "02:00",
+      "02:30",
+      "0/1:30",
+      "daily",
+      "mon..fri 02:30",
+      "sun 01..03:*",
+    ]) {
+      const list = CalendarEvent.parse(expr).runsBetween(
+        new Date(from),
+        new Date(Date.parse(from) + 14 * 86400_000),
+        zone,
+      );
       expect(list.length).toBeGreaterThan(0);
       expect(list[0].getTime()).toBeGreaterThan(Date.parse(from));
-      const backwards = list.filter((d, i) => i > 0 && d.getTime() <= list[i - 1].getTime()).map((d) => `${expr}: ${d.toISOString()}`);
+      const backwards = list
+        .filter((d, i) => i > 0 && d.getTime() <= list[i - 1].getTime())
+        .map((d) => `${expr}: ${d.toISOString()}`);
       expect(backwards).toEqual([]);
     }
   });
 
   test("unknown zones are rejected clearly", () => {
-    expect(() => CalendarEvent.parse("03:00").next(new Date(), "Mars/Olympus_Mons")).toThrow(/unknown time zone 'Mars\/Olympus_Mons'/);
+    expect(() => CalendarEvent.parse("03:00").next(new Date(), "Mars/Olympus_Mons")).toThrow(
+      /unknown time zone 'Mars\/Olympus_Mons'/,
+    );
     expect(() => CalendarEvent.parse("03:00 UTC").next(new Date(), "Nope")).toThrow(RangeError);
     expect(isValidTimeZone("Europe/Vienna")).toBe(true);
     expect(isValidTimeZone("")).toBe(false);
@@ -230,15 +260,17 @@ describe("time zones", () => {
     expect(formatIsoTime(d)).toBe("2026-01-04T09:00:00Z");
     expect(formatIsoTime(d, "America/New_York")).toBe("2026-01-04T04:00:00-05:00");
     expect(formatIsoTime(d, "Asia/Kolkata")).toBe("2026-01-04T14:30:00+05:30");
-    expect(zonedTimeToDate({ year: 2026, month: 7, day: 1 }, "America/New_York").toISOString()).toBe("2026-07-01T04:00:00.000Z");
+    expect(zonedTimeToDate({ year: 2026, month: 7, day: 1 }, "America/New_York").toISOString()).toBe(
+      "2026-07-01T04:00:00.000Z",
+    );
     // gap: 02:30 does not exist on 2026-03-08 in New York -> moved forward to 03:30 EDT
-    expect(zonedTimeToDate({ year: 2026, month: 3, day: 8, hour: 2, minute: 30 }, "America/New_York").toISOString()).toBe(
-      "2026-03-08T07:30:00.000Z",
-    );
+    expect(
+      zonedTimeToDate({ year: 2026, month: 3, day: 8, hour: 2, minute: 30 }, "America/New_York").toISOString(),
+    ).toBe("2026-03-08T07:30:00.000Z");
     // overlap: 01:30 on 2026-11-01 happens twice -> first occurrence (EDT)
-    expect(zonedTimeToDate({ year: 2026, month: 11, day: 1, hour: 1, minute: 30 }, "America/New_York").toISOString()).toBe(
-      "2026-11-01T05:30:00.000Z",
-    );
+    expect(
+      zonedTimeToDate({ year: 2026, month: 11, day: 1, hour: 1, minute: 30 }, "America/New_York").toISOString(),
+    ).toBe("2026-11-01T05:30:00.000Z");
   });
 });
 
@@ -264,7 +296,8 @@ describe("never-firing events and speed", () => {
     const until = new Date("2026-03-09T00:00:00Z");
     const start = Date.now();
     let total = 0;
-    for (let job = 0; job < 2000; job++) total += events[job % events.length].runsBetween(from, until, "Europe/Vienna").length;
+    for (let job = 0; job < 2000; job++)
+      total += events[job % events.length].runsBetween(from, until, "Europe/Vienna").length;
     expect(total).toBe(400 * (5 + 1 + 672 + 28 + 7));
     expect(Date.now() - start).toBeLessThan(10_000);
   });

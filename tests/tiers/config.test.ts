@@ -40,19 +40,58 @@ describe("parseSite", () => {
     ["unknown key", (s) => (s.tiers[0].scheduel = "03:00"), `${SITE_KEY}.tiers[0].scheduel: unknown key`],
     ["vmid below 100", (s) => (s.tiers[1].guests[0].vmid = 99), `${SITE_KEY}.tiers[1].guests[0].vmid:`],
     ["vmid above 999999999", (s) => (s.tiers[1].guests[0].vmid = 1_000_000_000), "(got 1000000000)"],
-    ["vmid in two tiers", (s) => s.tiers[1].guests.push({ vmid: 100, kind: "qemu", name: "x" }), "vmid 100 is already in tier P0"],
+    [
+      "vmid in two tiers",
+      (s) => s.tiers[1].guests.push({ vmid: 100, kind: "qemu", name: "x" }),
+      "vmid 100 is already in tier P0",
+    ],
     ["duplicate tier id", (s) => (s.tiers[1].id = "P0"), `${SITE_KEY}.tiers[1].id: duplicate tier id`],
-    ["duplicate job id", (s) => (s.tiers[1].job = "backup-home-p0-daily"), `${SITE_KEY}.tiers[1].job: duplicate job id`],
+    [
+      "duplicate job id",
+      (s) => (s.tiers[1].job = "backup-home-p0-daily"),
+      `${SITE_KEY}.tiers[1].job: duplicate job id`,
+    ],
     ["job id not matching PVE", (s) => (s.tiers[0].job = "1-backup"), `${SITE_KEY}.tiers[0].job: must match PVE's`],
     ["job id over 50", (s) => (s.tiers[0].job = "b".repeat(51)), "must be at most 50 characters"],
-    ["missing storage", (s) => (s.tiers[0].storage = "synology-nas-storage"), `${SITE_KEY}.tiers[0].storage: is neither declared`],
-    ["schedule PVE rejects", (s) => (s.tiers[0].schedule = "daily 03:00"), `${SITE_KEY}.tiers[0].schedule: PVE rejects this schedule`],
-    ["keep-all", (s) => (s.tiers[0].retention = { "keep-all": 1 }), `${SITE_KEY}.tiers[0].retention.keep-all: keep-all keeps every backup forever`],
-    ["retention keeping nothing", (s) => (s.tiers[0].retention = { "keep-last": 0 }), `${SITE_KEY}.tiers[0].retention: keeps nothing`],
-    ["storage retention keeping nothing", (s) => (s.storages[0].retention = {}), `${SITE_KEY}.storages[0].retention: keeps nothing`],
-    ["mail without recipients", (s) => (s.tiers[0].notification.mailto = []), `${SITE_KEY}.tiers[0].notification.mailto: mail notification needs`],
+    [
+      "missing storage",
+      (s) => (s.tiers[0].storage = "synology-nas-storage"),
+      `${SITE_KEY}.tiers[0].storage: is neither declared`,
+    ],
+    [
+      "schedule PVE rejects",
+      (s) => (s.tiers[0].schedule = "daily 03:00"),
+      `${SITE_KEY}.tiers[0].schedule: PVE rejects this schedule`,
+    ],
+    [
+      "keep-all",
+      (s) => (s.tiers[0].retention = { "keep-all": 1 }),
+      `${SITE_KEY}.tiers[0].retention.keep-all: keep-all keeps every backup forever`,
+    ],
+    [
+      "retention keeping nothing",
+      (s) => (s.tiers[0].retention = { "keep-last": 0 }),
+      `${SITE_KEY}.tiers[0].retention: keeps nothing`,
+    ],
+    [
+      "storage retention keeping nothing",
+      (s) => (s.storages[0].retention = {}),
+      `${SITE_KEY}.storages[0].retention: keeps nothing`,
+    ],
+    [
+      "mail without recipients",
+      (s) => (s.tiers[0].notification.mailto = []),
+      `${SITE_KEY}.tiers[0].notification.mailto: mail notification needs`,
+    ],
     ["unknown time zone", (s) => (s.timezone = "Mars/Olympus"), `${SITE_KEY}.timezone: is not an IANA time zone`],
-    ["retention unknown on an existing storage", (s) => { s.tiers[0].storage = "local"; delete s.tiers[0].retention; }, `${SITE_KEY}.tiers[0].retention: is required`],
+    [
+      "retention unknown on an existing storage",
+      (s) => {
+        s.tiers[0].storage = "local";
+        delete s.tiers[0].retention;
+      },
+      `${SITE_KEY}.tiers[0].retention: is required`,
+    ],
     ["bad guest kind", (s) => (s.tiers[0].guests[0].kind = "vm"), `${SITE_KEY}.tiers[0].guests[0].kind:`],
   ];
 

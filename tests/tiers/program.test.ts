@@ -63,7 +63,9 @@ describe("the home site", () => {
   });
 
   test("the jobs: ids, schedules, guests, retention, enabled, mail", () => {
-    const jobs = Object.fromEntries(byType(home.resources, "proxmoxve:backup/job:Job").map((j) => [j.props.resourceId, j.props]));
+    const jobs = Object.fromEntries(
+      byType(home.resources, "proxmoxve:backup/job:Job").map((j) => [j.props.resourceId, j.props]),
+    );
     expect(Object.keys(jobs).sort()).toEqual(["backup-home-p0-daily", "backup-home-p1-daily", "backup-home-p2-weekly"]);
     expect(jobs["backup-home-p0-daily"]).toEqual({
       resourceId: "backup-home-p0-daily",
@@ -78,9 +80,19 @@ describe("the home site", () => {
       mailnotification: "always",
       notesTemplate: "{{guestname}} ({{vmid}}) - tier P0: critical, daily - job backup-home-p0-daily",
     });
-    expect(jobs["backup-home-p1-daily"]).toMatchObject({ schedule: "03:15", vmids: ["103"], pruneBackups: { "keep-last": "3" }, enabled: true });
+    expect(jobs["backup-home-p1-daily"]).toMatchObject({
+      schedule: "03:15",
+      vmids: ["103"],
+      pruneBackups: { "keep-last": "3" },
+      enabled: true,
+    });
     expect(jobs["backup-home-p1-daily"].mailtos).toBeUndefined();
-    expect(jobs["backup-home-p2-weekly"]).toMatchObject({ schedule: "sun 04:00", vmids: ["101", "105"], pruneBackups: { "keep-last": "2" }, enabled: true });
+    expect(jobs["backup-home-p2-weekly"]).toMatchObject({
+      schedule: "sun 04:00",
+      vmids: ["101", "105"],
+      pruneBackups: { "keep-last": "2" },
+      enabled: true,
+    });
     for (const job of Object.values(jobs)) expect((job as { storage: string }).storage).toBe("synology-backups");
   });
 
@@ -115,7 +127,11 @@ describe("the home site", () => {
     const snapshot = structuredClone(homeSnapshot);
     snapshot.resources.push({ type: "lxc", vmid: 104, name: "nextcloud", node: "pve", template: false });
     const result = await run({}, snapshot);
-    expect(result.outputs.coverage.find((c) => c.vmid === 104)).toMatchObject({ kind: "lxc", name: "nextcloud", tier: null });
+    expect(result.outputs.coverage.find((c) => c.vmid === 104)).toMatchObject({
+      kind: "lxc",
+      name: "nextcloud",
+      tier: null,
+    });
   });
 
   test("adopt imports the existing jobs and storage by their ids", async () => {
@@ -135,8 +151,16 @@ describe("bad config stops the program before anything is declared", () => {
     ["a schedule PVE rejects", withSite((s) => (s.tiers[0].schedule = "daily 03:00")), "tiers[0].schedule"],
     ["a tier on a missing storage", withSite((s) => (s.tiers[1].storage = "synology-nas-storage")), "tiers[1].storage"],
     ["an unknown key", withSite((s) => (s.storage = [])), `${SITE_KEY}.storage: unknown key`],
-    ["keep-all retention", withSite((s) => (s.storages[0].retention = { "keep-all": true })), "storages[0].retention.keep-all"],
-    ["an API token in plain text", { "proxmoxve:apiToken": "root@pam!x=secret" }, "proxmoxve:apiToken: is stored in plain text"],
+    [
+      "keep-all retention",
+      withSite((s) => (s.storages[0].retention = { "keep-all": true })),
+      "storages[0].retention.keep-all",
+    ],
+    [
+      "an API token in plain text",
+      { "proxmoxve:apiToken": "root@pam!x=secret" },
+      "proxmoxve:apiToken: is stored in plain text",
+    ],
   ])("%s", async (_name, config, expected) => {
     const sink: RegisteredResource[] = [];
     const failure = run(config, homeSnapshot, sink);
@@ -146,7 +170,12 @@ describe("bad config stops the program before anything is declared", () => {
   });
 
   test("the API token set as a secret is accepted", async () => {
-    const result = await run({ "proxmoxve:apiToken": "pulumi@pve!tiers=uuid" }, homeSnapshot, [], ["proxmoxve:apiToken"]);
+    const result = await run(
+      { "proxmoxve:apiToken": "pulumi@pve!tiers=uuid" },
+      homeSnapshot,
+      [],
+      ["proxmoxve:apiToken"],
+    );
     expect(result.resources).toHaveLength(7);
   });
 });
