@@ -1,0 +1,163 @@
+/**
+ * End to end, the way the Pulumi CLI runs the pack: run-policy-pack in policy/ (ts-node, type
+ * checking on), the Analyzer gRPC protocol, the home stack clean and broken. One pack process
+ * serves every call; a second, from a copy with a type error, shows a broken pack never serves.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+  Diagnostic,
+  PackProcess,
+  analyze,
+  analyzeStack,
+  configure,
+  getAnalyzerInfo,
+  staleCompiledFiles,
+  startPack,
+} from "../../policy/harness";
+import { evaluatePolicies } from "../../policy/evaluate";
+import { policies } from "../../policy/policies";
+import {
+  JOB_TYPE,
+  PROJECT_DIR,
+  TestStack,
+  UNKNOWN_VALUE,
+  change,
+  clusterJob,
+  homeStack,
+  jobProps,
+  withJob,
+} from "./helpers";
+
+const POLICY_DIR = path.join(PROJECT_DIR, "policy");
+const exampleConfig = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "policy-config.example.json"), "utf8"));
+
+let home: TestStack;
+let pack: PackProcess | undefined;
+
+beforeAll(async () => {
+  // Node resolves `index` to index.js before index.ts: a compiled file left beside the sources would
+  // be served instead of them, and this test would pass on code nobody can see.
+  expect({ staleCompiledJavaScript: staleCompiledFiles() }).toEqual({ staleCompiledJavaScript: [] });
+  home = await homeStack();
+  pack = await startPack({ cwd: POLICY_DIR, stack: home.stack });
+}, 180_000);
+
+afterAll(async () => {
+  await pack?.close();
+});
+
+/** The broken home stack: the seed cases at once. */
+function brokenStack(): TestStack {
+  const stack = change(home, (s) => {
+    s.outputs.cluster.guests.push({ vmid: 104, kind: "lxc", name: "nextcloud", node: "pve", status: "running", template: false });
+    s.outputs.cluster.jobs.push(clusterJob({ id: "backup-c1ff91b4-5175", storage: "synology-nas-storage", vmids: [103] }));
+    jobProps(s, "backup-home-p0-daily").pruneBackups = { "keep-all": "1" };
+  });
+  return withJob(stack, "backup-home-p1-daily", (p) => (p.enabled = false));
+}
+
+/** The server prefixes each message with the policy's description and a newline. */
+function stripDescription(d: Diagnostic): Diagnostic {
+  const description = policies.find((p) => p.name === d.policy)!.description;
+  expect(d.message.startsWith(`${description}\n`)).toBe(true);
+  return { ...d, message: d.message.slice(description.length + 1) };
+}
+
+describe("the policy pack through the Analyzer protocol", () => {
+  it("describes itself: name, version, the policies in order with their levels and config schemas", async () => {
+    const info = await getAnalyzerInfo(pack!.client);
+    expect(info.getName()).toBe("pve-backup-tiers");
+    expect(info.getVersion()).toBe(JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "package.json"), "utf8")).version);
+    expect(info.getSupportsconfig()).toBe(true);
+    const served = info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]);
+    expect(served).toEqual([
+      ["every-guest-in-a-tier", 1],
+      ["job-storage-exists", 1],
+      ["jobs-enabled", 1],
+      ["retention-bounded", 1],
+      ["critical-tiers-notify", 0],
+      ["staggered-starts", 0],
+      ["unmanaged-jobs", 0],
+    ]);
+    expect(served.map(([name]) => name)).toEqual(policies.map((p) => p.name));
+    const schemas = Object.fromEntries(info.getPoliciesList().map((p) => [p.getName(), p.getConfigschema()?.getProperties()?.toJavaScript()]));
+    expect(schemas["every-guest-in-a-tier"]).toMatchObject({ ignoreVmids: { type: "array", default: [] } });
+    expect(schemas["staggered-starts"]).toMatchObject({ minutes: { type: "integer", default: 10 } });
+    await configure(pack!.client, exampleConfig);
+  });
+
+  it("Analyze: every resource of the home stack passes", async () => {
+    for (const resource of home.resources) expect(await analyze(pack!.client, resource)).toEqual([]);
+  });
+
+  it("Analyze: a disabled job is stopped, at its URN, naming the job and its guests", async () => {
+    const job = brokenStack().resources.find((r) => r.type === JOB_TYPE && r.props.resourceId === "backup-home-p1-daily")!;
+    const [d, ...rest] = (await analyze(pack!.client, job)).map(stripDescription);
+    expect(rest).toEqual([]);
+    expect(d).toMatchObject({ policy: "jobs-enabled", level: "mandatory" });
+    expect(d.message).toMatch(/^job backup-home-p1-daily is disabled .* guests 103 get no backups on storage synology-backups/);
+  });
+
+  it("AnalyzeStack: the home stack (root stack resource with its outputs, and every resource) passes", async () => {
+    expect(await analyzeStack(pack!.client, home)).toEqual([]);
+  });
+
+  it("AnalyzeStack: the seed cases are stopped by mandatory policies naming the guest or storage, as in process", async () => {
+    const broken = brokenStack();
+    const served = (await analyzeStack(pack!.client, broken)).map(stripDescription);
+    const mandatory = served.filter((d) => d.level === "mandatory");
+    expect(mandatory).toContainEqual(expect.objectContaining({ policy: "every-guest-in-a-tier", message: expect.stringMatching(/^LXC 104 \(nextcloud\) is in no tier/) }));
+    expect(mandatory).toContainEqual(
+      expect.objectContaining({ policy: "job-storage-exists", message: expect.stringMatching(/^job backup-c1ff91b4-5175 .* writes to storage synology-nas-storage, which is neither declared/) }),
+    );
+    expect(mandatory).toContainEqual(
+      expect.objectContaining({ policy: "retention-bounded", message: expect.stringMatching(/^job backup-home-p0-daily keeps every backup forever/), urn: expect.stringContaining("tier-p0-job") }),
+    );
+    expect(served).toContainEqual(expect.objectContaining({ policy: "unmanaged-jobs", level: "advisory" }));
+
+    // The in-process evaluator judges exactly as the served pack (stack policies; the resource one ran above).
+    const inProcess = evaluatePolicies({ ...broken, config: exampleConfig }).filter((v) => v.policy !== "jobs-enabled");
+    const key = (d: { policy: string; level: string; message: string }) => `${d.policy}|${d.level}|${d.message}`;
+    expect(served.map(key).sort()).toEqual(inProcess.map(key).sort());
+  });
+
+  it("Configure: the policy config reaches the policies (ignoreVmids)", async () => {
+    await configure(pack!.client, { ...exampleConfig, "every-guest-in-a-tier": { ignoreVmids: [104] } });
+    const served = await analyzeStack(pack!.client, brokenStack());
+    expect(served.filter((d) => d.policy === "every-guest-in-a-tier")).toEqual([]);
+    await configure(pack!.client, exampleConfig);
+  });
+
+  it("unknown values during preview: skipped, never a crash nor a false violation", async () => {
+    const previewing = withJob(home, "backup-home-p1-daily", (p) => {
+      p.storage = UNKNOWN_VALUE;
+      p.enabled = UNKNOWN_VALUE;
+      p.vmids = UNKNOWN_VALUE;
+      p.pruneBackups = UNKNOWN_VALUE;
+      p.schedule = UNKNOWN_VALUE;
+    });
+    const job = previewing.resources.find((r) => r.type === JOB_TYPE && r.props.resourceId === "backup-home-p1-daily")!;
+    expect(await analyze(pack!.client, job)).toEqual([]);
+    expect(await analyzeStack(pack!.client, previewing)).toEqual([]);
+    const unknownOutputs = change(home, (s) => ((s.outputs as unknown as Record<string, unknown>).cluster = UNKNOWN_VALUE));
+    expect(await analyzeStack(pack!.client, unknownOutputs)).toEqual([]);
+  });
+});
+
+describe("a pack with a type error", () => {
+  it("never serves: ts-node type-checks the pack on load, so the test above would fail", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pve-policy-typeerror-"));
+    try {
+      fs.cpSync(POLICY_DIR, path.join(dir, "policy"), { recursive: true, filter: (src) => !src.includes("node_modules") });
+      fs.cpSync(path.join(PROJECT_DIR, "tiers"), path.join(dir, "tiers"), { recursive: true });
+      fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(dir, "node_modules"), "dir");
+      const file = path.join(dir, "policy", "policies", "unmanaged-jobs.ts");
+      fs.appendFileSync(file, '\nexport const notANumber: number = "seven";\n');
+      await expect(startPack({ cwd: path.join(dir, "policy"), timeoutMs: 120_000 })).rejects.toThrow(/error TS2322: Type 'string' is not assignable to type 'number'/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
