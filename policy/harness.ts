@@ -145,18 +145,37 @@ const LEVELS: Record<string, analyzerPb.EnforcementLevel> = {
   remediate: analyzerPb.EnforcementLevel.REMEDIATE,
 };
 
-/** Sends a `--policy-pack-config` document, as the CLI does after GetAnalyzerInfo. */
-export function configure(client: AnalyzerClient, config: Record<string, unknown>): Promise<unknown> {
+/**
+ * Sends a `--policy-pack-config` document, as the CLI does after GetAnalyzerInfo: one entry per
+ * configured policy, each with its enforcement level (the policy's own when the document sets none:
+ * the server takes the level it is sent).
+ */
+export async function configure(client: AnalyzerClient, config: Record<string, unknown>): Promise<void> {
+  const info = await getAnalyzerInfo(client);
+  const defaults = new Map(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]));
+  const all = typeof config.all === "string" ? LEVELS[config.all] : undefined;
   const request = new analyzerPb.ConfigureAnalyzerRequest();
   const map = request.getPolicyconfigMap();
   for (const [name, entry] of Object.entries(config)) {
-    const pc = new analyzerPb.PolicyConfig();
+    if (name === "all") continue;
     const { enforcementLevel, ...settings } = typeof entry === "string" ? { enforcementLevel: entry } : (entry as Record<string, unknown>);
-    pc.setEnforcementlevel(LEVELS[(enforcementLevel as string) ?? "advisory"] ?? analyzerPb.EnforcementLevel.ADVISORY);
+    const pc = new analyzerPb.PolicyConfig();
+    pc.setEnforcementlevel(
+      (typeof enforcementLevel === "string" ? LEVELS[enforcementLevel] : undefined) ?? all ?? defaults.get(name) ?? analyzerPb.EnforcementLevel.ADVISORY,
+    );
     pc.setProperties(Struct.fromJavaScript(settings as Record<string, structTypes.JavaScriptValue>));
     map.set(name, pc);
   }
-  return call(client, "configure", request);
+  if (all !== undefined) {
+    for (const name of defaults.keys()) {
+      if (map.has(name)) continue;
+      const pc = new analyzerPb.PolicyConfig();
+      pc.setEnforcementlevel(all);
+      pc.setProperties(Struct.fromJavaScript({}));
+      map.set(name, pc);
+    }
+  }
+  await call(client, "configure", request);
 }
 
 function resourceOptions(r: EvaluatedResource): analyzerPb.AnalyzerResourceOptions {

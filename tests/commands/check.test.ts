@@ -156,3 +156,13 @@ test("as a user runs it: npm run check exits 0 on the home site, 2 without a sta
   expect(bad.status).toBe(2);
   expect(bad.stderr.trim()).toBe("error: examples/nope.json: cannot read (no such file)");
 });
+
+test("the shop site: two nodes, a template, its own snapshot; passes", async () => {
+  const result = await runCheckCommand(["--stack", "shop", ...FROM]);
+  expect(result.exitCode).toBe(0);
+  expect(result.stdout).toContain("Stack shop against examples/shop-cluster.json: nodes shop1, shop2, 6 guests");
+  // 2026-01-01T00:00Z is already 01:00 in Berlin: the first run after it is the next day.
+  expect(result.stdout).toContain("next: 2026-01-02T01:00:00+01:00");
+  // The template VM 9000 needs no tier.
+  expect(result.stdout).toContain("Guests in no tier: none");
+});
