@@ -63,7 +63,10 @@ export type EnforcementLevel = (typeof ENFORCEMENT_LEVELS)[number];
  * level or an object of settings (with an optional `enforcementLevel`); the key `all` sets the level
  * of every policy.
  */
-export type PackConfig = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
+export type PackConfig = Record<
+  string,
+  EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)
+>;
 
 /** The settings of one policy from `args.getConfig()`, defaults applied. Invalid values throw. */
 export function readEveryGuestConfig(raw: unknown): EveryGuestConfig {
@@ -85,19 +88,25 @@ export function readStaggerConfig(raw: unknown): StaggerConfig {
  * preview: returns every problem, one a line, each naming the policy and the key. `policyNames` are
  * the policies of the pack (unknown names are a problem).
  */
-export function validatePackConfig(config: unknown, policyNames: readonly string[]): string[] {
+export function validatePackConfig(
+  config: unknown,
+  policies: readonly { name: string; configSchema?: PolicyConfigSchema }[],
+): string[] {
+  const schemas = new Map(policies.map((p) => [p.name, p.configSchema]));
   if (config === null || typeof config !== "object" || Array.isArray(config)) {
     return ["the policy pack config must be a JSON object keyed by policy name"];
   }
   const problems: string[] = [];
   for (const [name, value] of Object.entries(config as Record<string, unknown>)) {
-    if (name !== "all" && !policyNames.includes(name)) {
+    if (name !== "all" && !schemas.has(name)) {
       problems.push(`${name}: no policy of this name in pack ${PACK_NAME}`);
       continue;
     }
     if (typeof value === "string") {
       if (!(ENFORCEMENT_LEVELS as readonly string[]).includes(value)) {
-        problems.push(`${name}: ${JSON.stringify(value)} is not an enforcement level (${ENFORCEMENT_LEVELS.join(", ")})`);
+        problems.push(
+          `${name}: ${JSON.stringify(value)} is not an enforcement level (${ENFORCEMENT_LEVELS.join(", ")})`,
+        );
       }
       continue;
     }
@@ -110,19 +119,28 @@ export function validatePackConfig(config: unknown, policyNames: readonly string
       continue;
     }
     const { enforcementLevel, ...settings } = value as Record<string, unknown>;
-    if (enforcementLevel !== undefined && !(ENFORCEMENT_LEVELS as readonly string[]).includes(enforcementLevel as string)) {
+    if (
+      enforcementLevel !== undefined &&
+      !(ENFORCEMENT_LEVELS as readonly string[]).includes(enforcementLevel as string)
+    ) {
       problems.push(`${name}.enforcementLevel: ${JSON.stringify(enforcementLevel)} is not an enforcement level`);
     }
-    problems.push(...checkSettings(name, settings));
+    problems.push(...checkSettings(name, settings, schemas.get(name)));
   }
   return problems;
 }
 
-/** Checks one policy's settings against its schema (the subset of JSON schema the schemas above use). */
-function checkSettings(policy: string, raw: unknown): string[] {
+/**
+ * Checks one policy's settings against its schema (the subset of JSON schema the schemas above
+ * use). A policy without a schema takes no settings.
+ */
+function checkSettings(
+  policy: string,
+  raw: unknown,
+  schema: PolicyConfigSchema | undefined = CONFIG_SCHEMAS[policy],
+): string[] {
   if (raw === undefined || raw === null) return [];
   if (typeof raw !== "object" || Array.isArray(raw)) return [`${policy}: settings must be an object`];
-  const schema = CONFIG_SCHEMAS[policy];
   const problems: string[] = [];
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
     if (key === "enforcementLevel") continue;
@@ -147,9 +165,12 @@ interface SimpleSchema {
 function checkValue(at: string, value: unknown, schema: SimpleSchema): string[] {
   switch (schema.type) {
     case "integer": {
-      if (typeof value !== "number" || !Number.isInteger(value)) return [`${at}: must be an integer, not ${JSON.stringify(value)}`];
-      if (schema.minimum !== undefined && value < schema.minimum) return [`${at}: must be at least ${schema.minimum}, not ${value}`];
-      if (schema.maximum !== undefined && value > schema.maximum) return [`${at}: must be at most ${schema.maximum}, not ${value}`];
+      if (typeof value !== "number" || !Number.isInteger(value))
+        return [`${at}: must be an integer, not ${JSON.stringify(value)}`];
+      if (schema.minimum !== undefined && value < schema.minimum)
+        return [`${at}: must be at least ${schema.minimum}, not ${value}`];
+      if (schema.maximum !== undefined && value > schema.maximum)
+        return [`${at}: must be at most ${schema.maximum}, not ${value}`];
       return [];
     }
     case "array": {

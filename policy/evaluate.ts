@@ -106,7 +106,7 @@ export function stackUrn(stack: string, project = PACK_NAME): string {
 export function evaluatePolicies(options: EvaluateOptions): Violation[] {
   const policies = options.policies ?? packPolicies;
   const config = options.config ?? {};
-  const problems = validatePackConfig(config, policies.map((p) => p.name));
+  const problems = validatePackConfig(config, policies);
   if (problems.length > 0) throw new PolicyConfigError(problems);
 
   const resources = buildResources(options);
@@ -145,7 +145,11 @@ export function evaluatePolicies(options: EvaluateOptions): Violation[] {
         // The urn a resource policy reports is ignored: the violation is the resource's.
         const report: ReportViolation = (message) => push(message, resource.urn);
         for (const validate of validations) {
-          run(policy.name, () => validate(args, report), (message) => push(message, resource.urn, "advisory"));
+          run(
+            policy.name,
+            () => validate(args, report),
+            (message) => push(message, resource.urn, "advisory"),
+          );
         }
       }
     }
@@ -156,7 +160,11 @@ export function evaluatePolicies(options: EvaluateOptions): Violation[] {
       if (onlyType && !resources.some((r) => r.type === onlyType)) return;
       const args: StackValidationArgs = { resources, stackTags, getConfig, notApplicable };
       const report: ReportViolation = (message, urn) => push(message, urn);
-      run(policy.name, () => stackPolicy.validateStack(args, report), (message) => push(message, undefined, "advisory"));
+      run(
+        policy.name,
+        () => stackPolicy.validateStack(args, report),
+        (message) => push(message, undefined, "advisory"),
+      );
     }
   });
 
@@ -214,7 +222,13 @@ function buildResources(options: EvaluateOptions): PolicyResource[] {
   const project = options.project ?? PACK_NAME;
   const list: EvaluatedResource[] = [...options.resources];
   if (!list.some((r) => r.type === STACK_TYPE)) {
-    list.unshift({ type: STACK_TYPE, name: `${project}-${options.stack}`, urn: stackUrn(options.stack, project), props: options.outputs as Record<string, unknown>, custom: false });
+    list.unshift({
+      type: STACK_TYPE,
+      name: `${project}-${options.stack}`,
+      urn: stackUrn(options.stack, project),
+      props: options.outputs as Record<string, unknown>,
+      custom: false,
+    });
   }
   const byUrn = new Map<string, PolicyResource>();
   const built = list.map((r) => {
@@ -237,7 +251,8 @@ function buildResources(options: EvaluateOptions): PolicyResource[] {
       dependencies: [],
       propertyDependencies: {},
       isType: (resourceClass) => isTypeOf(type, resourceClass),
-      asType: ((resourceClass: unknown) => (isTypeOf(type, resourceClass) ? props : undefined)) as PolicyResource["asType"],
+      asType: ((resourceClass: unknown) =>
+        isTypeOf(type, resourceClass) ? props : undefined) as PolicyResource["asType"],
     };
     byUrn.set(r.urn, resource);
     return resource;
@@ -262,13 +277,13 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
  * mocks record for an unknown input during preview) turned into the engine's unknown sentinel.
  */
 export function toEngineValue(value: unknown): unknown {
-  if (value === undefined) return undefined;
-  if (isUnknown(value)) return unknownStringValue;
   if (value === null || typeof value !== "object") return value;
+  if (isUnknown(value)) return unknownStringValue;
   if (Array.isArray(value)) return value.map((v) => toEngineValue(v) ?? null);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    const x = toEngineValue(v);
+  for (const k in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+    const x = toEngineValue((value as Record<string, unknown>)[k]);
     if (x !== undefined) out[k] = x;
   }
   return out;

@@ -72,11 +72,15 @@ export function startPack(options: StartPackOptions = {}): Promise<PackProcess> 
     PULUMI_NODEJS_STACK: options.stack ?? "home",
     PULUMI_NODEJS_DRY_RUN: String(options.dryRun ?? true),
   });
-  const child = spawn(options.node ?? process.execPath, [RUN_POLICY_PACK, options.engineAddress ?? "127.0.0.1:0", "."], {
-    cwd: options.cwd ?? POLICY_DIR,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    options.node ?? process.execPath,
+    [RUN_POLICY_PACK, options.engineAddress ?? "127.0.0.1:0", "."],
+    {
+      cwd: options.cwd ?? POLICY_DIR,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stdout = "";
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -92,11 +96,17 @@ export function startPack(options: StartPackOptions = {}): Promise<PackProcess> 
   return new Promise<PackProcess>((resolve, reject) => {
     const timer = setTimeout(() => {
       void close();
-      reject(new Error(`the policy pack printed no port within ${options.timeoutMs ?? 120_000} ms; stderr:\n${stderr}`));
+      reject(
+        new Error(`the policy pack printed no port within ${options.timeoutMs ?? 120_000} ms; stderr:\n${stderr}`),
+      );
     }, options.timeoutMs ?? 120_000);
     const onExit = (code: number | null, signal: string | null) => {
       clearTimeout(timer);
-      reject(new Error(`the policy pack exited (code ${code}, signal ${signal}) before serving; stdout:\n${stdout}\nstderr:\n${stderr}`));
+      reject(
+        new Error(
+          `the policy pack exited (code ${code}, signal ${signal}) before serving; stdout:\n${stdout}\nstderr:\n${stderr}`,
+        ),
+      );
     };
     child.once("exit", onExit);
     child.stdout!.on("data", (d: Buffer) => {
@@ -158,10 +168,14 @@ export async function configure(client: AnalyzerClient, config: Record<string, u
   const map = request.getPolicyconfigMap();
   for (const [name, entry] of Object.entries(config)) {
     if (name === "all") continue;
-    const { enforcementLevel, ...settings } = typeof entry === "string" ? { enforcementLevel: entry } : (entry as Record<string, unknown>);
+    const { enforcementLevel, ...settings } =
+      typeof entry === "string" ? { enforcementLevel: entry } : (entry as Record<string, unknown>);
     const pc = new analyzerPb.PolicyConfig();
     pc.setEnforcementlevel(
-      (typeof enforcementLevel === "string" ? LEVELS[enforcementLevel] : undefined) ?? all ?? defaults.get(name) ?? analyzerPb.EnforcementLevel.ADVISORY,
+      (typeof enforcementLevel === "string" ? LEVELS[enforcementLevel] : undefined) ??
+        all ??
+        defaults.get(name) ??
+        analyzerPb.EnforcementLevel.ADVISORY,
     );
     pc.setProperties(Struct.fromJavaScript(settings as Record<string, structTypes.JavaScriptValue>));
     map.set(name, pc);
@@ -191,7 +205,9 @@ export function analyzeRequest(r: EvaluatedResource): analyzerPb.AnalyzeRequest 
   request.setType(r.type);
   request.setUrn(r.urn);
   request.setName(r.name);
-  request.setProperties(Struct.fromJavaScript((toEngineValue(r.props) ?? {}) as Record<string, structTypes.JavaScriptValue>));
+  request.setProperties(
+    Struct.fromJavaScript((toEngineValue(r.props) ?? {}) as Record<string, structTypes.JavaScriptValue>),
+  );
   request.setOptions(resourceOptions(r));
   return request;
 }
@@ -217,7 +233,9 @@ export function analyzeStackRequest(options: {
       resource.setType(r.type);
       resource.setUrn(r.urn);
       resource.setName(r.name);
-      resource.setProperties(Struct.fromJavaScript((toEngineValue(r.props) ?? {}) as Record<string, structTypes.JavaScriptValue>));
+      resource.setProperties(
+        Struct.fromJavaScript((toEngineValue(r.props) ?? {}) as Record<string, structTypes.JavaScriptValue>),
+      );
       resource.setOptions(resourceOptions(r));
       if (r.parent) resource.setParent(r.parent);
       return resource;
@@ -235,7 +253,10 @@ export interface Diagnostic {
 }
 
 export function diagnostics(response: analyzerPb.AnalyzeResponse): Diagnostic[] {
-  const name = Object.fromEntries(Object.entries(LEVELS).map(([k, v]) => [v, k])) as Record<number, Diagnostic["level"]>;
+  const name = Object.fromEntries(Object.entries(LEVELS).map(([k, v]) => [v, k])) as Record<
+    number,
+    Diagnostic["level"]
+  >;
   return response.getDiagnosticsList().map((d) => ({
     policy: d.getPolicyname(),
     level: name[d.getEnforcementlevel()],
@@ -245,11 +266,22 @@ export function diagnostics(response: analyzerPb.AnalyzeResponse): Diagnostic[] 
 }
 
 export async function analyze(client: AnalyzerClient, r: EvaluatedResource): Promise<Diagnostic[]> {
-  return diagnostics(await call<analyzerPb.AnalyzeRequest, analyzerPb.AnalyzeResponse>(client, "analyze", analyzeRequest(r)));
+  return diagnostics(
+    await call<analyzerPb.AnalyzeRequest, analyzerPb.AnalyzeResponse>(client, "analyze", analyzeRequest(r)),
+  );
 }
 
-export async function analyzeStack(client: AnalyzerClient, options: Parameters<typeof analyzeStackRequest>[0]): Promise<Diagnostic[]> {
-  return diagnostics(await call<analyzerPb.AnalyzeStackRequest, analyzerPb.AnalyzeResponse>(client, "analyzeStack", analyzeStackRequest(options)));
+export async function analyzeStack(
+  client: AnalyzerClient,
+  options: Parameters<typeof analyzeStackRequest>[0],
+): Promise<Diagnostic[]> {
+  return diagnostics(
+    await call<analyzerPb.AnalyzeStackRequest, analyzerPb.AnalyzeResponse>(
+      client,
+      "analyzeStack",
+      analyzeStackRequest(options),
+    ),
+  );
 }
 
 /**
@@ -257,7 +289,9 @@ export async function analyzeStack(client: AnalyzerClient, options: Parameters<t
  * compile would be served instead of the sources (and hide every edit). Lists such files in the
  * pack's folder and in the project folders it imports from.
  */
-export function staleCompiledFiles(dirs: readonly string[] = [POLICY_DIR, path.join(POLICY_DIR, "..", "tiers")]): string[] {
+export function staleCompiledFiles(
+  dirs: readonly string[] = [POLICY_DIR, path.join(POLICY_DIR, "..", "tiers")],
+): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {

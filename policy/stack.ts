@@ -24,6 +24,7 @@ import { BACKUP_CONTENT, GuestKind, KEEP_OPTIONS, PruneBackups, parsePruneBackup
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const policyProxy = require("@pulumi/policy/proxy") as {
   UnknownValueError: new (...args: never[]) => Error;
+  getSpecialProxyTarget: string;
   unknownBooleanValue: string;
   unknownNumberValue: string;
   unknownStringValue: string;
@@ -92,20 +93,49 @@ export function read(obj: unknown, key: string | number): unknown {
 /**
  * A plain, deep copy of a value read through the proxy: objects and arrays copied, unknown values
  * replaced by `UNKNOWN`. Reading once keeps the rest of the pack free of proxies and try/catch.
+ * Behind the proxy, the copy walks its target directly (as @pulumi/policy's own serializer does):
+ * going through the proxy would allocate a proxy per nested object, ten times slower on a large
+ * stack; the sentinels are recognised either way.
  */
 export function toPlain(value: unknown): unknown {
+  if (value !== null && typeof value === "object") {
+    const target = (value as Record<string, unknown>)[policyProxy.getSpecialProxyTarget];
+    if (target !== undefined && target !== null && typeof target === "object") return copyPlain(target);
+  }
+  return copyThroughProxy(value);
+}
+
+function copyPlain(value: unknown): unknown {
   if (typeof value === "string") return UNKNOWN_SENTINELS.has(value) ? UNKNOWN : value;
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) {
     const n = value.length;
     const out = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) out[i] = toPlain(read(value, i));
+    for (let i = 0; i < n; i++) out[i] = copyPlain(value[i]);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = copyPlain(v);
+  }
+  return out;
+}
+
+function copyThroughProxy(value: unknown): unknown {
+  if (typeof value === "string") return UNKNOWN_SENTINELS.has(value) ? UNKNOWN : value;
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    const n = value.length;
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) out[i] = copyThroughProxy(read(value, i));
     return out;
   }
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     const v = read(value, key);
-    if (v !== undefined) out[key] = v === UNKNOWN ? UNKNOWN : toPlain(v);
+    if (v !== undefined) out[key] = v === UNKNOWN ? UNKNOWN : copyThroughProxy(v);
   }
   return out;
 }
@@ -322,7 +352,9 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
 
   // Storages: the cluster's, overlaid by the stack's declared ones.
   const storages = new Map<string, StorageView>();
-  const clusterStorages = asList(clusterObj.storages, (s) => (s === UNKNOWN ? UNKNOWN : (s as Record<string, unknown>)));
+  const clusterStorages = asList(clusterObj.storages, (s) =>
+    s === UNKNOWN ? UNKNOWN : (s as Record<string, unknown>),
+  );
   if (clusterStorages !== UNKNOWN && clusterStorages !== undefined) {
     for (const raw of clusterStorages) {
       if (raw === UNKNOWN) continue;
@@ -341,7 +373,10 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
   // Guests: the cluster's (or, failing that, the coverage's), overlaid by the stack's.
   const guestByVmid = new Map<number, GuestView>();
   const clusterGuests = asList(clusterObj.guests, (g) => (g === UNKNOWN ? UNKNOWN : (g as Record<string, unknown>)));
-  const guestSource = clusterGuests !== UNKNOWN && clusterGuests !== undefined ? clusterGuests : asList(outputs.coverage, (g) => g as Record<string, unknown>);
+  const guestSource =
+    clusterGuests !== UNKNOWN && clusterGuests !== undefined
+      ? clusterGuests
+      : asList(outputs.coverage, (g) => g as Record<string, unknown>);
   if (guestSource !== UNKNOWN && guestSource !== undefined) {
     for (const raw of guestSource) {
       if (raw === UNKNOWN) continue;
@@ -626,7 +661,13 @@ export interface JobSelection {
 
 export function jobSelection(job: JobView, view: StackView): JobSelection {
   const selection: JobSelection = { vmids: [], offNode: [], uncertain: false };
-  if (job.all === UNKNOWN || job.vmids === UNKNOWN || job.excludes === UNKNOWN || job.node === UNKNOWN || job.pool === UNKNOWN) {
+  if (
+    job.all === UNKNOWN ||
+    job.vmids === UNKNOWN ||
+    job.excludes === UNKNOWN ||
+    job.node === UNKNOWN ||
+    job.pool === UNKNOWN
+  ) {
     selection.uncertain = true;
     return selection;
   }
@@ -635,8 +676,9 @@ export function jobSelection(job: JobView, view: StackView): JobSelection {
     job.node === undefined || !g || g.node === UNKNOWN || g.node === undefined || g.node === job.node;
   if (job.all) {
     const excluded = new Set<number>();
-    for (const x of job.excludes) if (x === UNKNOWN) selection.uncertain = true;
-    else excluded.add(x);
+    for (const x of job.excludes)
+      if (x === UNKNOWN) selection.uncertain = true;
+      else excluded.add(x);
     for (const g of view.guests) {
       if (excluded.has(g.vmid)) continue;
       if (runsOn(g)) selection.vmids.push(g.vmid);

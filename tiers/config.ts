@@ -137,9 +137,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** `("$", ["tiers", 0, "schedule"])` → `$.tiers[0].schedule`: how every error here names a place. */
+export function formatPath(root: string, path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : `${acc}.${String(p)}`), root);
+}
+
 /** `["tiers", 0, "schedule"]` → `pve-backup-tiers:site.tiers[0].schedule`. */
 export function keyPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : `${acc}.${String(p)}`), SITE_KEY);
+  return formatPath(SITE_KEY, path);
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

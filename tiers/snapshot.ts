@@ -10,6 +10,7 @@
  * fields the program reads are validated.
  */
 import { z } from "zod";
+import { formatPath } from "./config";
 import { GUEST_KINDS, STORAGE_ID_PATTERN, VMID_MAX, VMID_MIN, parseList, parsePruneBackups } from "./pve";
 
 /** PVE's JSON booleans are 0/1 (sometimes strings); true/false appear in newer versions. */
@@ -93,10 +94,7 @@ export function parseClusterSnapshot(text: string, file: string): ClusterSnapsho
   const parsed = clusterSnapshotSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
-      const where = issue.path.reduce<string>(
-        (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : `${acc}.${String(p)}`),
-        "$",
-      );
+      const where = formatPath("$", issue.path);
       const keys = issue.code === "unrecognized_keys" ? ` ${issue.keys.join(", ")}` : "";
       return `${where}: ${issue.message}${keys}`;
     });

@@ -1,14 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { everyGuestConfigSchema, readEveryGuestConfig } from "../config";
-import {
-  GuestView,
-  JobView,
-  UNKNOWN,
-  describeGuest,
-  describeJob,
-  jobSelection,
-  stackView,
-} from "../stack";
+import { GuestView, JobView, UNKNOWN, describeGuest, describeJob, jobSelection, stackView } from "../stack";
 
 /**
  * every-guest-in-a-tier (mandatory). Protects against guests nobody backs up: a VM or LXC created
@@ -65,10 +57,15 @@ export const everyGuestInATier: StackValidationPolicy = {
       if (jobs.length === 1) continue;
       if (jobs.length === 0) {
         if (undecided) continue;
-        reportViolation(`${describeGuest(guest)} is in no tier: no enabled backup job of the stack covers it${hints(guest, disabledNaming, offNodeNaming, unmanagedNaming)}. Add it to a tier's guests, or to ignoreVmids in the policy config.`, guest.urn);
+        reportViolation(
+          `${describeGuest(guest)} is in no tier: no enabled backup job of the stack covers it${hints(guest, disabledNaming, offNodeNaming, unmanagedNaming)}. Add it to a tier's guests, or to ignoreVmids in the policy config.`,
+          guest.urn,
+        );
         continue;
       }
-      jobs.sort((a, b) => (a.tier?.id ?? "\uffff").localeCompare(b.tier?.id ?? "\uffff") || a.label.localeCompare(b.label));
+      jobs.sort(
+        (a, b) => (a.tier?.id ?? "\uffff").localeCompare(b.tier?.id ?? "\uffff") || a.label.localeCompare(b.label),
+      );
       const tiers = [...new Set(jobs.map((j) => j.tier?.id).filter((t): t is string => t !== undefined))];
       const inTiers = tiers.length > 1 ? ` is in ${tiers.length} tiers (${tiers.join(", ")}):` : ":";
       reportViolation(
@@ -105,7 +102,9 @@ function hints(
   const o = offNode.get(guest.vmid);
   if (o) {
     const node = typeof guest.node === "string" ? guest.node : "another node";
-    parts.push(`${o.map((j) => `${describeJob(j)} names it but runs only on node ${String(j.node)}`).join(", ")}, and it lives on ${node}`);
+    parts.push(
+      `${o.map((j) => `${describeJob(j)} names it but runs only on node ${String(j.node)}`).join(", ")}, and it lives on ${node}`,
+    );
   }
   const u = unmanaged.get(guest.vmid);
   if (u) parts.push(`only ${u.map((j) => j.label).join(", ")}, which the stack does not manage, backs it up`);

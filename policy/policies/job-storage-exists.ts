@@ -13,13 +13,18 @@ import { JobView, StackView, UNKNOWN, acceptsBackup, availableOn, jobSelection, 
  */
 export const jobStorageExists: StackValidationPolicy = {
   name: "job-storage-exists",
-  description: "Every backup job writes to a storage that exists, is enabled, is available on the job's nodes and accepts backup content.",
+  description:
+    "Every backup job writes to a storage that exists, is enabled, is available on the job's nodes and accepts backup content.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const view = stackView(args.resources);
     for (const job of view.jobs) {
       const problem = storageProblem(job, view);
-      if (problem) reportViolation(`job ${job.label}${job.managed ? "" : " (on the cluster, not managed by this stack)"} writes to storage ${problem}`, job.urn);
+      if (problem)
+        reportViolation(
+          `job ${job.label}${job.managed ? "" : " (on the cluster, not managed by this stack)"} writes to storage ${problem}`,
+          job.urn,
+        );
     }
   },
 };
@@ -41,7 +46,10 @@ function storageProblem(job: JobView, view: StackView): string | undefined {
   if (storage.disabled === true) return `${id}, which is disabled (${where}); the job fails when it runs`;
   const backup = acceptsBackup(storage);
   if (backup === false) {
-    const content = storage.content === undefined || storage.content === UNKNOWN ? "not set, PVE's default" : storage.content.join(",") || "none";
+    const content =
+      storage.content === undefined || storage.content === UNKNOWN
+        ? "not set, PVE's default"
+        : storage.content.join(",") || "none";
     return `${id}, which does not accept ${BACKUP_CONTENT} content (${where}; content: ${content}); add ${BACKUP_CONTENT} to its content`;
   }
   const missing = nodesWithout(job, view, (node) => availableOn(storage, node));
@@ -57,7 +65,11 @@ function storageProblem(job: JobView, view: StackView): string | undefined {
  * The nodes the job runs on where the storage is not available: the job's node when it has one,
  * else every node holding one of its guests (vzdump runs a job on each node with a selected guest).
  */
-function nodesWithout(job: JobView, view: StackView, available: (node: string) => boolean | typeof UNKNOWN): { node: string; why: string }[] {
+function nodesWithout(
+  job: JobView,
+  view: StackView,
+  available: (node: string) => boolean | typeof UNKNOWN,
+): { node: string; why: string }[] {
   if (job.node === UNKNOWN) return [];
   if (job.node !== undefined) return available(job.node) === false ? [{ node: job.node, why: ", the job's node" }] : [];
   const byNode = new Map<string, number[]>();
@@ -70,7 +82,11 @@ function nodesWithout(job: JobView, view: StackView, available: (node: string) =
   }
   const missing: { node: string; why: string }[] = [];
   for (const [node, vmids] of byNode) {
-    if (available(node) === false) missing.push({ node, why: ` (where guest${vmids.length > 1 ? "s" : ""} ${vmids.join(", ")} run${vmids.length > 1 ? "" : "s"})` });
+    if (available(node) === false)
+      missing.push({
+        node,
+        why: ` (where guest${vmids.length > 1 ? "s" : ""} ${vmids.join(", ")} run${vmids.length > 1 ? "" : "s"})`,
+      });
   }
   return missing;
 }

@@ -17,7 +17,8 @@ export const jobsEnabled: ResourceValidationPolicy = {
     if (args.type !== JOB_TYPE) return;
     const job = jobFromResource(args);
     if (job.enabled !== false) return; // true, or unknown during preview
-    const guests = job.vmids === UNKNOWN ? "its guests" : job.all === true ? "all guests" : `guests ${listVmids(job.vmids)}`;
+    const guests =
+      job.vmids === UNKNOWN ? "its guests" : job.all === true ? "all guests" : `guests ${listVmids(job.vmids)}`;
     const storage = typeof job.storage === "string" ? ` on storage ${job.storage}` : "";
     reportViolation(
       `job ${job.label} is disabled (enabled: false): PVE keeps it but never runs it, so ${guests} get no backups${storage}. Enable it, or remove the tier.`,

@@ -12,13 +12,18 @@ import { JobView, StackView, UNKNOWN, hasUnknown, stackView } from "../stack";
  */
 export const retentionBounded: StackValidationPolicy = {
   name: "retention-bounded",
-  description: "Every backup job ends with bounded retention: its own prune-backups, or else its storage's; never keep-all.",
+  description:
+    "Every backup job ends with bounded retention: its own prune-backups, or else its storage's; never keep-all.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const view = stackView(args.resources);
     for (const job of view.jobs) {
       const problem = retentionProblem(job, view);
-      if (problem) reportViolation(`job ${job.label}${job.managed ? "" : " (on the cluster, not managed by this stack)"} ${problem}`, job.urn);
+      if (problem)
+        reportViolation(
+          `job ${job.label}${job.managed ? "" : " (on the cluster, not managed by this stack)"} ${problem}`,
+          job.urn,
+        );
     }
   },
 };

@@ -37,9 +37,14 @@ let home: TestStack;
 let pack: PackProcess | undefined;
 
 beforeAll(async () => {
-  // Node resolves `index` to index.js before index.ts: a compiled file left beside the sources would
-  // be served instead of them, and this test would pass on code nobody can see.
-  expect({ staleCompiledJavaScript: staleCompiledFiles() }).toEqual({ staleCompiledJavaScript: [] });
+  const stale = staleCompiledFiles();
+  if (stale.length > 0) {
+    throw new Error(
+      `compiled JavaScript beside the pack's TypeScript: ${stale.join(", ")}. Node resolves x.js before x.ts, ` +
+        "so run-policy-pack would serve it instead of the sources and hide every edit (this test would pass on " +
+        "code nobody can see). Delete it; tsc runs with --noEmit here.",
+    );
+  }
   home = await homeStack();
   pack = await startPack({ cwd: POLICY_DIR, stack: home.stack });
 }, 180_000);
@@ -51,8 +56,17 @@ afterAll(async () => {
 /** The broken home stack: the seed cases at once. */
 function brokenStack(): TestStack {
   const stack = change(home, (s) => {
-    s.outputs.cluster.guests.push({ vmid: 104, kind: "lxc", name: "nextcloud", node: "pve", status: "running", template: false });
-    s.outputs.cluster.jobs.push(clusterJob({ id: "backup-c1ff91b4-5175", storage: "synology-nas-storage", vmids: [103] }));
+    s.outputs.cluster.guests.push({
+      vmid: 104,
+      kind: "lxc",
+      name: "nextcloud",
+      node: "pve",
+      status: "running",
+      template: false,
+    });
+    s.outputs.cluster.jobs.push(
+      clusterJob({ id: "backup-c1ff91b4-5175", storage: "synology-nas-storage", vmids: [103] }),
+    );
     jobProps(s, "backup-home-p0-daily").pruneBackups = { "keep-all": "1" };
   });
   return withJob(stack, "backup-home-p1-daily", (p) => (p.enabled = false));
@@ -82,7 +96,9 @@ describe("the policy pack through the Analyzer protocol", () => {
       ["unmanaged-jobs", 0],
     ]);
     expect(served.map(([name]) => name)).toEqual(policies.map((p) => p.name));
-    const schemas = Object.fromEntries(info.getPoliciesList().map((p) => [p.getName(), p.getConfigschema()?.getProperties()?.toJavaScript()]));
+    const schemas = Object.fromEntries(
+      info.getPoliciesList().map((p) => [p.getName(), p.getConfigschema()?.getProperties()?.toJavaScript()]),
+    );
     expect(schemas["every-guest-in-a-tier"]).toMatchObject({ ignoreVmids: { type: "array", default: [] } });
     expect(schemas["staggered-starts"]).toMatchObject({ minutes: { type: "integer", default: 10 } });
     await configure(pack!.client, exampleConfig);
@@ -93,11 +109,15 @@ describe("the policy pack through the Analyzer protocol", () => {
   });
 
   it("Analyze: a disabled job is stopped, at its URN, naming the job and its guests", async () => {
-    const job = brokenStack().resources.find((r) => r.type === JOB_TYPE && r.props.resourceId === "backup-home-p1-daily")!;
+    const job = brokenStack().resources.find(
+      (r) => r.type === JOB_TYPE && r.props.resourceId === "backup-home-p1-daily",
+    )!;
     const [d, ...rest] = (await analyze(pack!.client, job)).map(stripDescription);
     expect(rest).toEqual([]);
     expect(d).toMatchObject({ policy: "jobs-enabled", level: "mandatory" });
-    expect(d.message).toMatch(/^job backup-home-p1-daily is disabled .* guests 103 get no backups on storage synology-backups/);
+    expect(d.message).toMatch(
+      /^job backup-home-p1-daily is disabled .* guests 103 get no backups on storage synology-backups/,
+    );
   });
 
   it("AnalyzeStack: the home stack (root stack resource with its outputs, and every resource) passes", async () => {
@@ -108,12 +128,26 @@ describe("the policy pack through the Analyzer protocol", () => {
     const broken = brokenStack();
     const served = (await analyzeStack(pack!.client, broken)).map(stripDescription);
     const mandatory = served.filter((d) => d.level === "mandatory");
-    expect(mandatory).toContainEqual(expect.objectContaining({ policy: "every-guest-in-a-tier", message: expect.stringMatching(/^LXC 104 \(nextcloud\) is in no tier/) }));
     expect(mandatory).toContainEqual(
-      expect.objectContaining({ policy: "job-storage-exists", message: expect.stringMatching(/^job backup-c1ff91b4-5175 .* writes to storage synology-nas-storage, which is neither declared/) }),
+      expect.objectContaining({
+        policy: "every-guest-in-a-tier",
+        message: expect.stringMatching(/^LXC 104 \(nextcloud\) is in no tier/),
+      }),
     );
     expect(mandatory).toContainEqual(
-      expect.objectContaining({ policy: "retention-bounded", message: expect.stringMatching(/^job backup-home-p0-daily keeps every backup forever/), urn: expect.stringContaining("tier-p0-job") }),
+      expect.objectContaining({
+        policy: "job-storage-exists",
+        message: expect.stringMatching(
+          /^job backup-c1ff91b4-5175 .* writes to storage synology-nas-storage, which is neither declared/,
+        ),
+      }),
+    );
+    expect(mandatory).toContainEqual(
+      expect.objectContaining({
+        policy: "retention-bounded",
+        message: expect.stringMatching(/^job backup-home-p0-daily keeps every backup forever/),
+        urn: expect.stringContaining("tier-p0-job"),
+      }),
     );
     expect(served).toContainEqual(expect.objectContaining({ policy: "unmanaged-jobs", level: "advisory" }));
 
@@ -125,9 +159,13 @@ describe("the policy pack through the Analyzer protocol", () => {
 
   it("Configure: the policy config reaches the policies (ignoreVmids)", async () => {
     await configure(pack!.client, { ...exampleConfig, "every-guest-in-a-tier": { ignoreVmids: [104] } });
-    const served = (await analyzeStack(pack!.client, brokenStack())).filter((d) => d.policy === "every-guest-in-a-tier");
+    const served = (await analyzeStack(pack!.client, brokenStack())).filter(
+      (d) => d.policy === "every-guest-in-a-tier",
+    );
     // 103 remains (its only job is disabled), 104 is ignored; the level stays the policy's own.
-    expect(served.map((d) => [d.level, d.message.split("\n")[1].slice(0, 33)])).toEqual([["mandatory", "LXC 103 (download) is in no tier:"]]);
+    expect(served.map((d) => [d.level, d.message.split("\n")[1].slice(0, 33)])).toEqual([
+      ["mandatory", "LXC 103 (download) is in no tier:"],
+    ]);
     await configure(pack!.client, exampleConfig);
   });
 
@@ -142,7 +180,10 @@ describe("the policy pack through the Analyzer protocol", () => {
     const job = previewing.resources.find((r) => r.type === JOB_TYPE && r.props.resourceId === "backup-home-p1-daily")!;
     expect(await analyze(pack!.client, job)).toEqual([]);
     expect(await analyzeStack(pack!.client, previewing)).toEqual([]);
-    const unknownOutputs = change(home, (s) => ((s.outputs as unknown as Record<string, unknown>).cluster = UNKNOWN_VALUE));
+    const unknownOutputs = change(
+      home,
+      (s) => ((s.outputs as unknown as Record<string, unknown>).cluster = UNKNOWN_VALUE),
+    );
     expect(await analyzeStack(pack!.client, unknownOutputs)).toEqual([]);
   });
 });
@@ -151,12 +192,17 @@ describe("a pack with a type error", () => {
   it("never serves: ts-node type-checks the pack on load, so the test above would fail", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pve-policy-typeerror-"));
     try {
-      fs.cpSync(POLICY_DIR, path.join(dir, "policy"), { recursive: true, filter: (src) => !src.includes("node_modules") });
+      fs.cpSync(POLICY_DIR, path.join(dir, "policy"), {
+        recursive: true,
+        filter: (src) => !src.includes("node_modules"),
+      });
       fs.cpSync(path.join(PROJECT_DIR, "tiers"), path.join(dir, "tiers"), { recursive: true });
       fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(dir, "node_modules"), "dir");
       const file = path.join(dir, "policy", "policies", "unmanaged-jobs.ts");
       fs.appendFileSync(file, '\nexport const notANumber: number = "seven";\n');
-      await expect(startPack({ cwd: path.join(dir, "policy"), timeoutMs: 120_000 })).rejects.toThrow(/error TS2322: Type 'string' is not assignable to type 'number'/);
+      await expect(startPack({ cwd: path.join(dir, "policy"), timeoutMs: 120_000 })).rejects.toThrow(
+        /error TS2322: Type 'string' is not assignable to type 'number'/,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

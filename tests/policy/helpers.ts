@@ -69,12 +69,17 @@ export function withCluster(stack: TestStack, edit: (cluster: ClusterInventory) 
 
 export function withResource(stack: TestStack, resource: Omit<EvaluatedResource, "urn"> & { urn?: string }): TestStack {
   return change(stack, (s) => {
-    s.resources.push({ urn: `urn:pulumi:${s.stack}::pve-backup-tiers::${resource.type}::${resource.name}`, ...resource });
+    s.resources.push({
+      urn: `urn:pulumi:${s.stack}::pve-backup-tiers::${resource.type}::${resource.name}`,
+      ...resource,
+    });
   });
 }
 
 /** A job on the cluster, shaped as the inventory reports it. */
-export function clusterJob(overrides: Partial<ClusterInventory["jobs"][number]> & { id: string }): ClusterInventory["jobs"][number] {
+export function clusterJob(
+  overrides: Partial<ClusterInventory["jobs"][number]> & { id: string },
+): ClusterInventory["jobs"][number] {
   return {
     storage: "synology-backups",
     enabled: true,

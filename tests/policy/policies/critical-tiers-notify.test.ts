@@ -25,7 +25,12 @@ describe("critical-tiers-notify", () => {
 
   it("ignores tiers that are not critical", () => {
     const stack = change(home, (s) => (s.outputs.tiers.find((t) => t.id === "P0")!.critical = false));
-    expect(check(withJob(stack, "backup-home-p0-daily", (p) => (p.mailtos = [])), criticalTiersNotify)).toEqual([]);
+    expect(
+      check(
+        withJob(stack, "backup-home-p0-daily", (p) => (p.mailtos = [])),
+        criticalTiersNotify,
+      ),
+    ).toEqual([]);
   });
 
   it("uses the tier's exported notification when the stack has no such job resource", () => {
@@ -33,12 +38,24 @@ describe("critical-tiers-notify", () => {
       s.resources = s.resources.filter((r) => r.props.resourceId !== "backup-home-p0-daily");
       s.outputs.tiers.find((t) => t.id === "P0")!.mailto = [];
     });
-    expect(check(stack, criticalTiersNotify).map((v) => v.message)).toEqual([expect.stringMatching(/^tier P0 is critical but its job backup-home-p0-daily sends no mail/)]);
+    expect(check(stack, criticalTiersNotify).map((v) => v.message)).toEqual([
+      expect.stringMatching(/^tier P0 is critical but its job backup-home-p0-daily sends no mail/),
+    ]);
   });
 
   it("skips mail recipients or tiers unknown during preview", () => {
-    expect(check(withJob(home, "backup-home-p0-daily", (p) => (p.mailtos = UNKNOWN_VALUE)), criticalTiersNotify)).toEqual([]);
-    expect(check(withJob(home, "backup-home-p0-daily", (p) => (p.mailtos = [UNKNOWN_VALUE])), criticalTiersNotify)).toEqual([]);
+    expect(
+      check(
+        withJob(home, "backup-home-p0-daily", (p) => (p.mailtos = UNKNOWN_VALUE)),
+        criticalTiersNotify,
+      ),
+    ).toEqual([]);
+    expect(
+      check(
+        withJob(home, "backup-home-p0-daily", (p) => (p.mailtos = [UNKNOWN_VALUE])),
+        criticalTiersNotify,
+      ),
+    ).toEqual([]);
     const unknownTiers = change(home, (s) => ((s.outputs as unknown as Record<string, unknown>).tiers = UNKNOWN_VALUE));
     expect(check(unknownTiers, criticalTiersNotify)).toEqual([]);
   });

@@ -17,7 +17,14 @@ beforeAll(async () => {
   home = await homeStack();
 });
 
-const nextcloud = { vmid: 104, kind: "lxc" as const, name: "nextcloud", node: "pve", status: "running", template: false };
+const nextcloud = {
+  vmid: 104,
+  kind: "lxc" as const,
+  name: "nextcloud",
+  node: "pve",
+  status: "running",
+  template: false,
+};
 
 describe("every-guest-in-a-tier", () => {
   it("passes the home stack: every guest is in exactly one tier", () => {
@@ -29,7 +36,9 @@ describe("every-guest-in-a-tier", () => {
     const violations = check(stack, everyGuestInATier);
     expect(violations).toHaveLength(1);
     expect(violations[0]).toMatchObject({ policy: "every-guest-in-a-tier", level: "mandatory" });
-    expect(violations[0].message).toMatch(/^LXC 104 \(nextcloud\) is in no tier: no enabled backup job of the stack covers it/);
+    expect(violations[0].message).toMatch(
+      /^LXC 104 \(nextcloud\) is in no tier: no enabled backup job of the stack covers it/,
+    );
   });
 
   it("stops a guest in two tiers, naming both tiers and jobs", () => {
@@ -54,7 +63,12 @@ describe("every-guest-in-a-tier", () => {
   it("reads the vmid of Vm resources (resourceId) and the hostname of ContainerLegacy ones", () => {
     const stack = change(home, (s) => {
       s.resources.push(
-        { type: "proxmoxve:index/vm:Vm", name: "vm-ci", urn: "urn:vm-ci", props: { resourceId: "120", name: "ci-runner", nodeName: "pve" } },
+        {
+          type: "proxmoxve:index/vm:Vm",
+          name: "vm-ci",
+          urn: "urn:vm-ci",
+          props: { resourceId: "120", name: "ci-runner", nodeName: "pve" },
+        },
         {
           type: "proxmoxve:index/containerLegacy:ContainerLegacy",
           name: "ct-dns",
@@ -70,15 +84,28 @@ describe("every-guest-in-a-tier", () => {
   });
 
   it("accepts a managed guest that a stack job backs up", () => {
-    const stack = change(withJob(home, "backup-home-p1-daily", (p) => (p.vmids as string[]).push("110")), (s) =>
-      s.resources.push({ type: "proxmoxve:index/vmLegacy:VmLegacy", name: "grafana", urn: "urn:grafana", props: { vmId: 110, name: "grafana", nodeName: "pve" } }),
+    const stack = change(
+      withJob(home, "backup-home-p1-daily", (p) => (p.vmids as string[]).push("110")),
+      (s) =>
+        s.resources.push({
+          type: "proxmoxve:index/vmLegacy:VmLegacy",
+          name: "grafana",
+          urn: "urn:grafana",
+          props: { vmId: 110, name: "grafana", nodeName: "pve" },
+        }),
     );
     expect(check(stack, everyGuestInATier)).toEqual([]);
   });
 
   it("stops a managed guest without a fixed vmid: no job can name it", () => {
-    const stack = withResource(home, { type: "proxmoxve:index/vmLegacy:VmLegacy", name: "scratch", props: { name: "scratch", nodeName: "pve" } });
-    expect(messages(check(stack, everyGuestInATier))).toEqual([expect.stringMatching(/^VM \(scratch\) is managed by the stack without a fixed vmid/)]);
+    const stack = withResource(home, {
+      type: "proxmoxve:index/vmLegacy:VmLegacy",
+      name: "scratch",
+      props: { name: "scratch", nodeName: "pve" },
+    });
+    expect(messages(check(stack, everyGuestInATier))).toEqual([
+      expect.stringMatching(/^VM \(scratch\) is managed by the stack without a fixed vmid/),
+    ]);
   });
 
   it("exempts templates and the vmids of the ignore list", () => {
@@ -93,13 +120,17 @@ describe("every-guest-in-a-tier", () => {
   it("does not count a disabled job, and says it names the guest", () => {
     const stack = withJob(home, "backup-home-p1-daily", (p) => (p.enabled = false));
     expect(messages(check(stack, everyGuestInATier))).toEqual([
-      expect.stringMatching(/^LXC 103 \(download\) is in no tier: .*backup-home-p1-daily \(tier P1\) names it but is disabled/),
+      expect.stringMatching(
+        /^LXC 103 \(download\) is in no tier: .*backup-home-p1-daily \(tier P1\) names it but is disabled/,
+      ),
     ]);
   });
 
   it("does not count a job limited to another node", () => {
     const stack = withJob(home, "backup-home-p1-daily", (p) => (p.node = "pve2"));
-    expect(messages(check(stack, everyGuestInATier))).toEqual([expect.stringMatching(/^LXC 103 \(download\) is in no tier: .*runs only on node pve2/)]);
+    expect(messages(check(stack, everyGuestInATier))).toEqual([
+      expect.stringMatching(/^LXC 103 \(download\) is in no tier: .*runs only on node pve2/),
+    ]);
   });
 
   it("does not count a job the stack does not manage, and says so", () => {
@@ -108,7 +139,9 @@ describe("every-guest-in-a-tier", () => {
       c.jobs.push(clusterJob({ id: "backup-c1ff91b4-5175", vmids: [104] }));
     });
     expect(messages(check(stack, everyGuestInATier))).toEqual([
-      expect.stringMatching(/^LXC 104 \(nextcloud\) is in no tier: .*only backup-c1ff91b4-5175, which the stack does not manage, backs it up/),
+      expect.stringMatching(
+        /^LXC 104 \(nextcloud\) is in no tier: .*only backup-c1ff91b4-5175, which the stack does not manage, backs it up/,
+      ),
     ]);
   });
 
@@ -123,18 +156,27 @@ describe("every-guest-in-a-tier", () => {
 
   describe("during preview (unknown values)", () => {
     it("skips guests whose coverage depends on a job's unknown vmids, without crashing", () => {
-      const stack = withCluster(withJob(home, "backup-home-p1-daily", (p) => (p.vmids = UNKNOWN_VALUE)), (c) => c.guests.push(nextcloud));
+      const stack = withCluster(
+        withJob(home, "backup-home-p1-daily", (p) => (p.vmids = UNKNOWN_VALUE)),
+        (c) => c.guests.push(nextcloud),
+      );
       expect(check(stack, everyGuestInATier)).toEqual([]);
     });
 
     it("skips an unknown vmid element but still reports what is known for sure", () => {
       const stack = withJob(home, "backup-home-p1-daily", (p) => (p.vmids = ["100", UNKNOWN_VALUE]));
-      expect(messages(check(stack, everyGuestInATier))).toEqual([expect.stringMatching(/^VM 100 \(home-assistant\) is in 2 tiers/)]);
+      expect(messages(check(stack, everyGuestInATier))).toEqual([
+        expect.stringMatching(/^VM 100 \(home-assistant\) is in 2 tiers/),
+      ]);
     });
 
     it("skips a managed guest whose vmid is unknown, and a job whose enabled flag is unknown", () => {
       const stack = withJob(
-        withResource(home, { type: "proxmoxve:index/vmLegacy:VmLegacy", name: "new-vm", props: { vmId: UNKNOWN_VALUE, name: "new", nodeName: "pve" } }),
+        withResource(home, {
+          type: "proxmoxve:index/vmLegacy:VmLegacy",
+          name: "new-vm",
+          props: { vmId: UNKNOWN_VALUE, name: "new", nodeName: "pve" },
+        }),
         "backup-home-p2-weekly",
         (p) => (p.enabled = UNKNOWN_VALUE),
       );

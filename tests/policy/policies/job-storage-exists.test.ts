@@ -38,7 +38,9 @@ describe("job-storage-exists", () => {
   });
 
   it("checks a stray job on the cluster that the stack does not manage the same way (the home site's)", () => {
-    const stack = withCluster(home, (c) => c.jobs.push(clusterJob({ id: "backup-c1ff91b4-5175", storage: "synology-nas-storage", vmids: [103] })));
+    const stack = withCluster(home, (c) =>
+      c.jobs.push(clusterJob({ id: "backup-c1ff91b4-5175", storage: "synology-nas-storage", vmids: [103] })),
+    );
     expect(messages(check(stack, jobStorageExists))).toEqual([
       expect.stringMatching(
         /^job backup-c1ff91b4-5175 \(on the cluster, not managed by this stack\) writes to storage synology-nas-storage, which is neither declared in the stack nor exists on the cluster/,
@@ -50,34 +52,51 @@ describe("job-storage-exists", () => {
     const stack = change(home, (s) => (storageProps(s, "synology-backups").contents = ["iso", "vztmpl"]));
     const found = messages(check(stack, jobStorageExists));
     expect(found).toHaveLength(3); // the three tiers' jobs
-    expect(found).toContainEqual(expect.stringMatching(/^job backup-home-p1-daily writes to storage synology-backups, which does not accept backup content \(declared in the stack; content: iso,vztmpl\); add backup to its content$/));
+    expect(found).toContainEqual(
+      expect.stringMatching(
+        /^job backup-home-p1-daily writes to storage synology-backups, which does not accept backup content \(declared in the stack; content: iso,vztmpl\); add backup to its content$/,
+      ),
+    );
   });
 
   it("stops a job on a cluster storage without backup content", () => {
     const stack = withJob(home, "backup-home-p2-weekly", (p) => (p.storage = "local-lvm"));
     expect(messages(check(stack, jobStorageExists))).toEqual([
-      expect.stringMatching(/^job backup-home-p2-weekly writes to storage local-lvm, which does not accept backup content \(on the cluster; content: images,rootdir\)/),
+      expect.stringMatching(
+        /^job backup-home-p2-weekly writes to storage local-lvm, which does not accept backup content \(on the cluster; content: images,rootdir\)/,
+      ),
     ]);
   });
 
   it("treats a declared storage without content as PVE's default, which is not backup", () => {
     const stack = change(home, (s) => delete storageProps(s, "synology-backups").contents);
-    expect(messages(check(stack, jobStorageExists))[0]).toMatch(/does not accept backup content \(declared in the stack; content: not set, PVE's default\)/);
+    expect(messages(check(stack, jobStorageExists))[0]).toMatch(
+      /does not accept backup content \(declared in the stack; content: not set, PVE's default\)/,
+    );
   });
 
   it("stops a job on a disabled storage, declared or on the cluster", () => {
     const declared = change(home, (s) => (storageProps(s, "synology-backups").disable = true));
-    expect(messages(check(declared, jobStorageExists))[0]).toMatch(/writes to storage synology-backups, which is disabled \(declared in the stack\)/);
-    const onCluster = withCluster(withJob(home, "backup-home-p0-daily", (p) => (p.storage = "local")), (c) => {
-      c.storages.find((s) => s.id === "local")!.disabled = true;
-    });
-    expect(messages(check(onCluster, jobStorageExists))).toEqual([expect.stringMatching(/^job backup-home-p0-daily writes to storage local, which is disabled \(on the cluster\)/)]);
+    expect(messages(check(declared, jobStorageExists))[0]).toMatch(
+      /writes to storage synology-backups, which is disabled \(declared in the stack\)/,
+    );
+    const onCluster = withCluster(
+      withJob(home, "backup-home-p0-daily", (p) => (p.storage = "local")),
+      (c) => {
+        c.storages.find((s) => s.id === "local")!.disabled = true;
+      },
+    );
+    expect(messages(check(onCluster, jobStorageExists))).toEqual([
+      expect.stringMatching(/^job backup-home-p0-daily writes to storage local, which is disabled \(on the cluster\)/),
+    ]);
   });
 
   it("stops a job whose node does not have the storage", () => {
     const stack = withJob(home, "backup-home-p0-daily", (p) => (p.node = "pve2"));
     expect(messages(check(stack, jobStorageExists))).toEqual([
-      expect.stringMatching(/^job backup-home-p0-daily writes to storage synology-backups, which is not available on node pve2, the job's node \(declared in the stack; nodes: pve\)/),
+      expect.stringMatching(
+        /^job backup-home-p0-daily writes to storage synology-backups, which is not available on node pve2, the job's node \(declared in the stack; nodes: pve\)/,
+      ),
     ]);
   });
 
@@ -87,7 +106,9 @@ describe("job-storage-exists", () => {
       c.guests.find((g) => g.vmid === 103)!.node = "pve2";
     });
     expect(messages(check(stack, jobStorageExists))).toEqual([
-      expect.stringMatching(/^job backup-home-p1-daily writes to storage synology-backups, which is not available on node pve2 \(where guest 103 runs\)/),
+      expect.stringMatching(
+        /^job backup-home-p1-daily writes to storage synology-backups, which is not available on node pve2 \(where guest 103 runs\)/,
+      ),
     ]);
   });
 
@@ -97,7 +118,10 @@ describe("job-storage-exists", () => {
   });
 
   it("judges an adopted job by the stack's desired state, not the cluster's", () => {
-    const stack = withCluster(home, (c) => (c.jobs.find((j) => j.id === "backup-home-p0-daily")!.storage = "synology-nas-storage"));
+    const stack = withCluster(
+      home,
+      (c) => (c.jobs.find((j) => j.id === "backup-home-p0-daily")!.storage = "synology-nas-storage"),
+    );
     expect(check(stack, jobStorageExists)).toEqual([]);
   });
 
@@ -108,9 +132,12 @@ describe("job-storage-exists", () => {
     });
 
     it("reports nothing missing while a declared storage's id is unknown", () => {
-      const stack = change(withJob(home, "backup-home-p1-daily", (p) => (p.storage = "synology-nas-storage")), (s) => {
-        storageProps(s, "synology-backups").resourceId = UNKNOWN_VALUE;
-      });
+      const stack = change(
+        withJob(home, "backup-home-p1-daily", (p) => (p.storage = "synology-nas-storage")),
+        (s) => {
+          storageProps(s, "synology-backups").resourceId = UNKNOWN_VALUE;
+        },
+      );
       expect(check(stack, jobStorageExists)).toEqual([]);
     });
 
@@ -119,7 +146,12 @@ describe("job-storage-exists", () => {
         storageProps(s, "synology-backups").contents = UNKNOWN_VALUE;
         storageProps(s, "synology-backups").nodes = ["pve", UNKNOWN_VALUE];
       });
-      expect(check(withJob(stack, "backup-home-p0-daily", (p) => (p.node = "pve2")), jobStorageExists)).toEqual([]);
+      expect(
+        check(
+          withJob(stack, "backup-home-p0-daily", (p) => (p.node = "pve2")),
+          jobStorageExists,
+        ),
+      ).toEqual([]);
     });
   });
 });

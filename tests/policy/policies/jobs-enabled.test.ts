@@ -35,7 +35,12 @@ describe("jobs-enabled", () => {
   });
 
   it("skips an enabled flag unknown during preview, and a disabled job's unknown vmids", () => {
-    expect(check(withJob(home, "backup-home-p2-weekly", (p) => (p.enabled = UNKNOWN_VALUE)), jobsEnabled)).toEqual([]);
+    expect(
+      check(
+        withJob(home, "backup-home-p2-weekly", (p) => (p.enabled = UNKNOWN_VALUE)),
+        jobsEnabled,
+      ),
+    ).toEqual([]);
     const partlyUnknown = withJob(home, "backup-home-p2-weekly", (p) => {
       p.enabled = false;
       p.vmids = UNKNOWN_VALUE;

@@ -1,6 +1,16 @@
 import { staggeredStarts, weekOfRuns } from "../../../policy/policies/staggered-starts";
 import { CalendarEvent } from "../../../tiers/calendar";
-import { TestStack, UNKNOWN_VALUE, change, check, clusterJob, homeStack, messages, withCluster, withJob } from "../helpers";
+import {
+  TestStack,
+  UNKNOWN_VALUE,
+  change,
+  check,
+  clusterJob,
+  homeStack,
+  messages,
+  withCluster,
+  withJob,
+} from "../helpers";
 
 let home: TestStack;
 beforeAll(async () => {
@@ -25,7 +35,9 @@ describe("staggered-starts", () => {
   it("evaluates schedules on the nodes' wall clock (outputs.timezone), with PVE's calendar rules", () => {
     // "sun 04:00" against a daily 03:55 job: 5 minutes apart on Sundays only.
     const stack = withJob(home, "backup-home-p1-daily", (p) => (p.schedule = "03:55"));
-    expect(messages(check(stack, staggeredStarts))).toEqual([expect.stringMatching(/backup-home-p1-daily at Sun 03:55, backup-home-p2-weekly at Sun 04:00, America\/New_York/)]);
+    expect(messages(check(stack, staggeredStarts))).toEqual([
+      expect.stringMatching(/backup-home-p1-daily at Sun 03:55, backup-home-p2-weekly at Sun 04:00, America\/New_York/),
+    ]);
   });
 
   it("takes the minimum gap from the policy config", () => {
@@ -43,7 +55,9 @@ describe("staggered-starts", () => {
     });
     expect(check(other, staggeredStarts)).toEqual([]);
     const stray = withCluster(home, (c) => c.jobs.push(clusterJob({ id: "stray", schedule: "*-*-* 03:02" })));
-    expect(messages(check(stray, staggeredStarts))).toEqual([expect.stringMatching(/^jobs backup-home-p0-daily and stray .* start 2 minutes apart/)]);
+    expect(messages(check(stray, staggeredStarts))).toEqual([
+      expect.stringMatching(/^jobs backup-home-p0-daily and stray .* start 2 minutes apart/),
+    ]);
   });
 
   it("ignores disabled jobs", () => {
@@ -55,9 +69,22 @@ describe("staggered-starts", () => {
   });
 
   it("skips schedules, storages or a time zone unknown during preview", () => {
-    expect(check(withJob(home, "backup-home-p1-daily", (p) => (p.schedule = UNKNOWN_VALUE)), staggeredStarts)).toEqual([]);
-    expect(check(withJob(home, "backup-home-p1-daily", (p) => ((p.schedule = "03:00"), (p.storage = UNKNOWN_VALUE))), staggeredStarts)).toEqual([]);
-    const zone = change(withJob(home, "backup-home-p1-daily", (p) => (p.schedule = "03:00")), (s) => ((s.outputs as unknown as Record<string, unknown>).timezone = UNKNOWN_VALUE));
+    expect(
+      check(
+        withJob(home, "backup-home-p1-daily", (p) => (p.schedule = UNKNOWN_VALUE)),
+        staggeredStarts,
+      ),
+    ).toEqual([]);
+    expect(
+      check(
+        withJob(home, "backup-home-p1-daily", (p) => ((p.schedule = "03:00"), (p.storage = UNKNOWN_VALUE))),
+        staggeredStarts,
+      ),
+    ).toEqual([]);
+    const zone = change(
+      withJob(home, "backup-home-p1-daily", (p) => (p.schedule = "03:00")),
+      (s) => ((s.outputs as unknown as Record<string, unknown>).timezone = UNKNOWN_VALUE),
+    );
     expect(check(zone, staggeredStarts)).toEqual([]);
   });
 
@@ -66,6 +93,8 @@ describe("staggered-starts", () => {
     const until = new Date(from.getTime() + 7 * 24 * 3600 * 1000);
     expect(weekOfRuns(CalendarEvent.parse("03:00"), from, until, "UTC")).toHaveLength(7);
     expect(weekOfRuns(CalendarEvent.parse("*:0/15"), from, until, "UTC")).toHaveLength(7 * 24 * 4);
-    expect(weekOfRuns(CalendarEvent.parse("sun 04:00"), from, until, "America/New_York").map((d) => d.toISOString())).toEqual(["2026-01-04T09:00:00.000Z"]);
+    expect(
+      weekOfRuns(CalendarEvent.parse("sun 04:00"), from, until, "America/New_York").map((d) => d.toISOString()),
+    ).toEqual(["2026-01-04T09:00:00.000Z"]);
   });
 });

@@ -13,7 +13,15 @@ describe("unmanaged-jobs", () => {
 
   it("lists a job on the cluster that the stack does not manage, with its storage and guests", () => {
     const stack = withCluster(home, (c) =>
-      c.jobs.push(clusterJob({ id: "backup-c1ff91b4-5175", storage: "synology-nas-storage", schedule: "sat 02:00", vmids: [103, 104], enabled: false })),
+      c.jobs.push(
+        clusterJob({
+          id: "backup-c1ff91b4-5175",
+          storage: "synology-nas-storage",
+          schedule: "sat 02:00",
+          vmids: [103, 104],
+          enabled: false,
+        }),
+      ),
     );
     expect(check(stack, unmanagedJobs)).toEqual([
       {
@@ -26,7 +34,10 @@ describe("unmanaged-jobs", () => {
   });
 
   it("matches job ids case-insensitively, as PVE does", () => {
-    const stack = withCluster(home, (c) => (c.jobs.find((j) => j.id === "backup-home-p0-daily")!.id = "Backup-Home-P0-Daily"));
+    const stack = withCluster(
+      home,
+      (c) => (c.jobs.find((j) => j.id === "backup-home-p0-daily")!.id = "Backup-Home-P0-Daily"),
+    );
     expect(check(stack, unmanagedJobs)).toEqual([]);
   });
 
