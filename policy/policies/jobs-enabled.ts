@@ -1,27 +1,30 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { JOB_TYPE, UNKNOWN, jobFromResource, listVmids } from "../stack";
+import type { StackValidationPolicy } from "@pulumi/policy";
+import { UNKNOWN, listVmids, stackView } from "../stack";
 
 /**
  * jobs-enabled (mandatory). Protects against jobs left disabled: PVE keeps a disabled job, lists
- * it, and never runs it, so its guests silently go without backups (the home site had jobs
- * switched off "for a moment" that stayed off). No backup job of the stack may be disabled; pause a
- * tier by removing it, so that every-guest-in-a-tier shows what that leaves unprotected. Runs on
- * each job resource before it is created or updated. Disabled jobs on the cluster that the stack
- * does not manage are listed by unmanaged-jobs.
+ * it, and never runs it, so its guests silently go without backups (all three jobs of the home site
+ * were found disabled). No backup job may be disabled: not the stack's own (pause a tier by removing
+ * it, so that every-guest-in-a-tier shows what that leaves unprotected), and not one made by hand on
+ * the cluster (enable or delete it; a job the stack adopts is judged by the stack's config).
  */
-export const jobsEnabled: ResourceValidationPolicy = {
+export const jobsEnabled: StackValidationPolicy = {
   name: "jobs-enabled",
-  description: "No backup job of the stack is disabled.",
+  description: "No backup job, of the stack or on the cluster, is disabled.",
   enforcementLevel: "mandatory",
-  validateResource: (args, reportViolation) => {
-    if (args.type !== JOB_TYPE) return;
-    const job = jobFromResource(args);
-    if (job.enabled !== false) return; // true, or unknown during preview
-    const guests =
-      job.vmids === UNKNOWN ? "its guests" : job.all === true ? "all guests" : `guests ${listVmids(job.vmids)}`;
-    const storage = typeof job.storage === "string" ? ` on storage ${job.storage}` : "";
-    reportViolation(
-      `job ${job.label} is disabled (enabled: false): PVE keeps it but never runs it, so ${guests} get no backups${storage}. Enable it, or remove the tier.`,
-    );
+  validateStack: (args, reportViolation) => {
+    for (const job of stackView(args.resources).jobs) {
+      if (job.enabled !== false) continue; // true, or unknown during preview
+      const guests =
+        job.vmids === UNKNOWN ? "its guests" : job.all === true ? "all guests" : `guests ${listVmids(job.vmids)}`;
+      const storage = typeof job.storage === "string" ? ` on storage ${job.storage}` : "";
+      const remedy = job.managed
+        ? "Enable it, or remove the tier."
+        : "Enable it on the cluster, adopt it into a tier, or delete it.";
+      reportViolation(
+        `job ${job.label} is disabled (enabled: false): PVE keeps it but never runs it, so ${guests} get no backups${storage}. ${remedy}`,
+        job.urn,
+      );
+    }
   },
 };

@@ -29,8 +29,23 @@ describe("jobs-enabled", () => {
     expect(check(stack, jobsEnabled)).toEqual([]);
   });
 
-  it("leaves disabled jobs the stack does not manage to unmanaged-jobs", () => {
-    const stack = withCluster(home, (c) => c.jobs.push(clusterJob({ id: "old-job", enabled: false })));
+  it("stops a disabled job on the cluster that the stack does not manage", () => {
+    const stack = withCluster(home, (c) =>
+      c.jobs.push(clusterJob({ id: "backup-c1ff91b4-5175", enabled: false, vmids: [100], storage: "local" })),
+    );
+    expect(check(stack, jobsEnabled).map((v) => [v.level, v.message])).toEqual([
+      [
+        "mandatory",
+        "job backup-c1ff91b4-5175 is disabled (enabled: false): PVE keeps it but never runs it, so guests 100 get no backups on storage local. Enable it on the cluster, adopt it into a tier, or delete it.",
+      ],
+    ]);
+  });
+
+  it("judges an adopted job by the stack's config, not by its disabled state on the cluster", () => {
+    const stack = withCluster(home, (c) => {
+      const job = c.jobs.find((j) => j.id === "backup-home-p0-daily");
+      if (job) job.enabled = false;
+    });
     expect(check(stack, jobsEnabled)).toEqual([]);
   });
 
