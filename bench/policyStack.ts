@@ -20,7 +20,14 @@ export interface SyntheticStack {
   outputs: StackOutputs;
 }
 
-export async function buildSyntheticStack(guests: number): Promise<SyntheticStack> {
+/** A synthetic site's stack config (`pve-backup-tiers:site`) and its cluster snapshot (PVE API shapes). */
+export interface SyntheticSite {
+  site: Record<string, unknown>;
+  snapshot: ClusterSnapshot;
+  all: { vmid: number; kind: "qemu" | "lxc"; name: string; node: string }[];
+}
+
+export function syntheticSite(guests: number): SyntheticSite {
   const nodes = Array.from({ length: Math.max(1, Math.ceil(guests / GUESTS_PER_NODE)) }, (_, i) => `pve${i + 1}`);
   const tierCount = Math.ceil(guests / GUESTS_PER_TIER);
   const storageCount = Math.ceil(tierCount / TIERS_PER_STORAGE);
@@ -119,6 +126,11 @@ export async function buildSyntheticStack(guests: number): Promise<SyntheticStac
     ],
   });
 
+  return { site, snapshot, all };
+}
+
+export async function buildSyntheticStack(guests: number): Promise<SyntheticStack> {
+  const { site, snapshot, all } = syntheticSite(guests);
   const run = await runProgramOffline({
     stack: "home",
     snapshot,
