@@ -18,17 +18,7 @@ import {
 } from "../../policy/harness";
 import { evaluatePolicies } from "../../policy/evaluate";
 import { policies } from "../../policy/policies";
-import {
-  JOB_TYPE,
-  PROJECT_DIR,
-  TestStack,
-  UNKNOWN_VALUE,
-  change,
-  clusterJob,
-  homeStack,
-  jobProps,
-  withJob,
-} from "./helpers";
+import { JOB_TYPE, PROJECT_DIR, TestStack, UNKNOWN_VALUE, change, homeStack, withJob, withSeedCases } from "./helpers";
 
 const POLICY_DIR = path.join(PROJECT_DIR, "policy");
 const exampleConfig = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "policy-config.example.json"), "utf8"));
@@ -55,21 +45,7 @@ afterAll(async () => {
 
 /** The broken home stack: the seed cases at once. */
 function brokenStack(): TestStack {
-  const stack = change(home, (s) => {
-    s.outputs.cluster.guests.push({
-      vmid: 104,
-      kind: "lxc",
-      name: "nextcloud",
-      node: "pve",
-      status: "running",
-      template: false,
-    });
-    s.outputs.cluster.jobs.push(
-      clusterJob({ id: "backup-c1ff91b4-5175", storage: "synology-nas-storage", vmids: [103] }),
-    );
-    jobProps(s, "backup-home-p0-daily").pruneBackups = { "keep-all": "1" };
-  });
-  return withJob(stack, "backup-home-p1-daily", (p) => (p.enabled = false));
+  return withSeedCases(home);
 }
 
 /** The server prefixes each message with the policy's description and a newline. */

@@ -11,12 +11,10 @@ import {
   PROJECT_DIR,
   TestStack,
   UNKNOWN_VALUE,
-  change,
-  clusterJob,
   homeStack,
-  jobProps,
   withCluster,
   withJob,
+  withSeedCases,
 } from "./helpers";
 
 let home: TestStack;
@@ -30,24 +28,7 @@ const exampleConfig = JSON.parse(
 
 /** Every seed case at once, plus two advisories (a stray job; P0 daily at 03:55 meets P2's Sunday 04:00). */
 function broken(): TestStack {
-  return change(
-    withJob(home, "backup-home-p1-daily", (p) => (p.enabled = false)),
-    (s) => {
-      s.outputs.cluster.guests.push({
-        vmid: 104,
-        kind: "lxc",
-        name: "nextcloud",
-        node: "pve",
-        status: "running",
-        template: false,
-      });
-      s.outputs.cluster.jobs.push(
-        clusterJob({ id: "backup-c1ff91b4-5175", storage: "synology-nas-storage", vmids: [104] }),
-      );
-      jobProps(s, "backup-home-p0-daily").pruneBackups = { "keep-all": "1" };
-      jobProps(s, "backup-home-p0-daily").schedule = "03:55";
-    },
-  );
+  return withJob(withSeedCases(home), "backup-home-p0-daily", (p) => (p.schedule = "03:55"));
 }
 
 describe("evaluatePolicies", () => {

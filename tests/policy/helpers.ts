@@ -109,3 +109,27 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * The home site's real failures at once: an LXC in no tier (104 nextcloud), a hand-made job on the
+ * storage that never existed (synology-nas-storage), a disabled job (P1) and keep-all retention (P0).
+ */
+export function withSeedCases(stack: TestStack): TestStack {
+  return change(
+    withJob(stack, "backup-home-p1-daily", (p) => (p.enabled = false)),
+    (s) => {
+      s.outputs.cluster.guests.push({
+        vmid: 104,
+        kind: "lxc",
+        name: "nextcloud",
+        node: "pve",
+        status: "running",
+        template: false,
+      });
+      s.outputs.cluster.jobs.push(
+        clusterJob({ id: "backup-c1ff91b4-5175", storage: "synology-nas-storage", vmids: [104] }),
+      );
+      jobProps(s, "backup-home-p0-daily").pruneBackups = { "keep-all": "1" };
+    },
+  );
+}
