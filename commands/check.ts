@@ -15,6 +15,7 @@ import { Violation, evaluatePolicies, mandatoryViolations, PolicyConfigError } f
 import type { PackConfig } from "../policy/config";
 import { formatIsoTime, tryParseCalendarEvent } from "../tiers/calendar";
 import { ConfigError } from "../tiers/config";
+import { formatPruneBackups, parsePruneBackups } from "../tiers/pve";
 import type { StackOutputs, TierSummary } from "../tiers/inventory";
 import { SnapshotError, parseClusterSnapshot } from "../tiers/snapshot";
 import { readStackFile } from "../tiers/stackConfig";
@@ -147,8 +148,7 @@ function nextRuns(tier: TierSummary, outputs: StackOutputs, from: Date): string[
 }
 
 function retentionText(prune: Record<string, string>): string {
-  const parts = Object.entries(prune).map(([k, v]) => `${k}=${v}`);
-  return parts.length > 0 ? parts.join(",") : "(none)";
+  return formatPruneBackups(parsePruneBackups(prune) ?? {}) || "(none)";
 }
 
 function renderText(report: CheckReport): string {

@@ -17,7 +17,14 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import type { StackOutputs } from "../tiers/inventory";
-import { BACKUP_CONTENT, GuestKind, KEEP_OPTIONS, PruneBackups, parsePruneBackups } from "../tiers/pve";
+import {
+  BACKUPS_BLOCK_KEY,
+  BACKUP_CONTENT,
+  GuestKind,
+  KEEP_OPTIONS,
+  PruneBackups,
+  parsePruneBackups,
+} from "../tiers/pve";
 
 // @pulumi/policy exports these at runtime (and uses them to build every policy's arguments), but its
 // typings strip them as @internal.
@@ -562,8 +569,7 @@ function backupsToPrune(value: unknown): Maybe<PruneBackups | undefined> {
   const b = value as Record<string, unknown>;
   const prune: PruneBackups = {};
   for (const k of KEEP_OPTIONS) {
-    const camel = k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    const n = asNumber(b[camel]);
+    const n = asNumber(b[BACKUPS_BLOCK_KEY[k]]);
     if (typeof n === "number") prune[k] = n;
   }
   if (asBoolean(b.keepAll) === true) prune["keep-all"] = 1;

@@ -8,6 +8,7 @@ import { BackupTier } from "./backupTier";
 import { NfsStorage, Site } from "./config";
 import { discoverCluster } from "./discovery";
 import { StackOutputs, computeCoverage, summarizeTier } from "./inventory";
+import { toBackupsBlock } from "./pve";
 
 /** Storage inputs that adoption takes from the cluster as they are (server and export cannot change). */
 export const ADOPTED_STORAGE_PROPERTIES = ["backups", "contents", "nodes", "options", "disable"];
@@ -45,7 +46,6 @@ export function declareSite(site: Site, options: { adopt?: boolean } = {}): Decl
 }
 
 function declareNfsStorage(s: NfsStorage, adopt: boolean): proxmoxve.storage.Nfs {
-  const r = s.retention;
   return new proxmoxve.storage.Nfs(
     `storage-${s.id}`,
     {
@@ -55,14 +55,7 @@ function declareNfsStorage(s: NfsStorage, adopt: boolean): proxmoxve.storage.Nfs
       contents: s.content,
       nodes: s.nodes,
       options: s.options,
-      backups: {
-        keepLast: r["keep-last"],
-        keepHourly: r["keep-hourly"],
-        keepDaily: r["keep-daily"],
-        keepWeekly: r["keep-weekly"],
-        keepMonthly: r["keep-monthly"],
-        keepYearly: r["keep-yearly"],
-      },
+      backups: toBackupsBlock(s.retention),
     },
     {
       // Deleting the storage definition orphans every backup on it: never by accident.

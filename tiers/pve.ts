@@ -57,6 +57,26 @@ export function isBounded(prune: PruneBackups): boolean {
   return KEEP_OPTIONS.some((k) => (prune[k] ?? 0) > 0);
 }
 
+/** The provider's name for each keep-* option in a storage's `backups` block (`keep-last` → `keepLast`). */
+export const BACKUPS_BLOCK_KEY: Record<KeepOption, string> = {
+  "keep-last": "keepLast",
+  "keep-hourly": "keepHourly",
+  "keep-daily": "keepDaily",
+  "keep-weekly": "keepWeekly",
+  "keep-monthly": "keepMonthly",
+  "keep-yearly": "keepYearly",
+};
+
+/** `{"keep-last": 3}` → `{keepLast: 3}`, a storage's `backups` block for the provider. */
+export function toBackupsBlock(retention: Retention): Record<string, number> {
+  const block: Record<string, number> = {};
+  for (const k of KEEP_OPTIONS) {
+    const n = retention[k];
+    if (n !== undefined) block[BACKUPS_BLOCK_KEY[k]] = n;
+  }
+  return block;
+}
+
 /** `{"keep-last": 3}` → `{"keep-last": "3"}`, the provider's `pruneBackups` map (values are strings). */
 export function toPruneBackupsMap(retention: Retention): Record<string, string> {
   const map: Record<string, string> = {};

@@ -82,19 +82,7 @@ export const staggeredStarts: StackValidationPolicy = {
   },
 };
 
-/** The runs of an event with from < run <= until, asked of the schedule engine in batches. */
+/** The runs of an event with from < run <= until, capped at one a minute (the engine's own range query). */
 export function weekOfRuns(event: CalendarEvent, from: Date, until: Date, timeZone: string): Date[] {
-  const runs: Date[] = [];
-  const batch = 64;
-  let cursor = from;
-  while (runs.length < MAX_RUNS_PER_WEEK) {
-    const next = event.nextRuns(cursor, batch, timeZone);
-    for (const run of next) {
-      if (run.getTime() > until.getTime()) return runs;
-      runs.push(run);
-    }
-    if (next.length < batch) return runs;
-    cursor = next[next.length - 1];
-  }
-  return runs;
+  return event.runsBetween(from, until, timeZone, MAX_RUNS_PER_WEEK);
 }
