@@ -9,7 +9,6 @@
  * Exit codes: 0 no mandatory violation; 1 a mandatory violation; 2 bad input (flags, snapshot,
  * stack config, policy config), with one line naming the file and the place; 3 an internal error.
  */
-import * as fs from "fs";
 import * as path from "path";
 import { Violation, evaluatePolicies, mandatoryViolations, PolicyConfigError } from "../policy/evaluate";
 import type { PackConfig } from "../policy/config";
@@ -19,7 +18,7 @@ import { formatPruneBackups, parsePruneBackups } from "../tiers/pve";
 import type { StackOutputs, TierSummary } from "../tiers/inventory";
 import { SnapshotError, parseClusterSnapshot } from "../tiers/snapshot";
 import { readStackFile } from "../tiers/stackConfig";
-import { CommandResult, UsageError, emit, parseArgs } from "./cli";
+import { CommandResult, InputError, UsageError, parseArgs, readInputFile, runMain, userErrorResult } from "./cli";
 import { OfflineRun, PROJECT_DIR, runProgramOffline } from "./offline";
 
 const USAGE =
@@ -38,9 +37,6 @@ const SPEC = {
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
-
-/** Bad input that is not a flag: a file that cannot be read or does not validate. */
-class InputError extends Error {}
 
 export interface CheckReport {
   stack: string;
@@ -64,10 +60,7 @@ export async function runCheckCommand(argv: string[], options: { now?: Date } = 
     const failed = mandatoryViolations(report.violations).length > 0;
     return { exitCode: failed ? 1 : 0, stdout: flags.json ? renderJson(report) : renderText(report), stderr: "" };
   } catch (err) {
-    if (err instanceof UsageError || err instanceof InputError) {
-      return { exitCode: 2, stdout: "", stderr: `error: ${err.message}\n` };
-    }
-    throw err;
+    return userErrorResult(err);
   }
 }
 
@@ -80,7 +73,7 @@ async function check(options: {
   const { stack } = options;
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack: not a stack name: '${stack}'`);
   const clusterFile = options.cluster ?? path.join("examples", `${stack}-cluster.json`);
-  const snapshot = inputOf(() => parseClusterSnapshot(readText(clusterFile), clusterFile));
+  const snapshot = inputOf(() => parseClusterSnapshot(readInputFile(clusterFile), clusterFile));
   const config = options.policyConfig === undefined ? undefined : readPolicyConfig(options.policyConfig);
   inputOf(() => readStackFile(PROJECT_DIR, stack));
 
@@ -96,20 +89,11 @@ async function check(options: {
 }
 
 function readPolicyConfig(file: string): PackConfig {
-  const text = readText(file);
+  const text = readInputFile(file);
   try {
     return JSON.parse(text) as PackConfig;
   } catch (err) {
     throw new InputError(`${file}: not valid JSON: ${(err as Error).message}`);
-  }
-}
-
-function readText(file: string): string {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: cannot read (${code === "ENOENT" ? "no such file" : code})`);
   }
 }
 
@@ -205,10 +189,4 @@ function renderJson(report: CheckReport): string {
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-if (require.main === module) {
-  runCheckCommand(process.argv.slice(2)).then(emit, (err: Error) => {
-    // Not a user mistake but a bug or a broken install: keep the stack, it is for a developer.
-    process.stderr.write(`internal error: ${err.stack ?? err.message}\n`);
-    process.exitCode = 3;
-  });
-}
+if (require.main === module) runMain(runCheckCommand);

@@ -4,13 +4,52 @@
  * one-line errors meant for people ("error: unknown flag --x") instead of
  * node's exceptions, so a command can print them and exit 2 without a stack trace.
  */
+import * as fs from "fs";
 import { parseArgs as nodeParseArgs } from "node:util";
+import { redactSecrets } from "../tiers/pve";
 
 /** Bad command-line input: print `error: <message>` and exit 2. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
+  }
+}
+
+/**
+ * Bad input that is not a flag: a file that cannot be read or does not validate, a stack that does
+ * not exist. Print `error: <message>` (one line, naming the file and the place) and exit 2.
+ */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InputError";
+  }
+}
+
+/** The largest input file a command reads (snapshots, policy configs, status documents). */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads a user-named input file as text. Only regular files up to `maxBytes`: a device, a FIFO or a
+ * huge file is refused at once, before a byte is read, instead of hanging or filling memory.
+ */
+export function readInputFile(file: string, maxBytes = MAX_INPUT_BYTES): string {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(`${file}: cannot read (${code === "ENOENT" ? "no such file" : code})`);
+  }
+  if (!stat.isFile()) throw new InputError(`${file}: not a regular file`);
+  if (stat.size > maxBytes) {
+    throw new InputError(`${file}: too large (${stat.size} bytes; at most ${maxBytes} are read)`);
+  }
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new InputError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code})`);
   }
 }
 
@@ -79,9 +118,36 @@ export interface CommandResult {
   stderr: string;
 }
 
+/** The result for a user mistake (exit 2); anything else is rethrown as the bug it is. */
+export function userErrorResult(err: unknown): CommandResult {
+  if (err instanceof UsageError || err instanceof InputError) {
+    return { exitCode: 2, stdout: "", stderr: `error: ${redactSecrets(err.message)}\n` };
+  }
+  throw err;
+}
+
 /** Entry-point glue: write a CommandResult out and set the exit code. */
 export function emit(result: CommandResult): void {
   if (result.stdout) process.stdout.write(result.stdout);
-  if (result.stderr) process.stderr.write(result.stderr);
+  if (result.stderr) process.stderr.write(redactSecrets(result.stderr));
   process.exitCode = result.exitCode;
+}
+
+/**
+ * A command's entry point: runs it on the process's arguments and prints the result. A reader that
+ * goes away (`--json | head`) ends the command quietly; an error that is not a user mistake is a bug
+ * or a broken install: exit 3, with the stack, which is for a developer.
+ */
+export function runMain(run: (argv: string[]) => CommandResult | Promise<CommandResult>): void {
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  Promise.resolve()
+    .then(() => run(process.argv.slice(2)))
+    .then(emit, (err: unknown) => {
+      const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      process.stderr.write(`internal error: ${redactSecrets(text)}\n`);
+      process.exitCode = 3;
+    });
 }

@@ -13,7 +13,7 @@ import {
   weekdayName,
   zonedTimeToDate,
 } from "../tiers/calendar";
-import { CommandResult, emit, parseArgs, UsageError } from "./cli";
+import { CommandResult, parseArgs, runMain, UsageError, userErrorResult } from "./cli";
 
 const USAGE =
   "usage: npm run schedule -- '<expr>' [--from <ISO time>] [--count N] [--tz <zone>] [--json]\n" +
@@ -38,9 +38,7 @@ export function runScheduleCommand(argv: string[], options: { now?: Date } = {})
   try {
     return run(argv, options.now ?? new Date());
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof UsageError) return { exitCode: 2, stdout: "", stderr: `error: ${message}\n` };
-    return { exitCode: 1, stdout: "", stderr: `error: ${message}\n` };
+    return userErrorResult(err);
   }
 }
 
@@ -129,4 +127,4 @@ function parseFrom(text: string, timeZone: string, now: Date): Date {
   return new Date(utc.getTime() - offset * 60_000);
 }
 
-if (require.main === module) emit(runScheduleCommand(process.argv.slice(2)));
+if (require.main === module) runMain(runScheduleCommand);

@@ -131,3 +131,14 @@ export function parseList(value: string | string[] | undefined): string[] {
   const parts = Array.isArray(value) ? value : value.split(/[,;\s]+/);
   return parts.map((s) => s.trim()).filter((s) => s.length > 0);
 }
+
+/**
+ * A PVE API token as the provider and `PROXMOX_VE_API_TOKEN` take it: `user@realm!tokenid=secret`
+ * (the secret is a UUID). Anything of this shape in a message is a credential.
+ */
+export const API_TOKEN_PATTERN = /[^\s@'"`=!,;]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*=[^\s'"`,;]+/g;
+
+/** Text with every token-shaped value replaced by `[secret]`: what any output, error or log may show. */
+export function redactSecrets(text: string): string {
+  return text.replace(API_TOKEN_PATTERN, "[secret]");
+}

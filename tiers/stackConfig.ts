@@ -50,6 +50,30 @@ function isConfigSecret(key: string): boolean {
   return runtimeConfig.isConfigSecret(key);
 }
 
+/** A stack's site as the commands read it from its stack file, validated by the same `parseSite`. */
+export interface SiteFile extends StackFileConfig {
+  site: Site;
+  adopt: boolean;
+}
+
+/**
+ * The validated site of a stack, from `Pulumi.<stack>.yaml` in `projectDir`, for the commands that
+ * do not run the program (doctor, status, calendar, report). Throws ConfigError naming the file.
+ */
+export function readSiteFile(projectDir: string, stack: string): SiteFile {
+  const stackFile = readStackFile(projectDir, stack);
+  const raw = stackFile.config[SITE_KEY];
+  if (raw === undefined) throw new ConfigError(stackFile.file, [`${SITE_KEY}: missing`]);
+  let site: unknown;
+  try {
+    site = JSON.parse(raw);
+  } catch {
+    site = raw; // a plain string: parseSite says what is wrong with it
+  }
+  const adopt = stackFile.config[`${CONFIG_NAMESPACE}:adopt`];
+  return { ...stackFile, site: parseSite(site, stackFile.file), adopt: adopt === "true" };
+}
+
 /** A stack file's config as the engine hands it to a program: each value a string, objects as JSON. */
 export interface StackFileConfig {
   file: string;
