@@ -1,5 +1,5 @@
 /**
- * `npm run check -- [--stack home] [--cluster FILE] [--policy-config FILE] [--from ISO] [--json]`
+ * `npm run check -- [--stack home] [--stack-dir DIR] [--cluster FILE] [--policy-config FILE] [--from ISO] [--json]`
  *
  * What a change to the tiers would do and whether the policy pack passes it, without the Pulumi CLI
  * or the cluster: the real program runs under Pulumi's mocks, its data sources answered from a
@@ -10,6 +10,7 @@
  * stack config, policy config), with one line naming the file and the place; 3 an internal error.
  */
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { Violation, evaluatePolicies, mandatoryViolations, PolicyConfigError } from "../policy/evaluate";
 import type { PackConfig } from "../policy/config";
 import { formatIsoTime, tryParseCalendarEvent } from "../tiers/calendar";
@@ -17,20 +18,32 @@ import { ConfigError } from "../tiers/config";
 import { formatPruneBackups, parsePruneBackups } from "../tiers/pve";
 import type { StackOutputs, TierSummary } from "../tiers/inventory";
 import { SnapshotError, parseClusterSnapshot } from "../tiers/snapshot";
-import { readStackFile } from "../tiers/stackConfig";
-import { CommandResult, InputError, UsageError, parseArgs, readInputFile, runMain, userErrorResult } from "./cli";
+import { UnknownStackError, readSiteFile } from "../tiers/stackConfig";
+import {
+  CommandResult,
+  InputError,
+  UsageError,
+  parseArgs,
+  parseTimeFlag,
+  readInputFile,
+  runMain,
+  userErrorResult,
+} from "./cli";
 import { OfflineRun, PROJECT_DIR, runProgramOffline } from "./offline";
 
 const USAGE =
-  "usage: npm run check -- [--stack NAME] [--cluster FILE] [--policy-config FILE] [--from ISO] [--json]\n" +
+  "usage: npm run check -- [--stack NAME] [--stack-dir DIR] [--cluster FILE] [--policy-config FILE] [--from ISO] [--json]\n" +
   "  --stack          the stack whose Pulumi.<stack>.yaml to check (default home)\n" +
+  "  --stack-dir      the folder holding Pulumi.<stack>.yaml (default: the project)\n" +
   "  --cluster        a cluster snapshot (default examples/<stack>-cluster.json)\n" +
   "  --policy-config  a --policy-pack-config file (default: the pack's defaults)\n" +
-  "  --from           list next runs after this time (default now)\n" +
+  "  --from           list next runs after this time (default now): date and time, in the site's zone\n" +
+  "                   unless it has an offset, e.g. 2026-01-01T03:00 or 2026-01-01T08:00:00Z\n" +
   "  --json           print one JSON document: planned resources, coverage, violations\n";
 
 const SPEC = {
   stack: { type: "string" },
+  "stack-dir": { type: "string" },
   cluster: { type: "string" },
   "policy-config": { type: "string" },
   from: { type: "string" },
@@ -46,16 +59,21 @@ export interface CheckReport {
   from: Date;
 }
 
-export async function runCheckCommand(argv: string[], options: { now?: Date } = {}): Promise<CommandResult> {
+export async function runCheckCommand(
+  argv: string[],
+  options: { now?: Date; stackDir?: string } = {},
+): Promise<CommandResult> {
   try {
     const { flags, positionals } = parseArgs(argv, SPEC);
     if (flags.help) return { exitCode: 0, stdout: USAGE, stderr: "" };
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const report = await check({
       stack: flags.stack ?? "home",
+      stackDir: flags["stack-dir"] ?? options.stackDir ?? PROJECT_DIR,
       cluster: flags.cluster,
       policyConfig: flags["policy-config"],
-      from: flags.from === undefined ? (options.now ?? new Date()) : parseFrom(flags.from),
+      from: flags.from,
+      now: options.now ?? new Date(),
     });
     const failed = mandatoryViolations(report.violations).length > 0;
     return { exitCode: failed ? 1 : 0, stdout: flags.json ? renderJson(report) : renderText(report), stderr: "" };
@@ -66,26 +84,33 @@ export async function runCheckCommand(argv: string[], options: { now?: Date } = 
 
 async function check(options: {
   stack: string;
+  stackDir: string;
   cluster?: string;
   policyConfig?: string;
-  from: Date;
+  from?: string;
+  now: Date;
 }): Promise<CheckReport> {
-  const { stack } = options;
+  const { stack, stackDir } = options;
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack: not a stack name: '${stack}'`);
+  // The stack first: a stack that does not exist is said as such, not as its missing snapshot.
+  const { site } = inputOf(() => readSiteFile(stackDir, stack));
+  const from =
+    options.from === undefined ? options.now : parseTimeFlag("--from", options.from, site.timezone, options.now);
   const clusterFile = options.cluster ?? path.join("examples", `${stack}-cluster.json`);
   const snapshot = inputOf(() => parseClusterSnapshot(readInputFile(clusterFile), clusterFile));
   const config = options.policyConfig === undefined ? undefined : readPolicyConfig(options.policyConfig);
-  inputOf(() => readStackFile(PROJECT_DIR, stack));
 
   let run: OfflineRun;
   try {
-    run = await runProgramOffline({ stack, snapshot });
+    run = await runProgramOffline({ stack, stackDir, snapshot });
   } catch (err) {
-    // The program stops on bad config with a RunError whose text lists every problem.
-    throw new InputError(oneLine((err as Error).message));
+    // The program stops on bad config with a RunError whose text lists every problem; any other
+    // error is a bug (exit 3), not the user's.
+    if (pulumi.RunError.isInstance(err)) throw new InputError(oneLine(err.message));
+    throw err;
   }
   const violations = inputOf(() => evaluatePolicies({ resources: run.resources, outputs: run.outputs, stack, config }));
-  return { stack, cluster: clusterFile, run, violations, from: options.from };
+  return { stack, cluster: clusterFile, run, violations, from };
 }
 
 function readPolicyConfig(file: string): PackConfig {
@@ -103,6 +128,7 @@ function inputOf<T>(fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof ConfigError) throw new InputError(err.oneLine());
+    if (err instanceof UnknownStackError) throw new InputError(err.message);
     if (err instanceof SnapshotError) throw new InputError(err.message);
     if (err instanceof PolicyConfigError) throw new InputError(oneLine(err.message));
     throw err;
@@ -112,14 +138,6 @@ function inputOf<T>(fn: () => T): T {
 function oneLine(message: string): string {
   const [head, ...rest] = message.split("\n").map((l) => l.trim());
   return rest.length === 0 ? head : `${head} ${rest.filter(Boolean).join("; ")}`;
-}
-
-function parseFrom(value: string): Date {
-  const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
-    throw new UsageError(`--from: not an ISO time: '${value}' (e.g. 2026-01-01T00:00:00Z)`);
-  }
-  return date;
 }
 
 const NEXT_RUNS = 3;

@@ -6,6 +6,7 @@
  */
 import * as fs from "fs";
 import { parseArgs as nodeParseArgs } from "node:util";
+import { zonedTimeToDate } from "../tiers/calendar";
 import { redactSecrets } from "../tiers/pve";
 
 /** Bad command-line input: print `error: <message>` and exit 2. */
@@ -111,6 +112,36 @@ export function parseArgs<S extends FlagsSpec>(argv: string[], spec: S): ParsedA
   return { flags: flags as Flags<S>, positionals };
 }
 
+/**
+ * A time on the command line (`check --from`, `schedule --from`, `status --at`, `calendar --from`):
+ * `now`, or a full ISO-8601 time, date and time, `YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH:MM]`. Without an
+ * offset it is a wall-clock time in `timeZone`, the site's (the nodes') zone, which is how PVE reads
+ * a schedule: `--from 2026-03-01T03:00` is 03:00 on the nodes. A date alone is refused, since
+ * whether it meant midnight in UTC or on the nodes changes which runs come next.
+ */
+export function parseTimeFlag(flag: string, text: string, timeZone: string, now: Date): Date {
+  if (text === "now") return now;
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/i.exec(text);
+  const bad = (): UsageError =>
+    new UsageError(
+      `${flag}: not a full ISO time (date and time): '${text}'; e.g. 2026-01-01T03:00 (in ${timeZone}) or 2026-01-01T08:00:00Z`,
+    );
+  if (!m) throw bad();
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => (v === undefined ? 0 : Number(v)));
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) throw bad();
+  const zone = m[7];
+  if (zone === undefined) return zonedTimeToDate({ year, month, day, hour, minute, second }, timeZone);
+  let offset = 0;
+  if (zone.toUpperCase() !== "Z") {
+    const [oh, om] = zone.slice(1).split(":").map(Number);
+    if (oh > 23 || om > 59) throw bad();
+    offset = (zone[0] === "-" ? -1 : 1) * (oh * 60 + om);
+  }
+  const utc = zonedTimeToDate({ year, month, day, hour, minute, second }, "UTC");
+  return new Date(utc.getTime() - offset * 60_000);
+}
+
 /** What a command returns, so tests can run it in-process. */
 export interface CommandResult {
   exitCode: number;
@@ -126,28 +157,35 @@ export function userErrorResult(err: unknown): CommandResult {
   throw err;
 }
 
-/** Entry-point glue: write a CommandResult out and set the exit code. */
+/** Entry-point glue: write a CommandResult out, secrets redacted, and set the exit code. */
 export function emit(result: CommandResult): void {
-  if (result.stdout) process.stdout.write(result.stdout);
+  if (result.stdout) process.stdout.write(redactSecrets(result.stdout));
   if (result.stderr) process.stderr.write(redactSecrets(result.stderr));
   process.exitCode = result.exitCode;
 }
 
 /**
  * A command's entry point: runs it on the process's arguments and prints the result. A reader that
- * goes away (`--json | head`) ends the command quietly; an error that is not a user mistake is a bug
- * or a broken install: exit 3, with the stack, which is for a developer.
+ * goes away (`--json | head`) ends the command quietly, with its own exit code; an error that is not
+ * a user mistake is a bug or a broken install: exit 3, with the stack, which is for a developer.
  */
 export function runMain(run: (argv: string[]) => CommandResult | Promise<CommandResult>): void {
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw err;
+    fail(err);
   });
+  // Nothing can be said on a broken stderr: end with the command's code, or 3 for anything but EPIPE.
+  process.stderr.on("error", (err: NodeJS.ErrnoException) =>
+    process.exit(err.code === "EPIPE" ? (process.exitCode ?? 0) : 3),
+  );
   Promise.resolve()
     .then(() => run(process.argv.slice(2)))
-    .then(emit, (err: unknown) => {
-      const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      process.stderr.write(`internal error: ${redactSecrets(text)}\n`);
-      process.exitCode = 3;
-    });
+    .then(emit)
+    .catch(fail);
+}
+
+function fail(err: unknown): void {
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`internal error: ${redactSecrets(text)}\n`);
+  process.exitCode = 3;
 }

@@ -102,6 +102,8 @@ export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args
  */
 export async function runProgramOffline(options: {
   stack: string;
+  /** The folder holding `Pulumi.<stack>.yaml` (default the project; tests use their fixtures'). */
+  stackDir?: string;
   snapshot: ClusterSnapshot;
   config?: Record<string, string>;
   /** Keys of `config` to treat as secrets (set with `pulumi config set --secret`). */
@@ -111,7 +113,7 @@ export async function runProgramOffline(options: {
   sink?: RegisteredResource[];
 }): Promise<OfflineRun> {
   const { stack, snapshot } = options;
-  const stackFile = readStackFile(PROJECT_DIR, stack);
+  const stackFile = readStackFile(options.stackDir ?? PROJECT_DIR, stack);
   const answer = providerAnswers(snapshot);
   const resources: RegisteredResource[] = options.sink ?? [];
 

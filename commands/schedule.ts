@@ -5,19 +5,13 @@
  * with the same engine the program and the policy pack use (tiers/calendar).
  * Exit codes: 0 valid, 2 invalid schedule or bad command line.
  */
-import {
-  CalendarEvent,
-  formatIsoTime,
-  isValidTimeZone,
-  tryParseCalendarEvent,
-  weekdayName,
-  zonedTimeToDate,
-} from "../tiers/calendar";
-import { CommandResult, parseArgs, runMain, UsageError, userErrorResult } from "./cli";
+import { CalendarEvent, formatIsoTime, isValidTimeZone, tryParseCalendarEvent, weekdayName } from "../tiers/calendar";
+import { CommandResult, parseArgs, parseTimeFlag, runMain, UsageError, userErrorResult } from "./cli";
 
 const USAGE =
   "usage: npm run schedule -- '<expr>' [--from <ISO time>] [--count N] [--tz <zone>] [--json]\n" +
-  "  --from   start after this time (default now); without an offset it is read in --tz (default UTC)\n" +
+  "  --from   start after this time (default now): date and time, e.g. 2026-01-01T03:00, read in --tz\n" +
+  "           unless it has an offset (2026-01-01T08:00:00Z)\n" +
   "  --count  how many runs to list, 1-1000 (default 5)\n" +
   "  --tz     the node's IANA time zone, e.g. Europe/Vienna (default UTC); PVE evaluates schedules\n" +
   "           in the node's local time unless they end in UTC\n" +
@@ -57,7 +51,7 @@ function run(argv: string[], now: Date): CommandResult {
   if (!isValidTimeZone(timeZone))
     throw new UsageError(`unknown time zone for --tz: '${timeZone}' (use an IANA name such as Europe/Vienna)`);
   const count = flags.count === undefined ? 5 : parseCount(flags.count);
-  const from = flags.from === undefined ? now : parseFrom(flags.from, timeZone, now);
+  const from = flags.from === undefined ? now : parseTimeFlag("--from", flags.from, timeZone, now);
 
   const parsed = tryParseCalendarEvent(expression);
   if (!parsed.ok) {
@@ -99,32 +93,6 @@ function parseCount(text: string): number {
   if (!(n >= 1 && n <= MAX_COUNT))
     throw new UsageError(`--count must be a whole number from 1 to ${MAX_COUNT}, got '${text}'`);
   return n;
-}
-
-/**
- * --from: `now`, or ISO-8601 `YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH:MM]`.
- * Without an offset the time is a wall-clock time in the evaluation zone,
- * which is what "from midnight on the node" means.
- */
-function parseFrom(text: string, timeZone: string, now: Date): Date {
-  if (text === "now") return now;
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]\d{2}:\d{2})?$/i.exec(text);
-  const bad = (): UsageError =>
-    new UsageError(`--from must be an ISO-8601 time such as 2026-01-01T00:00:00Z, got '${text}'`);
-  if (!m) throw bad();
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => (v === undefined ? 0 : Number(v)));
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) throw bad();
-  const zone = m[7];
-  if (zone === undefined) return zonedTimeToDate({ year, month, day, hour, minute, second }, timeZone);
-  let offset = 0;
-  if (zone.toUpperCase() !== "Z") {
-    const [oh, om] = zone.slice(1).split(":").map(Number);
-    if (oh > 23 || om > 59) throw bad();
-    offset = (zone[0] === "-" ? -1 : 1) * (oh * 60 + om);
-  }
-  const utc = zonedTimeToDate({ year, month, day, hour, minute, second }, "UTC");
-  return new Date(utc.getTime() - offset * 60_000);
 }
 
 if (require.main === module) runMain(runScheduleCommand);

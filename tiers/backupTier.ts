@@ -5,7 +5,7 @@
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
-import type { Tier } from "./config";
+import { Tier, jobNotesTemplate } from "./config";
 import { toPruneBackupsMap } from "./pve";
 
 export interface BackupTierArgs {
@@ -52,8 +52,7 @@ export class BackupTier extends pulumi.ComponentResource {
         enabled: true,
         mailtos: tier.notification?.mailto,
         mailnotification: tier.notification?.when,
-        // PVE fills these in per backup, so every archive says which guest and tier it belongs to.
-        notesTemplate: `{{guestname}} ({{vmid}}) - tier ${tier.id}: ${tier.description} - job ${tier.job}`,
+        notesTemplate: jobNotesTemplate(tier),
       },
       {
         parent: this,

@@ -891,3 +891,98 @@ export function weekdayName(date: Date, timeZone = "UTC"): string {
   const t = toSeconds(date);
   return WEEKDAY_NAMES[mod(floor((t + zone.offsetAt(t)) / 86400) + 3, 7)];
 }
+
+// ---------------------------------------------------------------------------
+// How often an event fires: for the tiers' `frequent` flag and the policies that judge schedules
+// (one that never fires, one that fires hourly or more often). Computed from the fields, not by
+// listing runs: `*:*:*` fires 86,400 times a day.
+
+/** Whether the event fires at all after `after` (false: never again, as PVE's own search finds). */
+export function firesAfter(event: CalendarEvent, after: Date, timeZone = "UTC"): boolean {
+  return event.next(after, timeZone) !== undefined;
+}
+
+/**
+ * The shortest time between two consecutive runs, in seconds, on the schedule's wall clock (a DST
+ * change can shorten or skip one interval a year on a node's local clock); undefined when the event
+ * fires at most once. `mon..fri 22` (minute 22 of every hour) gives 3600, `sun 04:00` a week.
+ */
+export function minimumInterval(event: CalendarEvent): number | undefined {
+  // Bracket access reads the class's private fields: this block is the engine too.
+  const f = event["fields"];
+  const hours = expandList(f.hour, 24);
+  const minutes = expandList(f.minute, 60);
+  const seconds = expandList(f.second, 60);
+  // On a day it fires, the times are hours × minutes × seconds in order, so consecutive runs are
+  // the next second, the next minute's first second, or the next hour's first minute and second.
+  const spanS = seconds[seconds.length - 1] - seconds[0];
+  const spanMS = (minutes[minutes.length - 1] - minutes[0]) * 60 + spanS;
+  let shortest = Math.min(
+    smallestStep(seconds),
+    smallestStep(minutes) * 60 - spanS,
+    smallestStep(hours) * 3600 - spanMS,
+  );
+  const first = hours[0] * 3600 + minutes[0] * 60 + seconds[0];
+  const last = hours[hours.length - 1] * 3600 + minutes[minutes.length - 1] * 60 + seconds[seconds.length - 1];
+  const days = shortestDayGap(f);
+  if (days === null) return undefined; // no day matches: it never fires
+  if (days !== undefined) shortest = Math.min(shortest, days * 86400 - (last - first));
+  return Number.isFinite(shortest) ? shortest : undefined;
+}
+
+/** Whether the event fires hourly or more often: what a tier must say it means (`frequent: true`). */
+export function runsHourlyOrMoreOften(event: CalendarEvent): boolean {
+  return (minimumInterval(event) ?? Number.POSITIVE_INFINITY) <= 3600;
+}
+
+/** The smallest difference between consecutive values (sorted), infinite for fewer than two. */
+function smallestStep(values: number[]): number {
+  let step = Number.POSITIVE_INFINITY;
+  for (let i = 1; i < values.length; i++) step = Math.min(step, values[i] - values[i - 1]);
+  return step;
+}
+
+/** The values in [0, size) a field list matches (an empty list matches all). */
+function expandList(list: Spec[], size: number): number[] {
+  const values: number[] = [];
+  for (let v = 0; v < size; v++) if (list.length === 0 || contains(list, v)) values.push(v);
+  return values;
+}
+
+/**
+ * The fewest days between two days the event fires on; undefined when it fires on one day only,
+ * null when on none. Without a year the Gregorian calendar repeats every 400 years (weekdays too:
+ * 146,097 days are 20,871 weeks), so 401 years from 2000 hold every gap; with years, PVE's range.
+ */
+function shortestDayGap(f: Fields): number | undefined | null {
+  const anyDay = f.days === 0 || f.days === ALL_DAYS;
+  if (!f.year.length && !f.month.length && !f.day.length) {
+    if (anyDay) return 1;
+    // Weekdays only: the shortest step from one of them to the next, round the week.
+    const weekdays = expandList([], 7).filter((d) => f.days & (1 << d));
+    return Math.min(...weekdays.map((d, i) => (weekdays[i + 1] ?? weekdays[0] + 7) - d));
+  }
+  const [fromYear, toYear] = f.year.length ? [1970, 2200] : [2000, 2401];
+  const months = expandList(f.month, 13).filter((m) => m >= 1);
+  const days = expandList(f.day, 32).filter((d) => d >= 1);
+  let previous: number | undefined;
+  let shortest: number | undefined;
+  for (let y = fromYear; y < toYear; y++) {
+    if (f.year.length && !contains(f.year, y)) continue;
+    for (const m of months) {
+      const first = daysFromCivil(y, m, 1);
+      const length = daysFromCivil(m === 12 ? y + 1 : y, m === 12 ? 1 : m + 1, 1) - first;
+      for (const d of days) {
+        if (d > length) break;
+        const z = first + d - 1;
+        if (!anyDay && !(f.days & (1 << mod(z + 3, 7)))) continue; // 1970-01-01 was a Thursday
+        if (previous !== undefined) {
+          shortest = Math.min(shortest ?? Number.POSITIVE_INFINITY, z - previous);
+          if (shortest === 1) return 1;
+        }
+        previous = z;
+      }
+    }
+  }
+  return previous === undefined ? null : shortest;
+}

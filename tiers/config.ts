@@ -10,16 +10,22 @@ import {
   BACKUP_MODES,
   COMPRESSORS,
   CONTENT_TYPES,
+  EMAIL_OR_USERNAME_PATTERN,
   GUEST_KINDS,
   JOB_ID_MAX_LENGTH,
   JOB_ID_PATTERN,
   KEEP_OPTIONS,
   MAIL_NOTIFICATION,
   Retention,
+  SCHEDULE_MAX_LENGTH,
   STORAGE_ID_PATTERN,
   VMID_MAX,
   VMID_MIN,
   isBounded,
+  isSecretKeyName,
+  notesTemplateProblems,
+  redactSecrets,
+  redactValue,
 } from "./pve";
 
 /** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
@@ -51,7 +57,16 @@ const guestSchema = z
 
 const notificationSchema = z
   .object({
-    mailto: z.array(z.string().min(1)).default([]),
+    mailto: z
+      .array(
+        z
+          .string()
+          .regex(
+            EMAIL_OR_USERNAME_PATTERN,
+            "is not an email address or user name as PVE takes them (one an entry, e.g. admin@example.com or root)",
+          ),
+      )
+      .default([]),
     when: z.enum(MAIL_NOTIFICATION).default("always"),
   })
   .strict();
@@ -68,7 +83,16 @@ const tierSchema = z
       .string()
       .max(JOB_ID_MAX_LENGTH, `must be at most ${JOB_ID_MAX_LENGTH} characters`)
       .regex(JOB_ID_PATTERN, "must match PVE's ^[a-z][a-z0-9_-]+$"),
-    schedule: z.string().min(1),
+    schedule: z
+      .string()
+      .min(1)
+      .max(SCHEDULE_MAX_LENGTH, `is longer than PVE's ${SCHEDULE_MAX_LENGTH} characters for a schedule`),
+    /**
+     * The tier means to run hourly or more often. Without it such a schedule (`*:*:*`, `minutely`,
+     * `mon..fri 22`, which is minute 22 of every hour) is most likely a mistake; exported with the
+     * tier (TierSummary) so the policy pack can tell the two apart.
+     */
+    frequent: z.boolean().default(false),
     storage: storageId,
     /** Absent: the storage's own retention applies (it must then be a storage managed here). */
     retention: retentionSchema.optional(),
@@ -121,14 +145,30 @@ export interface Site {
   tiers: Tier[];
 }
 
-/** Bad config: every problem, one a line, each naming the file, the key path and the value. */
+/**
+ * The notes-template of a tier's job: PVE fills in the variables per backup, so every archive says
+ * which guest, tier and job it belongs to. Built here once, for the job (backupTier.ts) and for the
+ * validation that PVE will take it.
+ */
+export function jobNotesTemplate(tier: Pick<Tier, "id" | "description" | "job">): string {
+  return `{{guestname}} ({{vmid}}) - tier ${tier.id}: ${tier.description} - job ${tier.job}`;
+}
+
+/**
+ * Bad config: every problem, one a line, each naming the file, the key path and the value. Secrets
+ * never reach the message: token-shaped text in a problem is redacted here.
+ */
 export class ConfigError extends Error {
+  readonly problems: string[];
+
   constructor(
     readonly file: string,
-    readonly problems: string[],
+    problems: string[],
   ) {
+    problems = problems.map(redactSecrets);
     super(`${file}: invalid config:\n${problems.map((p) => `  ${p}`).join("\n")}`);
     this.name = "ConfigError";
+    this.problems = problems;
   }
 
   /** The whole error on one line, for commands that print one line. */
@@ -156,9 +196,11 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-function describe(value: unknown): string {
+/** The value at a key path as an error shows it: secrets redacted first, then cut short. */
+function describe(value: unknown, path: readonly PropertyKey[]): string {
   if (value === undefined) return "missing";
-  const s = JSON.stringify(value);
+  const secretKey = path.find((p): p is string => typeof p === "string" && isSecretKeyName(p));
+  const s = JSON.stringify(redactValue(value, secretKey));
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
@@ -169,7 +211,7 @@ function describe(value: unknown): string {
 export function parseSite(raw: unknown, file: string): Site {
   const problems: string[] = [];
   const report = (path: readonly PropertyKey[], message: string) =>
-    problems.push(`${keyPath(path)}: ${message} (got ${describe(valueAt(raw, path))})`);
+    problems.push(`${keyPath(path)}: ${message} (got ${describe(valueAt(raw, path), path)})`);
 
   const parsed = siteSchema.safeParse(raw);
   if (!parsed.success) {
@@ -196,17 +238,40 @@ export function parseSite(raw: unknown, file: string): Site {
     if (managed.has(id)) report(["existingStorages", i], "is also declared under storages");
   });
 
+  // By lower case: a tier's resources are named after its id in lower case (tier-p0), and job ids
+  // that differ only in case are one job to the policy pack and to whoever reads the cluster.
   const tierIds = new Map<string, number>();
   const jobIds = new Map<string, number>();
   const vmidTier = new Map<number, string>();
   const tiers: Tier[] = [];
   site.tiers.forEach((tier, i) => {
     const at = (...rest: PropertyKey[]) => ["tiers", i, ...rest];
-    if (tierIds.has(tier.id)) report(at("id"), `duplicate tier id (also tiers[${tierIds.get(tier.id)}])`);
-    tierIds.set(tier.id, i);
-    const job = tier.job.toLowerCase();
-    if (jobIds.has(job)) report(at("job"), `duplicate job id (also tiers[${jobIds.get(job)}])`);
-    jobIds.set(job, i);
+    const sameTier = tierIds.get(tier.id.toLowerCase());
+    if (sameTier !== undefined) {
+      const other = site.tiers[sameTier].id;
+      report(
+        at("id"),
+        other === tier.id
+          ? `duplicate tier id (also tiers[${sameTier}])`
+          : `differs from tiers[${sameTier}].id ${JSON.stringify(other)} only in case: ` +
+              `both tiers' resources would be named tier-${tier.id.toLowerCase()}`,
+      );
+    } else tierIds.set(tier.id.toLowerCase(), i);
+    const sameJob = jobIds.get(tier.job.toLowerCase());
+    if (sameJob !== undefined) {
+      const other = site.tiers[sameJob].job;
+      report(
+        at("job"),
+        other === tier.job
+          ? `duplicate job id (also tiers[${sameJob}])`
+          : `differs from tiers[${sameJob}].job ${JSON.stringify(other)} only in case: job ids must differ in more than case`,
+      );
+    } else jobIds.set(tier.job.toLowerCase(), i);
+
+    const notes = notesTemplateProblems(jobNotesTemplate(tier));
+    if (notes.length > 0) {
+      report(at("description"), `PVE would reject the job's notes-template, which holds it: ${notes.join(", ")}`);
+    }
 
     const schedule = tryParseCalendarEvent(tier.schedule);
     if (!schedule.ok) report(at("schedule"), `PVE rejects this schedule: ${schedule.error}`);

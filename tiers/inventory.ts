@@ -59,6 +59,8 @@ export interface TierSummary {
   critical: boolean;
   job: string;
   schedule: string;
+  /** The tier says its schedule runs hourly or more often on purpose (config `frequent`). */
+  frequent: boolean;
   storage: string;
   pruneBackups: Record<string, string>;
   mailto: string[];
@@ -92,6 +94,7 @@ export function summarizeTier(tier: Tier): TierSummary {
     critical: tier.critical,
     job: tier.job,
     schedule: tier.schedule,
+    frequent: tier.frequent,
     storage: tier.storage,
     pruneBackups: toPruneBackupsMap(tier.retention),
     mailto: tier.notification?.mailto ?? [],

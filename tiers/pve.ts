@@ -16,6 +16,9 @@ export const VMID_MAX = 999_999_999;
 export const JOB_ID_PATTERN = /^[a-z][a-z0-9_-]+$/i;
 export const JOB_ID_MAX_LENGTH = 50;
 
+/** A backup job's schedule (`pve-calendar-event`) is at most 128 characters. */
+export const SCHEDULE_MAX_LENGTH = 128;
+
 /** A storage id (`pve-storage-id`). */
 export const STORAGE_ID_PATTERN = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
 
@@ -133,12 +136,91 @@ export function parseList(value: string | string[] | undefined): string[] {
 }
 
 /**
+ * A job's `notes-template`: PVE writes it, variables filled in, as the notes of each backup. PVE
+ * (pve-manager `PVE/VZDump.pm`, `verify_notes_template`) checks it when a job is created or changed
+ * and again at every run: at most 1024 characters, one line, backslash escapes only `\n` and `\\`,
+ * variables only `{{cluster}}`, `{{guestname}}`, `{{node}}` and `{{vmid}}`.
+ */
+export const NOTES_TEMPLATE_MAX_LENGTH = 1024;
+export const NOTES_TEMPLATE_VARIABLES = ["cluster", "guestname", "node", "vmid"] as const;
+
+/**
+ * Why PVE would reject a notes-template, one reason an entry; empty when it accepts it. Stricter than
+ * PVE in one way: PVE passes a `{{` that opens no `{{name}}` through as text, but it may add variables
+ * (its documentation says so), so any `{{` that does not open one of its variables is refused here.
+ */
+export function notesTemplateProblems(template: string): string[] {
+  const problems: string[] = [];
+  const length = [...template].length; // PVE counts characters, not UTF-16 units
+  if (length > NOTES_TEMPLATE_MAX_LENGTH) {
+    problems.push(`it would be ${length} characters long; PVE allows at most ${NOTES_TEMPLATE_MAX_LENGTH}`);
+  }
+  if (/[\r\n]/.test(template)) problems.push("it would contain a line break; PVE takes one line");
+  const escapes = new Set<string>();
+  for (const m of template.matchAll(/\\([^\r\n])/g)) if (m[1] !== "n" && m[1] !== "\\") escapes.add(`\\${m[1]}`);
+  if (escapes.size > 0) {
+    problems.push(`backslash escape ${[...escapes].map((e) => `'${e}'`).join(", ")}: PVE knows only \\n and \\\\`);
+  }
+  const variable = new RegExp(`^\\{\\{(${NOTES_TEMPLATE_VARIABLES.join("|")})\\}\\}`);
+  for (let at = template.indexOf("{{"); at >= 0; at = template.indexOf("{{", at + 2)) {
+    const match = variable.exec(template.slice(at));
+    if (!match) {
+      problems.push(
+        `'{{' that opens none of PVE's variables (${NOTES_TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).join(", ")})`,
+      );
+      break;
+    }
+    at += match[0].length - 2;
+  }
+  return problems;
+}
+
+/**
+ * One mail recipient of a job (`mailto`, format `email-or-username-list`): an email address or a
+ * user name, exactly as pve-common checks them (`PVE::JSONSchema::pve_verify_email_or_username`
+ * with `$PVE::ParseUtils::EMAIL_RE` / `EMAIL_USER_RE`), one recipient an entry (PVE splits the list
+ * at commas, semicolons and spaces). Perl's `\w` is read as ASCII here.
+ */
+export const EMAIL_OR_USERNAME_PATTERN = /^[\w+~-]+(?:\.[\w+~-]+)*(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)?$/;
+
+/**
  * A PVE API token as the provider and `PROXMOX_VE_API_TOKEN` take it: `user@realm!tokenid=secret`
  * (the secret is a UUID). Anything of this shape in a message is a credential.
  */
 export const API_TOKEN_PATTERN = /[^\s@'"`=!,;]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*=[^\s'"`,;]+/g;
 
-/** Text with every token-shaped value replaced by `[secret]`: what any output, error or log may show. */
+/** A PEM private key (the provider's `ssh.privateKey`), from its first line to its last. */
+const PRIVATE_KEY_PATTERN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
+
+/** What any output, error or log shows in place of a secret. */
+export const REDACTED = "[secret]";
+
+/** Text with every token- or key-shaped value replaced by `[secret]`: what any output, error or log may show. */
 export function redactSecrets(text: string): string {
-  return text.replace(API_TOKEN_PATTERN, "[secret]");
+  return text.replace(API_TOKEN_PATTERN, REDACTED).replace(PRIVATE_KEY_PATTERN, REDACTED);
+}
+
+/**
+ * Whether a config key's value is a credential, wherever the key appears: the provider's secret
+ * settings (`apiToken`, `password`, `authTicket`, `csrfPreventionToken`, `ssh.privateKey`,
+ * `ssh.socks5Password`) and their likes in any spelling (`api_token`, `api-token`, `secret`).
+ */
+export function isSecretKeyName(key: string): boolean {
+  return /token|passw(?:or)?d|secret|ticket|privatekey|credential/i.test(key.replace(/[-_\s]/g, ""));
+}
+
+/**
+ * A value as a message may show it: anything under a secret key (`isSecretKeyName`) and any
+ * token-shaped text anywhere inside it become `[secret]`. `key` is the key the value sits under.
+ */
+export function redactValue(value: unknown, key?: string): unknown {
+  if (key !== undefined && isSecretKeyName(key) && value !== undefined && value !== null && value !== "") {
+    return REDACTED;
+  }
+  if (typeof value === "string") return redactSecrets(value);
+  if (Array.isArray(value)) return value.map((v) => redactValue(v));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactSecrets(k), redactValue(v, k)]));
+  }
+  return value;
 }

@@ -1,15 +1,29 @@
 /**
  * Reading the stack's config: under the Pulumi CLI from the engine, offline (tests, `check`) from the
- * stack file itself. Either way the site goes through `parseSite` before anything is declared.
+ * stack file itself. Either way the site goes through `parseSite` before anything is declared, and
+ * a provider secret in plain text stops it.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { CONFIG_NAMESPACE, ConfigError, SITE_KEY, Site, parseSite } from "./config";
+import { REDACTED } from "./pve";
 
-/** Provider config keys that must never sit in a stack file in plain text. */
-export const SECRET_PROVIDER_KEYS = ["proxmoxve:apiToken", "proxmoxve:password"];
+/**
+ * The provider settings the provider itself treats as secret (`secret: true` in the
+ * @muhlba91/pulumi-proxmoxve schema, `Sensitive` in bpg's provider), as config key paths: these must
+ * never sit in a stack file in plain text. `proxmoxve:ssh` is an object; its secrets are nested.
+ */
+export const SECRET_PROVIDER_KEYS = [
+  "proxmoxve:apiToken",
+  "proxmoxve:authTicket",
+  "proxmoxve:csrfPreventionToken",
+  "proxmoxve:password",
+  "proxmoxve:ssh.password",
+  "proxmoxve:ssh.privateKey",
+  "proxmoxve:ssh.socks5Password",
+] as const;
 
 export interface StackConfig {
   site: Site;
@@ -21,25 +35,24 @@ export function stackFileName(stack: string): string {
   return `Pulumi.${stack}.yaml`;
 }
 
-/** The program's entry: the current stack's config, validated. Throws a RunError (no stack trace). */
+/** The program's entry: the current stack's config, validated. Bad config throws a RunError (no stack trace). */
 export function loadStackConfig(): StackConfig {
   const file = stackFileName(pulumi.getStack());
   try {
+    const plain = plainTextSecrets(
+      (key) => parseConfigValue(pulumi.runtime.getConfig(key)),
+      (key) => isConfigSecret(key),
+    );
+    if (plain.length > 0) throw new ConfigError(file, plain);
     const config = new pulumi.Config(CONFIG_NAMESPACE);
-    for (const key of SECRET_PROVIDER_KEYS) {
-      if (pulumi.runtime.getConfig(key) !== undefined && !isConfigSecret(key)) {
-        throw new ConfigError(file, [
-          `${key}: is stored in plain text; set it with \`pulumi config set --secret ${key}\``,
-        ]);
-      }
-    }
-    const raw = config.getObject<unknown>("site");
-    if (raw === undefined) throw new ConfigError(file, [`${SITE_KEY}: missing`]);
-    const adopt = config.getBoolean("adopt") ?? false;
-    return { site: parseSite(raw, file), adopt };
+    return {
+      site: parseSiteValue(config.get("site"), file),
+      adopt: parseAdopt(config.get("adopt"), file),
+    };
   } catch (err) {
+    // Only the user's mistakes become a RunError; anything else is a bug and keeps its stack.
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
-    throw new pulumi.RunError(`${file}: ${(err as Error).message}`);
+    throw err;
   }
 }
 
@@ -50,6 +63,84 @@ function isConfigSecret(key: string): boolean {
   return runtimeConfig.isConfigSecret(key);
 }
 
+/** A config value as the engine hands it over (objects as JSON), parsed; a plain string stays one. */
+function parseConfigValue(value: string | undefined): unknown {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** `pve-backup-tiers:site` as the engine hands it over: absent, or JSON that parseSite validates. */
+function parseSiteValue(value: string | undefined, file: string): Site {
+  if (value === undefined) throw new ConfigError(file, [`${SITE_KEY}: missing`]);
+  return parseSite(parseConfigValue(value), file);
+}
+
+/** `pve-backup-tiers:adopt`: absent (false), true or false. */
+function parseAdopt(value: string | undefined, file: string): boolean {
+  if (value === undefined || value === "false") return false;
+  if (value === "true") return true;
+  throw new ConfigError(file, [`${CONFIG_NAMESPACE}:adopt: must be true or false (got ${JSON.stringify(value)})`]);
+}
+
+/**
+ * The secret provider settings (`SECRET_PROVIDER_KEYS`) a stack's config holds in plain text, as
+ * problems naming each key path (never its value). `valueOf(key)` is the key's value, objects
+ * parsed; `isSecret(key, value)` says whether a setting (the key's value, or the nested one) is
+ * stored encrypted.
+ */
+export function plainTextSecrets(
+  valueOf: (key: string) => unknown,
+  isSecret: (key: string, value: unknown) => boolean,
+): string[] {
+  const problems: string[] = [];
+  for (const keyPath of SECRET_PROVIDER_KEYS) {
+    const [key, nested] = keyPath.split(".");
+    const top = valueOf(key);
+    const value =
+      nested === undefined
+        ? top
+        : top !== null && typeof top === "object"
+          ? (top as Record<string, unknown>)[nested]
+          : undefined;
+    if (value === undefined || value === null || value === "" || isSecret(key, value)) continue;
+    const command = nested === undefined ? `--secret ${key}` : `--secret --path '${keyPath}'`;
+    problems.push(`${keyPath}: is stored in plain text; set it with \`pulumi config set ${command}\``);
+  }
+  return problems;
+}
+
+/** A stack that has no stack file. */
+export class UnknownStackError extends Error {
+  constructor(
+    readonly stack: string,
+    readonly known: string[],
+  ) {
+    super(
+      `stack '${stack}' does not exist: no ${stackFileName(stack)}` +
+        (known.length > 0 ? ` (stacks: ${known.join(", ")})` : ""),
+    );
+    this.name = "UnknownStackError";
+  }
+}
+
+/** The stacks whose stack files are in `dir`, by name. */
+export function listStacks(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => /^Pulumi\.(.+)\.yaml$/.exec(n)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+}
+
 /** A stack's site as the commands read it from its stack file, validated by the same `parseSite`. */
 export interface SiteFile extends StackFileConfig {
   site: Site;
@@ -57,38 +148,65 @@ export interface SiteFile extends StackFileConfig {
 }
 
 /**
- * The validated site of a stack, from `Pulumi.<stack>.yaml` in `projectDir`, for the commands that
- * do not run the program (doctor, status, calendar, report). Throws ConfigError naming the file.
+ * The validated site of a stack, from `Pulumi.<stack>.yaml` in `stackDir` (the project, or a folder
+ * of stack files), for the commands that do not run the program (doctor, status, calendar, report).
+ * Throws UnknownStackError, or ConfigError naming the file.
  */
-export function readSiteFile(projectDir: string, stack: string): SiteFile {
-  const stackFile = readStackFile(projectDir, stack);
-  const raw = stackFile.config[SITE_KEY];
-  if (raw === undefined) throw new ConfigError(stackFile.file, [`${SITE_KEY}: missing`]);
-  let site: unknown;
-  try {
-    site = JSON.parse(raw);
-  } catch {
-    site = raw; // a plain string: parseSite says what is wrong with it
-  }
-  const adopt = stackFile.config[`${CONFIG_NAMESPACE}:adopt`];
-  return { ...stackFile, site: parseSite(site, stackFile.file), adopt: adopt === "true" };
+export function readSiteFile(stackDir: string, stack: string): SiteFile {
+  const stackFile = readStackFile(stackDir, stack);
+  return {
+    ...stackFile,
+    site: parseSiteValue(stackFile.config[SITE_KEY], stackFile.file),
+    adopt: parseAdopt(stackFile.config[`${CONFIG_NAMESPACE}:adopt`], stackFile.file),
+  };
 }
 
 /** A stack file's config as the engine hands it to a program: each value a string, objects as JSON. */
 export interface StackFileConfig {
   file: string;
   config: Record<string, string>;
+  /** Keys holding a secure value, at the top or nested (the engine counts both as secret keys). */
   secretKeys: string[];
 }
 
+/** `{secure: v1:...}`: a value `pulumi config set --secret` stored encrypted. */
+function isSecure(value: unknown): boolean {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value;
+}
+
+/** The value with each secure value, at any depth, as `[secret]`: they cannot be decrypted offline. */
+function withoutSecureValues(value: unknown): { value: unknown; secret: boolean } {
+  if (isSecure(value)) return { value: REDACTED, secret: true };
+  if (value === null || typeof value !== "object") return { value, secret: false };
+  let secret = false;
+  const strip = (v: unknown) => {
+    const inner = withoutSecureValues(v);
+    secret ||= inner.secret;
+    return inner.value;
+  };
+  const stripped = Array.isArray(value)
+    ? value.map(strip)
+    : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, strip(v)]));
+  return { value: stripped, secret };
+}
+
 /**
- * Reads `Pulumi.<stack>.yaml` from a project folder. Secure values cannot be decrypted offline; they
- * are passed on as their key only, flagged secret, so the program sees they are set as secrets.
+ * Reads `Pulumi.<stack>.yaml` from `stackDir`. Secure values cannot be decrypted offline; they are
+ * passed on as `[secret]`, their keys flagged secret, so the program sees they are set as secrets.
+ * A provider secret in plain text is refused here already (ConfigError), also one nested in an
+ * object that holds other, encrypted values, which the engine would pass on as one secret key.
  */
-export function readStackFile(projectDir: string, stack: string): StackFileConfig {
+export function readStackFile(stackDir: string, stack: string): StackFileConfig {
   const file = stackFileName(stack);
-  const full = path.join(projectDir, file);
-  if (!fs.existsSync(full)) throw new ConfigError(file, [`unknown stack ${JSON.stringify(stack)}: no ${file}`]);
+  const full = path.join(stackDir, file);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(full);
+  } catch {
+    throw new UnknownStackError(stack, listStacks(stackDir));
+  }
+  // A FIFO or a device under the stack file's name would hang the read or never end.
+  if (!stat.isFile()) throw new ConfigError(file, ["not a regular file"]);
   let doc: unknown;
   try {
     doc = parseYaml(fs.readFileSync(full, "utf8"));
@@ -96,16 +214,21 @@ export function readStackFile(projectDir: string, stack: string): StackFileConfi
     throw new ConfigError(file, [`not valid YAML: ${(err as Error).message.split("\n")[0]}`]);
   }
   const entries = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
+  const fullKey = (key: string) => (key.includes(":") ? key : `${CONFIG_NAMESPACE}:${key}`);
+  const raw = new Map(Object.entries(entries).map(([k, v]) => [fullKey(k), v]));
+
+  const plain = plainTextSecrets(
+    (key) => raw.get(key),
+    (_key, value) => isSecure(value),
+  );
+  if (plain.length > 0) throw new ConfigError(file, plain);
+
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
-  for (const [key, value] of Object.entries(entries)) {
-    const fullKey = key.includes(":") ? key : `${CONFIG_NAMESPACE}:${key}`;
-    if (value && typeof value === "object" && "secure" in value) {
-      config[fullKey] = "[secret]";
-      secretKeys.push(fullKey);
-    } else {
-      config[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
-    }
+  for (const [key, value] of raw) {
+    const { value: stripped, secret } = withoutSecureValues(value);
+    config[key] = typeof stripped === "string" ? stripped : JSON.stringify(stripped);
+    if (secret) secretKeys.push(key);
   }
   return { file, config, secretKeys };
 }

@@ -7,10 +7,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runCheckCommand } from "../../commands/check";
+import { FIXTURE_STACK_DIR } from "../stacks";
 
 const ROOT = path.join(__dirname, "../..");
 const HOME_SNAPSHOT = path.join(ROOT, "examples/home-cluster.json");
 const FROM = ["--from", "2026-01-01T00:00:00Z"];
+/** The check on the fixture copies of the stack files (tests/stacks.ts). */
+const check = (argv: string[]) => runCheckCommand(argv, { stackDir: FIXTURE_STACK_DIR });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -30,7 +33,7 @@ function fileWith(name: string, text: string): string {
 }
 
 test("the home snapshot: prints the plan per tier and passes", async () => {
-  const result = await runCheckCommand(FROM);
+  const result = await check(FROM);
   expect(result.exitCode).toBe(0);
   expect(result.stdout).toContain("Tier P0: critical, daily (priority 0, critical)");
   expect(result.stdout).toContain("job        backup-home-p0-daily");
@@ -49,7 +52,7 @@ test("an LXC in no tier fails the check and is named", async () => {
   const cluster = snapshotWith("lxc-104", (s) =>
     s.resources.push({ type: "lxc", vmid: 104, name: "nextcloud", node: "pve", status: "running", template: 0 }),
   );
-  const result = await runCheckCommand(["--cluster", cluster, ...FROM]);
+  const result = await check(["--cluster", cluster, ...FROM]);
   expect(result.exitCode).toBe(1);
   expect(result.stdout).toContain("Guests in no tier: lxc 104 nextcloud");
   expect(result.stdout).toMatch(/\[mandatory\] every-guest-in-a-tier: .*104.*nextcloud/);
@@ -67,7 +70,7 @@ test("an existing job on a missing storage fails the check", async () => {
       enabled: 0,
     }),
   );
-  const result = await runCheckCommand(["--cluster", cluster, "--json", ...FROM]);
+  const result = await check(["--cluster", cluster, "--json", ...FROM]);
   expect(result.exitCode).toBe(1);
   const doc = JSON.parse(result.stdout);
   expect(doc.passed).toBe(false);
@@ -78,7 +81,7 @@ test("an existing job on a missing storage fails the check", async () => {
 });
 
 test("--json: the planned resources, the coverage and the violations", async () => {
-  const result = await runCheckCommand(["--json", ...FROM]);
+  const result = await check(["--json", ...FROM]);
   expect(result.exitCode).toBe(0);
   const doc = JSON.parse(result.stdout);
   expect(doc.passed).toBe(true);
@@ -125,17 +128,17 @@ describe("bad input: exit 2 and one line naming the file and the place", () => {
     [
       "an unknown stack",
       () => ["--stack", "nosuch", "--cluster", HOME_SNAPSHOT],
-      /Pulumi\.nosuch\.yaml: .*unknown stack/,
+      /^error: stack 'nosuch' does not exist: no Pulumi\.nosuch\.yaml \(stacks: home, shop\)$/m,
     ],
     ["an unknown flag", () => ["--clutser", HOME_SNAPSHOT], /^error: unknown flag --clutser$/m],
-    ["a bad --from", () => ["--from", "yesterday"], /--from: not an ISO time: 'yesterday'/],
+    ["a bad --from", () => ["--from", "yesterday"], /--from: not a full ISO time \(date and time\): 'yesterday'/],
     [
       "a policy config the pack rejects",
       () => ["--policy-config", fileWith("policy.json", JSON.stringify({ "staggered-starts": { minutes: -5 } }))],
       /policy\.json|policy pack config/,
     ],
   ])("%s", async (_name, argv, expected) => {
-    const result = await runCheckCommand(argv());
+    const result = await check(argv());
     expect(result.exitCode).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(expected);
@@ -144,21 +147,28 @@ describe("bad input: exit 2 and one line naming the file and the place", () => {
 });
 
 test("as a user runs it: npm run check exits 0 on the home site, 2 without a stack trace on bad input", () => {
-  const ok = spawnSync("npm", ["run", "--silent", "check"], { cwd: ROOT, encoding: "utf8" });
+  const ok = spawnSync("npm", ["run", "--silent", "check", "--", "--stack-dir", FIXTURE_STACK_DIR], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   expect(ok.stderr).toBe("");
   expect(ok.status).toBe(0);
   expect(ok.stdout).toContain("Tier P2: weekly");
 
-  const bad = spawnSync("npm", ["run", "--silent", "check", "--", "--cluster", "examples/nope.json"], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
+  const bad = spawnSync(
+    "npm",
+    ["run", "--silent", "check", "--", "--stack-dir", FIXTURE_STACK_DIR, "--cluster", "examples/nope.json"],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+    },
+  );
   expect(bad.status).toBe(2);
   expect(bad.stderr.trim()).toBe("error: examples/nope.json: cannot read (no such file)");
 });
 
 test("the shop site: two nodes, a template, its own snapshot; passes", async () => {
-  const result = await runCheckCommand(["--stack", "shop", ...FROM]);
+  const result = await check(["--stack", "shop", ...FROM]);
   expect(result.exitCode).toBe(0);
   expect(result.stdout).toContain("Stack shop against examples/shop-cluster.json: nodes shop1, shop2, 6 guests");
   // 2026-01-01T00:00Z is already 01:00 in Berlin: the first run after it is the next day.

@@ -11,6 +11,7 @@ import { EvaluatedResource, Violation, evaluatePolicies } from "../../policy/eva
 import type { PackConfig } from "../../policy/config";
 import type { ClusterInventory, StackOutputs } from "../../tiers/inventory";
 import { parseClusterSnapshot } from "../../tiers/snapshot";
+import { FIXTURE_STACK_DIR } from "../stacks";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
 export const HOME_SNAPSHOT = path.join(PROJECT_DIR, "examples", "home-cluster.json");
@@ -33,7 +34,7 @@ let home: Promise<TestStack> | undefined;
 export function homeStack(): Promise<TestStack> {
   home ??= (async () => {
     const snapshot = parseClusterSnapshot(fs.readFileSync(HOME_SNAPSHOT, "utf8"), HOME_SNAPSHOT);
-    const run = await runProgramOffline({ stack: "home", snapshot });
+    const run = await runProgramOffline({ stack: "home", stackDir: FIXTURE_STACK_DIR, snapshot });
     return deepFreeze({ stack: run.stack, resources: run.resources, outputs: run.outputs });
   })();
   return home;

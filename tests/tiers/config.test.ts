@@ -1,13 +1,8 @@
-import * as fs from "fs";
-import * as path from "path";
-import { parse as parseYaml } from "yaml";
 import { ConfigError, SITE_KEY, parseSite } from "../../tiers/config";
+import { fixtureSite } from "../stacks";
 
 /** The home site as the stack file holds it: each case changes one thing. */
-function homeSite(): Record<string, any> {
-  const doc = parseYaml(fs.readFileSync(path.join(__dirname, "../../Pulumi.home.yaml"), "utf8"));
-  return structuredClone(doc.config[SITE_KEY]);
-}
+const homeSite = () => fixtureSite("home");
 
 function problemsOf(site: unknown): string[] {
   try {
@@ -111,5 +106,119 @@ describe("parseSite", () => {
     expect(problems[0]).toContain('(got "daily 03:00")');
     expect(problems[1]).toContain('(got "synology-nas-storage")');
     expect(problems[2]).toContain("(got 100)");
+  });
+});
+
+describe("parseSite: what PVE or the engine would reject, and frequent tiers", () => {
+  const TOKEN = "pulumi@pve!backup-tiers=0b6c3a8e-4f1d-4c55-9d7e-2a1b3c4d5e6f";
+  // "03:" and 62 × "0," and "0": PVE's longest schedule, valid (minute 0, 63 times over).
+  const schedule128 = `03:${"0,".repeat(62)}0`;
+
+  test("frequent: false unless a tier says so; a 128-character schedule is PVE's limit, accepted", () => {
+    const raw = homeSite();
+    raw.tiers[1].frequent = true;
+    raw.tiers[1].schedule = "*:0/15";
+    raw.tiers[2].schedule = schedule128;
+    expect(schedule128).toHaveLength(128);
+    const site = parseSite(raw, "x");
+    expect(site.tiers.map((t) => [t.id, t.frequent])).toEqual([
+      ["P0", false],
+      ["P1", true],
+      ["P2", false],
+    ]);
+  });
+
+  const cases: [string, (s: Record<string, any>) => void, string][] = [
+    [
+      "a schedule over PVE's 128 characters",
+      (s) => (s.tiers[2].schedule = `${schedule128}0`),
+      `${SITE_KEY}.tiers[2].schedule: is longer than PVE's 128 characters for a schedule (got "03:0,0,`,
+    ],
+    ["frequent not a boolean", (s) => (s.tiers[0].frequent = "yes"), `${SITE_KEY}.tiers[0].frequent:`],
+    [
+      "tier ids that differ only in case",
+      (s) => (s.tiers[1].id = "p0"),
+      `${SITE_KEY}.tiers[1].id: differs from tiers[0].id "P0" only in case: ` +
+        `both tiers' resources would be named tier-p0 (got "p0")`,
+    ],
+    [
+      "job ids that differ only in case",
+      (s) => (s.tiers[2].job = "Backup-Home-P1-Daily"),
+      `${SITE_KEY}.tiers[2].job: differs from tiers[1].job "backup-home-p1-daily" only in case`,
+    ],
+    [
+      "a description over two lines",
+      (s) => (s.tiers[0].description = "critical,\ndaily"),
+      `${SITE_KEY}.tiers[0].description: PVE would reject the job's notes-template, which holds it: ` +
+        `it would contain a line break; PVE takes one line (got "critical,\\ndaily")`,
+    ],
+    [
+      "a description with a backslash escape PVE does not know",
+      (s) => (s.tiers[0].description = "C:\\backups"),
+      `${SITE_KEY}.tiers[0].description: PVE would reject the job's notes-template, which holds it: backslash escape '\\b'`,
+    ],
+    [
+      "a description with a variable PVE does not have",
+      (s) => (s.tiers[1].description = "{{hostname}} daily"),
+      `${SITE_KEY}.tiers[1].description: PVE would reject the job's notes-template, which holds it: '{{' that opens none of PVE's variables`,
+    ],
+    [
+      "a description that makes the template longer than 1024 characters",
+      (s) => (s.tiers[2].description = "w".repeat(1000)),
+      `${SITE_KEY}.tiers[2].description: PVE would reject the job's notes-template, which holds it: it would be 1064 characters long; PVE allows at most 1024`,
+    ],
+    [
+      "a mail recipient that is not an address",
+      (s) => (s.tiers[0].notification.mailto = ["admin@home.arpa", "Admin <admin@home.arpa>"]),
+      `${SITE_KEY}.tiers[0].notification.mailto[1]: is not an email address or user name as PVE takes them (one an entry, e.g. admin@example.com or root) (got "Admin <admin@home.arpa>")`,
+    ],
+    [
+      "two recipients in one entry",
+      (s) => (s.tiers[0].notification.mailto = ["admin@home.arpa,ops@home.arpa"]),
+      `${SITE_KEY}.tiers[0].notification.mailto[0]: is not an email address`,
+    ],
+  ];
+
+  test.each(cases)("rejects %s, naming the key path and the value", (_name, change, expected) => {
+    const raw = homeSite();
+    change(raw);
+    expect(problemsOf(raw).join("\n")).toContain(expected);
+  });
+
+  test("accepts PVE's own variables and escapes in a description, and user names as recipients", () => {
+    const raw = homeSite();
+    raw.tiers[0].description = "critical on {{node}} of {{cluster}}\\nsee C:\\\\backups";
+    raw.tiers[0].notification.mailto = ["admin@home.arpa", "root@pam", "root"];
+    expect(parseSite(raw, "x").tiers[0].notification?.mailto).toEqual(["admin@home.arpa", "root@pam", "root"]);
+  });
+
+  test("never shows a secret: values under secret keys and token-shaped values are [secret]", () => {
+    const raw = homeSite();
+    raw.apiToken = TOKEN; // a token indented under site: by mistake
+    raw.password = "hunter2";
+    raw.ssh = {
+      username: "root",
+      privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----",
+    };
+    raw.timezone = TOKEN;
+    // The token straddles the 80-character cut of a long value: redacted before the cut.
+    raw.tiers[0].storage = `${"s".repeat(60)} ${TOKEN}`;
+    let error: ConfigError | undefined;
+    try {
+      parseSite(raw, "Pulumi.home.yaml");
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    const text = `${error?.message}\n${error?.oneLine()}`;
+    expect(error?.problems).toEqual(
+      expect.arrayContaining([
+        `${SITE_KEY}.apiToken: unknown key (got "[secret]")`,
+        `${SITE_KEY}.password: unknown key (got "[secret]")`,
+        `${SITE_KEY}.ssh: unknown key (got {"username":"root","privateKey":"[secret]"})`,
+      ]),
+    );
+    for (const secret of ["hunter2", "0b6c3a8e", "backup-tiers=", "AAAA", "PRIVATE KEY"]) {
+      expect(text).not.toContain(secret);
+    }
   });
 });

@@ -5,13 +5,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { OfflineRun, RegisteredResource, runProgramOffline } from "../../commands/offline";
-import { SITE_KEY } from "../../tiers/config";
+import { SITE_KEY, jobNotesTemplate } from "../../tiers/config";
 import { parseClusterSnapshot } from "../../tiers/snapshot";
-import { readStackFile } from "../../tiers/stackConfig";
+import { FIXTURE_STACK_DIR, fixtureSite } from "../stacks";
 
 const snapshotFile = path.join(__dirname, "../../examples/home-cluster.json");
 const homeSnapshot = parseClusterSnapshot(fs.readFileSync(snapshotFile, "utf8"), snapshotFile);
-const homeSite = JSON.parse(readStackFile(path.join(__dirname, "../.."), "home").config[SITE_KEY]);
+const homeSite = fixtureSite("home");
 
 /** Runs index.ts afresh (its own module registry) so each case sees only its own registrations. */
 function run(
@@ -20,7 +20,7 @@ function run(
   sink: RegisteredResource[] = [],
   secretKeys: string[] = [],
 ): Promise<OfflineRun> {
-  return runProgramOffline({ stack: "home", snapshot, config, secretKeys, sink });
+  return runProgramOffline({ stack: "home", stackDir: FIXTURE_STACK_DIR, snapshot, config, secretKeys, sink });
 }
 
 function withSite(change: (site: any) => void): Record<string, string> {
@@ -161,11 +161,41 @@ describe("bad config stops the program before anything is declared", () => {
       { "proxmoxve:apiToken": "root@pam!x=secret" },
       "proxmoxve:apiToken: is stored in plain text",
     ],
+    ["a password in plain text", { "proxmoxve:password": "hunter2" }, "proxmoxve:password: is stored in plain text"],
+    ["an auth ticket in plain text", { "proxmoxve:authTicket": "PVE:root@pam:X::Y" }, "proxmoxve:authTicket:"],
+    ["a CSRF token in plain text", { "proxmoxve:csrfPreventionToken": "X:Y" }, "proxmoxve:csrfPreventionToken:"],
+    [
+      "an SSH private key in plain text",
+      { "proxmoxve:ssh": JSON.stringify({ username: "root", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" }) },
+      "proxmoxve:ssh.privateKey: is stored in plain text; set it with `pulumi config set --secret --path 'proxmoxve:ssh.privateKey'`",
+    ],
+    [
+      "a schedule over 128 characters",
+      withSite((s) => (s.tiers[0].schedule = `03:${"0,".repeat(63)}0`)),
+      "tiers[0].schedule",
+    ],
+    ["tier ids that differ only in case", withSite((s) => (s.tiers[1].id = "p0")), "tiers[1].id: differs from"],
+    [
+      "a description PVE's notes-template refuses",
+      withSite((s) => (s.tiers[0].description = "{{hostname}}")),
+      "tiers[0].description: PVE would reject",
+    ],
+    [
+      "a mail recipient PVE refuses",
+      withSite((s) => (s.tiers[0].notification.mailto = ["admin at home"])),
+      "tiers[0].notification.mailto[0]",
+    ],
+    [
+      "adopt neither true nor false",
+      { "pve-backup-tiers:adopt": "yes" },
+      "pve-backup-tiers:adopt: must be true or false",
+    ],
   ])("%s", async (_name, config, expected) => {
     const sink: RegisteredResource[] = [];
     const failure = run(config, homeSnapshot, sink);
     await expect(failure).rejects.toThrow("Pulumi.home.yaml: invalid config");
     await expect(failure).rejects.toThrow(expected);
+    await expect(failure).rejects.not.toThrow(/hunter2|BEGIN OPENSSH|root@pam!x=secret/);
     expect(sink).toEqual([]);
   });
 
@@ -177,5 +207,38 @@ describe("bad config stops the program before anything is declared", () => {
       ["proxmoxve:apiToken"],
     );
     expect(result.resources).toHaveLength(7);
+  });
+
+  test("secrets nested in proxmoxve:ssh, set as secrets, are accepted", async () => {
+    const ssh = JSON.stringify({ username: "root", privateKey: "[secret]", password: "[secret]" });
+    const result = await run({ "proxmoxve:ssh": ssh }, homeSnapshot, [], ["proxmoxve:ssh"]);
+    expect(result.resources).toHaveLength(7);
+  });
+});
+
+describe("what the program carries over from the config", () => {
+  test("a frequent tier is exported as such; the others as not frequent", async () => {
+    const result = await run(
+      withSite((s) => {
+        s.tiers[1].frequent = true;
+        s.tiers[1].schedule = "*:0/30";
+      }),
+    );
+    expect(result.outputs.tiers.map((t) => [t.id, t.schedule, t.frequent])).toEqual([
+      ["P0", "03:00", false],
+      ["P1", "*:0/30", true],
+      ["P2", "sun 04:00", false],
+    ]);
+  });
+
+  test("the job's notes-template is the one validation checks", async () => {
+    const result = await run(withSite((s) => (s.tiers[2].description = "weekly \\\\ {{node}}")));
+    const job = result.resources.find((r) => r.props.resourceId === "backup-home-p2-weekly")!;
+    expect(job.props.notesTemplate).toBe(
+      jobNotesTemplate({ id: "P2", description: "weekly \\\\ {{node}}", job: "backup-home-p2-weekly" }),
+    );
+    expect(job.props.notesTemplate).toBe(
+      "{{guestname}} ({{vmid}}) - tier P2: weekly \\\\ {{node}} - job backup-home-p2-weekly",
+    );
   });
 });

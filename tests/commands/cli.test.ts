@@ -1,0 +1,107 @@
+/**
+ * The commands' shared glue (commands/cli.ts): the input-file reader that refuses what is not a
+ * small regular file before reading a byte, the one time parser behind every `--from`, and the
+ * one-line, redacted user errors.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { InputError, UsageError, parseTimeFlag, readInputFile, userErrorResult } from "../../commands/cli";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe("readInputFile: regular files up to a size limit, refused before reading", () => {
+  test("a FIFO with no writer: refused at once, not waited on", () => {
+    const fifo = path.join(tmp, "cluster.fifo");
+    execFileSync("mkfifo", [fifo]);
+    expect(() => readInputFile(fifo)).toThrow(new InputError(`${fifo}: not a regular file`));
+  });
+
+  test("a device that never ends", () => {
+    expect(() => readInputFile("/dev/zero")).toThrow(new InputError("/dev/zero: not a regular file"));
+  });
+
+  test("a directory", () => {
+    expect(() => readInputFile(tmp)).toThrow(new InputError(`${tmp}: not a regular file`));
+  });
+
+  test("a 50 GB sparse file: refused by its size, nothing read", () => {
+    const big = path.join(tmp, "big.json");
+    fs.writeFileSync(big, "");
+    fs.truncateSync(big, 50 * 1024 ** 3);
+    expect(() => readInputFile(big)).toThrow(
+      new InputError(`${big}: too large (53687091200 bytes; at most 67108864 are read)`),
+    );
+  });
+
+  test("a missing file, and a small one that is read", () => {
+    expect(() => readInputFile(path.join(tmp, "nope.json"))).toThrow(/nope\.json: cannot read \(no such file\)$/);
+    const small = path.join(tmp, "small.json");
+    fs.writeFileSync(small, "{}");
+    expect(readInputFile(small)).toBe("{}");
+    expect(() => readInputFile(small, 1)).toThrow(/too large \(2 bytes; at most 1 are read\)/);
+  });
+});
+
+describe("parseTimeFlag: one --from for every command", () => {
+  const now = new Date("2026-05-05T12:00:00Z");
+  const at = (text: string, zone = "America/New_York") => parseTimeFlag("--from", text, zone, now).toISOString();
+
+  test("without an offset: a wall-clock time in the site's zone", () => {
+    expect(at("2026-01-01T03:00")).toBe("2026-01-01T08:00:00.000Z"); // EST
+    expect(at("2026-07-01T03:00:30")).toBe("2026-07-01T07:00:30.000Z"); // EDT
+    expect(at("2026-01-01T03:00", "Europe/Berlin")).toBe("2026-01-01T02:00:00.000Z");
+    expect(at("2026-01-01 03:00:00.250")).toBe("2026-01-01T08:00:00.000Z");
+  });
+
+  test("with an offset or Z: that instant, whatever the zone", () => {
+    expect(at("2026-01-01T03:00:00Z")).toBe("2026-01-01T03:00:00.000Z");
+    expect(at("2026-01-01T03:00+01:00")).toBe("2026-01-01T02:00:00.000Z");
+    expect(at("2026-01-01t03:00-05:30")).toBe("2026-01-01T08:30:00.000Z");
+  });
+
+  test("DST: a wall time in the spring-forward gap moves past it, as PVE's search does", () => {
+    expect(at("2026-03-08T02:30")).toBe("2026-03-08T07:30:00.000Z"); // 03:30 EDT
+  });
+
+  test("now", () => {
+    expect(parseTimeFlag("--from", "now", "UTC", now)).toBe(now);
+  });
+
+  test.each([
+    "2026-01-01", // a date alone: midnight where?
+    "2026-01-01T03",
+    "yesterday",
+    "2026-02-30T00:00",
+    "2026-13-01T00:00",
+    "2026-01-01T24:00",
+    "2026-01-01T03:60",
+    "2026-01-01T03:00+25:00",
+    "2026-01-01T03:00Z junk",
+    "1767254400",
+  ])("refuses %j with a one-line usage error naming the flag", (text) => {
+    expect(() => parseTimeFlag("--at", text, "Europe/Vienna", now)).toThrow(
+      new UsageError(
+        `--at: not a full ISO time (date and time): '${text}'; e.g. 2026-01-01T03:00 (in Europe/Vienna) or 2026-01-01T08:00:00Z`,
+      ),
+    );
+  });
+});
+
+describe("userErrorResult", () => {
+  test("a user mistake: exit 2, one line, secrets redacted", () => {
+    const result = userErrorResult(new InputError("Pulumi.home.yaml: token pulumi@pve!ci=0b6c3a8e-4f1d rejected"));
+    expect(result).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr: "error: Pulumi.home.yaml: token [secret] rejected\n",
+    });
+  });
+
+  test("anything else is a bug: rethrown, never exit 2", () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'tiers')");
+    expect(() => userErrorResult(bug)).toThrow(bug);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * PVE's formats and limits that validation takes from tiers/pve.ts: the notes-template rules of
+ * pve-manager's VZDump.pm, the mail recipients of pve-common's `email-or-username`, and the
+ * redaction every message goes through.
+ */
+import {
+  EMAIL_OR_USERNAME_PATTERN,
+  NOTES_TEMPLATE_MAX_LENGTH,
+  REDACTED,
+  isSecretKeyName,
+  notesTemplateProblems,
+  redactSecrets,
+  redactValue,
+} from "../../tiers/pve";
+
+const TOKEN = "pulumi@pve!backup-tiers=0b6c3a8e-4f1d-4c55-9d7e-2a1b3c4d5e6f";
+const PEM = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----";
+
+describe("notesTemplateProblems: what PVE's verify_notes_template refuses", () => {
+  test.each([
+    "{{guestname}} ({{vmid}}) - tier P0: critical, daily - job backup-home-p0-daily",
+    "{{cluster}} {{node}} {{vmid}} {{guestname}}",
+    "first line\\nsecond line, a backslash \\\\ and braces {single} }}",
+    "x".repeat(NOTES_TEMPLATE_MAX_LENGTH),
+    // 1024 characters of 2 UTF-16 units each: PVE counts characters
+    "🗄".repeat(NOTES_TEMPLATE_MAX_LENGTH),
+    "a trailing backslash stays literal \\",
+  ])("accepts %j", (template) => {
+    expect(notesTemplateProblems(template)).toEqual([]);
+  });
+
+  test.each([
+    ["x".repeat(NOTES_TEMPLATE_MAX_LENGTH + 1), "it would be 1025 characters long; PVE allows at most 1024"],
+    ["two\nlines", "it would contain a line break; PVE takes one line"],
+    ["a carriage\rreturn", "line break"],
+    ["C:\\backups\\tier", "backslash escape '\\b', '\\t': PVE knows only \\n and \\\\"],
+    ["{{hostname}} backup", "'{{' that opens none of PVE's variables ({{cluster}}, {{guestname}}, {{node}}, {{vmid}})"],
+    ["{{ vmid }}", "'{{' that opens none"],
+    ["{{vmid}} and a lone {{", "'{{' that opens none"],
+  ])("refuses %j", (template, problem) => {
+    expect(notesTemplateProblems(template).join("; ")).toContain(problem);
+  });
+
+  test("an escaped backslash is not the start of another escape", () => {
+    expect(notesTemplateProblems("\\\\b")).toEqual([]); // `\\` then `b`
+    expect(notesTemplateProblems("\\\\\\b")).toEqual(["backslash escape '\\b': PVE knows only \\n and \\\\"]);
+  });
+});
+
+describe("EMAIL_OR_USERNAME_PATTERN: pve-common's email-or-username", () => {
+  test.each(["admin@home.arpa", "it@shop.example", "root", "root@pam", "first.last+backup@mail-1.example.com", "a~b"])(
+    "accepts %j",
+    (recipient) => expect(recipient).toMatch(EMAIL_OR_USERNAME_PATTERN),
+  );
+  test.each([
+    "",
+    "Admin <admin@home.arpa>",
+    "a@b.c,d@e.f", // PVE would split it: one recipient an entry
+    "a@b.c d@e.f",
+    "admin@",
+    "@home.arpa",
+    "admin@home..arpa",
+    ".admin@home.arpa",
+    "admin@home_arpa",
+    "admin@home.arpa\n",
+  ])("refuses %j", (recipient) => expect(recipient).not.toMatch(EMAIL_OR_USERNAME_PATTERN));
+});
+
+describe("redaction", () => {
+  test("token- and key-shaped text becomes [secret] wherever it sits", () => {
+    expect(redactSecrets(`token ${TOKEN} and 'root@pam!ci=abc'`)).toBe("token [secret] and '[secret]'");
+    expect(redactSecrets(`key: ${PEM}\nnext line`)).toBe("key: [secret]\nnext line");
+    expect(redactSecrets(JSON.stringify({ key: PEM }))).toBe('{"key":"[secret]"}');
+    expect(redactSecrets("admin@home.arpa, root@pam, tier P0")).toBe("admin@home.arpa, root@pam, tier P0");
+  });
+
+  test.each([
+    "apiToken",
+    "api_token",
+    "password",
+    "authTicket",
+    "csrfPreventionToken",
+    "privateKey",
+    "socks5Password",
+    "secret",
+  ])("%s is a secret key name", (key) => expect(isSecretKeyName(key)).toBe(true));
+  test.each(["timezone", "description", "job", "mailto", "storage", "guests", "schedule", "notification"])(
+    "%s is not a secret key name",
+    (key) => expect(isSecretKeyName(key)).toBe(false),
+  );
+
+  test("redactValue: under a secret key the whole value goes, elsewhere only what looks like a token", () => {
+    expect(redactValue("hunter2", "password")).toBe(REDACTED);
+    expect(redactValue({ user: "root", privateKey: PEM, port: 22 }, "ssh")).toEqual({
+      user: "root",
+      privateKey: REDACTED,
+      port: 22,
+    });
+    expect(redactValue(["ok", TOKEN])).toEqual(["ok", REDACTED]);
+    expect(redactValue({ [TOKEN]: 1 })).toEqual({ [REDACTED]: 1 });
+    expect(redactValue("03:00", "schedule")).toBe("03:00");
+  });
+});
