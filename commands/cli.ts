@@ -6,6 +6,7 @@
  */
 import * as fs from "fs";
 import { parseArgs as nodeParseArgs } from "node:util";
+import { zonedTimeToDate } from "../tiers/calendar";
 import { redactSecrets } from "../tiers/pve";
 
 /** Bad command-line input: print `error: <message>` and exit 2. */
@@ -109,6 +110,35 @@ export function parseArgs<S extends FlagsSpec>(argv: string[], spec: S): ParsedA
     }
   }
   return { flags: flags as Flags<S>, positionals };
+}
+
+/**
+ * A time given on the command line (`--from`, `--at`): a full ISO-8601 time, date AND time,
+ * `YYYY-MM-DDTHH:MM[:SS[.fff]]` with an optional `Z` or `±HH:MM`. Without an offset it is a wall-clock
+ * time in `timeZone` (the site's), which is what "from 03:00" means to the person running the command;
+ * a wall time in a DST gap or overlap is read as the schedule engine reads one. Throws UsageError
+ * naming the flag and the text.
+ */
+export function parseTimeFlag(flag: string, text: string, timeZone: string): Date {
+  const bad = (): UsageError =>
+    new UsageError(
+      `--${flag}: not an ISO-8601 time: '${text}' (date and time, e.g. 2026-03-01T00:00:00Z; without an offset it is read in ${timeZone})`,
+    );
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$/i.exec(text);
+  if (!m) throw bad();
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => (v === undefined ? 0 : Number(v)));
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) throw bad();
+  const wall = { year, month, day, hour, minute, second };
+  const offsetText = m[7];
+  if (offsetText === undefined) return zonedTimeToDate(wall, timeZone);
+  let offsetMinutes = 0;
+  if (offsetText.toUpperCase() !== "Z") {
+    const [oh, om] = offsetText.slice(1).split(":").map(Number);
+    if (oh > 23 || om > 59) throw bad();
+    offsetMinutes = (offsetText[0] === "-" ? -1 : 1) * (oh * 60 + om);
+  }
+  return new Date(zonedTimeToDate(wall, "UTC").getTime() - offsetMinutes * 60_000);
 }
 
 /** What a command returns, so tests can run it in-process. */
