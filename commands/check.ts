@@ -64,7 +64,7 @@ export async function runCheckCommand(argv: string[], options: { now?: Date } = 
   }
 }
 
-async function check(options: {
+export async function check(options: {
   stack: string;
   cluster?: string;
   policyConfig?: string;
