@@ -27,11 +27,15 @@ import { CommandResult, InputError, UsageError, parseArgs, parseTimeFlag, runMai
 import { PROJECT_DIR } from "./offline";
 import { NOMINAL_RUN_MINUTES, tierRunsBetween } from "./windows";
 
+const DEFAULT_WEEKS = 4;
+const MAX_WEEKS = 53;
+const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
+
 const USAGE =
   "usage: npm run calendar -- [--stack NAME] [--from ISO] [--weeks N] [--out FILE]\n" +
   "  --stack  the stack whose Pulumi.<stack>.yaml to read (default home)\n" +
   "  --from   list runs after this time (default now); without an offset it is in the site's time zone\n" +
-  `  --weeks  how many weeks of runs, 1-${53} (default 4)\n` +
+  `  --weeks  how many weeks of runs, 1-${MAX_WEEKS} (default ${DEFAULT_WEEKS})\n` +
   "  --out    write the iCalendar file here (default: standard output)\n";
 
 const SPEC = {
@@ -41,10 +45,6 @@ const SPEC = {
   out: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
-
-const DEFAULT_WEEKS = 4;
-const MAX_WEEKS = 53;
-const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Runs the command in-process (tests use this; the entry point below only prints the result). */
 export function runCalendarCommand(argv: string[], options: { now?: Date } = {}): CommandResult {
