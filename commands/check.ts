@@ -18,7 +18,6 @@ import { ConfigError } from "../tiers/config";
 import { formatPruneBackups, parsePruneBackups } from "../tiers/pve";
 import type { StackOutputs, TierSummary } from "../tiers/inventory";
 import { SnapshotError, parseClusterSnapshot } from "../tiers/snapshot";
-import { UnknownStackError, readSiteFile } from "../tiers/stackConfig";
 import {
   CommandResult,
   InputError,
@@ -30,6 +29,7 @@ import {
   userErrorResult,
 } from "./cli";
 import { OfflineRun, PROJECT_DIR, runProgramOffline } from "./offline";
+import { readStackSite } from "./stack";
 
 const USAGE =
   "usage: npm run check -- [--stack NAME] [--stack-dir DIR] [--cluster FILE] [--policy-config FILE] [--from ISO] [--json]\n" +
@@ -82,7 +82,7 @@ export async function runCheckCommand(
   }
 }
 
-async function check(options: {
+export async function check(options: {
   stack: string;
   stackDir: string;
   cluster?: string;
@@ -91,9 +91,8 @@ async function check(options: {
   now: Date;
 }): Promise<CheckReport> {
   const { stack, stackDir } = options;
-  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack: not a stack name: '${stack}'`);
   // The stack first: a stack that does not exist is said as such, not as its missing snapshot.
-  const { site } = inputOf(() => readSiteFile(stackDir, stack));
+  const { site } = readStackSite(stackDir, stack);
   const from =
     options.from === undefined ? options.now : parseTimeFlag("--from", options.from, site.timezone, options.now);
   const clusterFile = options.cluster ?? path.join("examples", `${stack}-cluster.json`);
@@ -128,7 +127,6 @@ function inputOf<T>(fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof ConfigError) throw new InputError(err.oneLine());
-    if (err instanceof UnknownStackError) throw new InputError(err.message);
     if (err instanceof SnapshotError) throw new InputError(err.message);
     if (err instanceof PolicyConfigError) throw new InputError(oneLine(err.message));
     throw err;
