@@ -643,8 +643,11 @@ export interface PresentedCertificate {
   validTo: string;
 }
 
-/** Connects once without verifying and returns the presented certificate, or undefined when it cannot connect. */
-export function probeCertificate(endpoint: string, timeoutMs = 5000): Promise<PresentedCertificate | undefined> {
+/** Connects once without verifying: the presented certificate, or why no TLS connection could be made. */
+export function probeTls(
+  endpoint: string,
+  timeoutMs = 5000,
+): Promise<{ ok: true; certificate: PresentedCertificate } | { ok: false; error: string }> {
   const url = new URL(normalizeEndpoint(endpoint));
   const host = url.hostname.replace(/^\[|\]$/g, "");
   return new Promise((resolve) => {
@@ -654,25 +657,33 @@ export function probeCertificate(endpoint: string, timeoutMs = 5000): Promise<Pr
       rejectUnauthorized: false,
       ...(tlsServerName(host) ? { servername: host } : {}),
     });
-    const done = (value: PresentedCertificate | undefined) => {
+    let settled = false;
+    const done = (value: Awaited<ReturnType<typeof probeTls>>) => {
+      if (settled) return;
+      settled = true;
       socket.destroy();
       resolve(value);
     };
-    socket.setTimeout(timeoutMs, () => done(undefined));
-    socket.once("error", () => done(undefined));
+    socket.setTimeout(timeoutMs, () => done({ ok: false, error: `no TLS handshake within ${timeoutMs / 1000} s` }));
+    socket.once("error", (err: NodeJS.ErrnoException) =>
+      done({ ok: false, error: redactSecrets(err.code ? `${err.code}: ${err.message}` : err.message) }),
+    );
     socket.once("secureConnect", () => {
-      const cert = socket.getPeerCertificate(true);
-      if (!cert || !cert.fingerprint256) return done(undefined);
-      const name = (n: Record<string, string | string[]> | undefined) =>
+      const cert = socket.getPeerCertificate(false);
+      if (!cert || !cert.fingerprint256) return done({ ok: false, error: "the server presented no certificate" });
+      const name = (n: object | undefined) =>
         Object.entries(n ?? {})
-          .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join("+") : v}`)
+          .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join("+") : String(v)}`)
           .join(", ");
       done({
-        fingerprint256: cert.fingerprint256,
-        subject: name(cert.subject as never),
-        issuer: name(cert.issuer as never),
-        selfSigned: name(cert.subject as never) === name(cert.issuer as never),
-        validTo: cert.valid_to,
+        ok: true,
+        certificate: {
+          fingerprint256: cert.fingerprint256,
+          subject: name(cert.subject),
+          issuer: name(cert.issuer),
+          selfSigned: name(cert.subject) === name(cert.issuer),
+          validTo: cert.valid_to,
+        },
       });
     });
   });
