@@ -164,6 +164,14 @@ function isTlsError(code: string | undefined): boolean {
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE"]);
 
+/** The reason a request is aborted when it takes longer than the timeout. */
+class RequestTimeout extends Error {
+  readonly code = "ETIMEDOUT";
+  constructor() {
+    super("timed out");
+  }
+}
+
 /** Errors of requests that never reached PVE (connection refused): safe to retry whatever the method. */
 const NOT_SENT = new WeakSet<PveApiError>();
 
@@ -259,9 +267,30 @@ export class PveClient {
     const encoded = encodeParams(params);
     const withBody = method === "POST" || method === "PUT";
     const url = `${this.endpoint}/api2/json${apiPath}${!withBody && encoded ? `?${encoded}` : ""}`;
+    // Our own timer: undici's own timeouts are coarse (about a second) for short limits.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new RequestTimeout()), this.timeoutMs);
+    try {
+      return await this.exchange(method, apiPath, url, encoded, withBody, endpoint, attempt, abort.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async exchange(
+    method: string,
+    apiPath: string,
+    url: string,
+    encoded: string,
+    withBody: boolean,
+    endpoint: string,
+    attempt: number,
+    signal: AbortSignal,
+  ) {
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
+        signal,
         method: method as Dispatcher.HttpMethod,
         dispatcher: this.dispatcher,
         headers: {
@@ -342,7 +371,7 @@ export class PveClient {
       return new PveApiError({
         kind: "timeout",
         endpoint,
-        message: `no answer from ${this.endpoint} within ${this.timeoutMs / 1000} s (${code})`,
+        message: `no answer from ${this.endpoint} within ${this.timeoutMs / 1000} s`,
         attempts: attempt,
       });
     }

@@ -318,22 +318,25 @@ function shellQuote(text: string): string {
 
 /**
  * The `pveum` commands that grant what is missing: the program's role, granted to the user AND,
- * for a token, to the token (with privilege separation it needs both). A path is granted on its own
- * only when granting on `/` would not cover it (what it lacks is more than `/` lacks: an ACL further
- * down replaces what `/` gives).
+ * for a token, to the token (with privilege separation it needs both). Granted on `/` (propagating)
+ * when `/` lacks something; a deeper path gets a grant of its own only when `/` is fine, or when it
+ * lacks a privilege that `/` holds and propagates: then an ACL further down replaces what `/` gives,
+ * and a grant on `/` would not reach it.
  */
-export function pveumFix(authid: string, missing: readonly MissingPrivileges[]): string[] {
+export function pveumFix(
+  authid: string,
+  missing: readonly MissingPrivileges[],
+  rootPrivileges: PathPrivileges = {},
+): string[] {
   if (missing.length === 0) return [];
   const token = splitTokenId(authid);
   const user = token ? token[0] : authid;
-  const lacking = (m: MissingPrivileges) => [...m.missing, ...m.notPropagated];
-  const root = missing.find((m) => m.path === "/");
-  const rootLacks = new Set(root ? lacking(root) : []);
-  const paths = new Set<string>();
-  if (root) paths.add("/");
+  const grantRoot = missing.some((m) => m.path === "/");
+  const paths = new Set<string>(grantRoot ? ["/"] : []);
   for (const m of missing) {
     if (m.path === "/") continue;
-    if (!root || lacking(m).some((p) => !rootLacks.has(p))) paths.add(m.path);
+    const blocked = [...m.missing, ...m.notPropagated].some((p) => rootPrivileges[p] === true);
+    if (!grantRoot || blocked) paths.add(m.path);
   }
   const lines = [
     `pveum role add ${PROGRAM_ROLE} -privs "${PROGRAM_ROLE_PRIVILEGES.join(" ")}"   # or: pveum role modify ${PROGRAM_ROLE} -privs "..." if it exists`,

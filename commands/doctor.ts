@@ -311,7 +311,7 @@ class Doctor {
       ok: false,
       message: `${this.settings.tokenId} lacks ${parts.join("; ")}${privsep}`,
       fix: [
-        ...pveumFix(this.settings.tokenId, missing),
+        ...pveumFix(this.settings.tokenId, missing, held["/"]),
         ...(isToken ? ["(or recreate the token with --privsep 0, so that it has exactly its user's privileges)"] : []),
       ].join("\n"),
     };

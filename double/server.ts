@@ -253,7 +253,8 @@ function checkPermission(
 }
 
 export class PveApiDouble {
-  readonly cluster: DoubleCluster;
+  /** The cluster it serves; `load` replaces it. */
+  cluster: DoubleCluster;
   readonly certificates: DoubleCertificates;
   /** Every request answered, in order. */
   readonly requests: SeenRequest[] = [];
@@ -304,6 +305,12 @@ export class PveApiDouble {
     return this.cluster.apiToken(tokenId);
   }
 
+  /** Serves another cluster from now on (tests reuse one server for several scenarios); tokens get new secrets unless the snapshot fixes them. */
+  load(snapshot: ClusterSnapshot, now?: () => Date): void {
+    this.cluster = new DoubleCluster(snapshot, { now: now ?? this.cluster.now });
+    this.faults.length = 0;
+  }
+
   injectFault(fault: Fault): void {
     this.faults.push({ ...fault });
   }
@@ -351,7 +358,7 @@ export class PveApiDouble {
     if (fault?.kind === "latency") await new Promise((r) => setTimeout(r, fault.delayMs ?? 1000));
     if (fault?.kind === "reset") {
       this.requests.push({ method, path: apiPath, status: 0 });
-      req.socket.resetAndDestroy();
+      req.socket.destroy(); // no answer at all: the client sees the connection drop
       return;
     }
     if (fault?.kind === "error500") return this.send(res, req, apiPath, new PveError(500, "Internal Server Error"));
