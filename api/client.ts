@@ -86,7 +86,7 @@ export class PveApiError extends Error {
 /** A token that is not `user@realm!tokenid=secret`; the message describes the shape, never the value. */
 export class TokenFormatError extends Error {
   constructor(source: string) {
-    super(`${source} is not an API token of the form user@realm!tokenid=secret`);
+    super(`${source} is not an API token of the form <user>@<realm>!<tokenid>=<secret>`);
     this.name = "TokenFormatError";
   }
 }

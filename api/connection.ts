@@ -72,7 +72,7 @@ export function resolveConnection(inputs: ConnectionInputs): ConnectionSettings 
   const token = env.PROXMOX_VE_API_TOKEN;
   if (token === undefined || token.trim() === "") {
     throw new ConnectionSettingsError(
-      "PROXMOX_VE_API_TOKEN is not set: export it as 'user@realm!tokenid=secret' " +
+      "PROXMOX_VE_API_TOKEN is not set: export it as '<user>@<realm>!<tokenid>=<secret>' " +
         `(${stackFile}'s proxmoxve:apiToken is encrypted; only the Pulumi CLI reads it)`,
     );
   }

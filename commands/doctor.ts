@@ -27,7 +27,7 @@ const USAGE =
   "  --json      print one JSON document: {ok, checks: [{id, ok, message, fix?}]}\n" +
   "  --ca        trust only this CA certificate (PEM), e.g. the node's /etc/pve/pve-root-ca.pem\n" +
   "  --endpoint  check this endpoint instead of the stack's proxmoxve:endpoint (e.g. the PVE API double)\n" +
-  "The token comes from PROXMOX_VE_API_TOKEN ('user@realm!tokenid=secret').\n";
+  "The token comes from PROXMOX_VE_API_TOKEN ('<user>@<realm>!<tokenid>=<secret>').\n";
 
 const SPEC = {
   stack: { type: "string" },
@@ -239,7 +239,7 @@ class Doctor {
           ok: false,
           message: `PVE rejected the token ${this.settings.tokenId} (${err.pveMessage ?? err.message})`,
           fix:
-            "export PROXMOX_VE_API_TOKEN='user@realm!tokenid=secret' with the secret `pveum user token add` printed; " +
+            "export PROXMOX_VE_API_TOKEN='<user>@<realm>!<tokenid>=<secret>' with the secret `pveum user token add` printed; " +
             `check that the user and token exist and are not expired: pveum user token list ${splitTokenId(this.settings.tokenId)?.[0] ?? "<user>"}`,
         });
         throw new CannotCheck("the token was rejected");
