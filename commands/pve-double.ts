@@ -1,10 +1,10 @@
 /**
- * `npm run pve-double -- [--cluster FILE] [--port N] [--ca-out FILE] [--env-file FILE] [--log]`
+ * `npm run pve-double -- [--cluster FILE] [--port N] [--ca-out FILE] [--write-env FILE] [--log]`
  *
  * Runs the PVE API double (double/server.ts) standalone, on 127.0.0.1, with the cluster of a
  * snapshot file (default examples/home-cluster.json), until Ctrl-C. It prints its URL, an API token
  * and the certificate's fingerprint, writes its CA certificate to a file for `--ca`, and the
- * commands to point `npm run doctor` at it. `--env-file` also writes PROXMOX_VE_ENDPOINT,
+ * commands to point `npm run doctor` at it. `--write-env` also writes PROXMOX_VE_ENDPOINT,
  * PROXMOX_VE_API_TOKEN and PROXMOX_VE_INSECURE lines (for a CI job's environment).
  *
  * Exit codes: 2 bad input (flags, snapshot); 3 an internal error (e.g. the port is taken).
@@ -18,18 +18,18 @@ import { InputError, UsageError, parseArgs, readInputFile, userErrorResult } fro
 import { PROJECT_DIR } from "./offline";
 
 const USAGE =
-  "usage: npm run pve-double -- [--cluster FILE] [--port N] [--ca-out FILE] [--env-file FILE] [--log]\n" +
+  "usage: npm run pve-double -- [--cluster FILE] [--port N] [--ca-out FILE] [--write-env FILE] [--log]\n" +
   "  --cluster   a cluster snapshot (default examples/home-cluster.json)\n" +
   "  --port      the port on 127.0.0.1 (default 8006; 0 for any free one)\n" +
   "  --ca-out    where to write the CA certificate (default <tmp>/pve-api-double-<port>/pve-root-ca.pem)\n" +
-  "  --env-file  also write PROXMOX_VE_ENDPOINT, PROXMOX_VE_API_TOKEN and PROXMOX_VE_INSECURE to this file\n" +
+  "  --write-env  also write PROXMOX_VE_ENDPOINT, PROXMOX_VE_API_TOKEN and PROXMOX_VE_INSECURE to this file\n" +
   "  --log       print each request (method, path, status) to stderr\n";
 
 const SPEC = {
   cluster: { type: "string" },
   port: { type: "string" },
   "ca-out": { type: "string" },
-  "env-file": { type: "string" },
+  "write-env": { type: "string" },
   log: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -87,9 +87,9 @@ export async function startDoubleCommand(
   fs.mkdirSync(path.dirname(caFile), { recursive: true });
   fs.writeFileSync(caFile, double.certificates.caPem);
   const token = double.token();
-  if (flags["env-file"]) {
+  if (flags["write-env"]) {
     fs.writeFileSync(
-      flags["env-file"],
+      flags["write-env"],
       `PROXMOX_VE_ENDPOINT=${double.url}\nPROXMOX_VE_API_TOKEN=${token}\nPROXMOX_VE_INSECURE=true\nPVE_DOUBLE_CA=${caFile}\n`,
     );
   }
