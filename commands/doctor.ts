@@ -580,7 +580,7 @@ class Doctor {
       return {
         id: "notification-mode",
         ok: true,
-        message: `mail of tiers ${mailing.map((t) => t.id).join(", ")} is sent (notification-mode auto)`,
+        message: `mail of tiers ${mailing.map((t) => t.id).join(", ")} is sent (notification-mode auto or legacy-sendmail)`,
       };
     }
     return {
