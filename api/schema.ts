@@ -8,6 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { tryParseCalendarEvent } from "../tiers/calendar";
+import { JOB_ID_PATTERN, NODE_NAME_PATTERN, STORAGE_ID_PATTERN, VMID_PATTERN } from "../tiers/pve";
 
 /** A (sub)schema as PVE writes it: Perl-ish JSON schema, flags as 0/1. */
 export interface JsonSchema {
@@ -249,28 +250,25 @@ export function splitList(value: string): string[] {
   return value.split(/[,;\s\0]+/).filter((s) => s.length > 0);
 }
 
-const VMID_RE = /^[1-9][0-9]{2,8}$/;
-const CONFIGID_RE = /^[a-z][a-z0-9_-]+$/i;
-const NODE_RE = /^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /** PVE's storage-id check (`parse_id`), with its messages. */
 function checkStorageId(id: string): void {
   if (id.length < 2) throw new Error(`storage ID '${id}' cannot be shorter than 2 characters`);
-  if (!/^[a-z][a-z0-9\-_.]*[a-z0-9]$/i.test(id)) throw new Error(`storage ID '${id}' contains illegal characters`);
+  if (!STORAGE_ID_PATTERN.test(id)) throw new Error(`storage ID '${id}' contains illegal characters`);
 }
 
 /** The registered formats this project's endpoints use, each throwing PVE's message when a value does not fit. */
 const FORMAT_CHECKS: Record<string, (value: string) => void> = {
   "pve-vmid": (v) => {
-    if (!VMID_RE.test(v)) throw new Error("value does not look like a valid VM ID");
+    if (!VMID_PATTERN.test(v)) throw new Error("value does not look like a valid VM ID");
   },
   "pve-configid": (v) => {
-    if (!CONFIGID_RE.test(v)) throw new Error(`invalid configuration ID '${v}'`);
+    if (!JOB_ID_PATTERN.test(v)) throw new Error(`invalid configuration ID '${v}'`);
   },
   "pve-storage-id": checkStorageId,
   "pve-node": (v) => {
-    if (!NODE_RE.test(v)) throw new Error("value does not look like a valid node name");
+    if (!NODE_NAME_PATTERN.test(v)) throw new Error("value does not look like a valid node name");
   },
   "pve-calendar-event": (v) => {
     const parsed = tryParseCalendarEvent(v);

@@ -16,7 +16,7 @@ import { ConnectionSettings, ConnectionSettingsError, resolveConnection } from "
 import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTokenId } from "../api/privileges";
 import { splitList } from "../api/schema";
 import { ConfigError, Site, Tier } from "../tiers/config";
-import { BACKUP_CONTENT } from "../tiers/pve";
+import { BACKUP_CONTENT, MAIL_HONOURING_MODES } from "../tiers/pve";
 import { SiteFile, readSiteFile } from "../tiers/stackConfig";
 import { CommandResult, InputError, UsageError, parseArgs, readInputFile, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "./offline";
@@ -539,9 +539,9 @@ class Doctor {
       const job = jobs.find((j) => j.id.toLowerCase() === tier.job.toLowerCase());
       const mode = job?.["notification-mode"];
       if (mode !== undefined) {
-        if (mode === "notification-system") {
+        if (!MAIL_HONOURING_MODES.includes(mode)) {
           problems.push(
-            `job ${job!.id} (tier ${tier.id}) has notification-mode notification-system, which ignores its mailto`,
+            `job ${job!.id} (tier ${tier.id}) has notification-mode ${mode}, which ignores its mailto`,
           );
           fixes.push(`pvesh set /cluster/backup/${job!.id} --notification-mode auto`);
         }
@@ -566,9 +566,9 @@ class Doctor {
         const nodeMode = defaults.get(node)!;
         if (nodeMode instanceof PveApiError) {
           problems.push(`node ${node}'s vzdump defaults not checked: ${nodeMode.message}`);
-        } else if (nodeMode === "notification-system") {
+        } else if (!MAIL_HONOURING_MODES.includes(nodeMode)) {
           problems.push(
-            `tier ${tier.id} mails ${tier.notification!.mailto.join(", ")}, but node ${node}'s default notification-mode is notification-system, which ignores mailto`,
+            `tier ${tier.id} mails ${tier.notification!.mailto.join(", ")}, but node ${node}'s default notification-mode is ${nodeMode}, which ignores mailto`,
           );
           fixes.push(
             `on ${node}: set 'notification-mode: auto' in /etc/vzdump.conf (or route backup-job mail through a notification target and matcher)`,

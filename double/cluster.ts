@@ -19,6 +19,7 @@ import {
 } from "../api/privileges";
 import { JsonSchema, Params, methodInfo, parsePropertyString, splitList } from "../api/schema";
 import { CalendarEvent, zonedTimeToDate } from "../tiers/calendar";
+import { JOB_ID_MAX_LENGTH, notesTemplateProblem, parseVzdumpFileName } from "../tiers/pve";
 import { ClusterSnapshot, snapshotNodes } from "../tiers/snapshot";
 
 /** An error as PVE answers it: the status, its one-line message, and for 400s the parameter errors. */
@@ -101,10 +102,6 @@ const NFS_OPTIONS: Record<string, { fixed?: boolean; optional?: boolean }> = {
   "snapshot-as-volume-chain": { optional: true, fixed: true },
 };
 
-/** vzdump file names: `vzdump-qemu-100-2026_02_12-03_00_04.vma.zst` (Storage.pm `archive_info`). */
-const BACKUP_NAME =
-  /^vzdump-(qemu|lxc|openvz)-([1-9][0-9]{2,8})-(\d{4})_(\d{2})_(\d{2})-(\d{2})_(\d{2})_(\d{2})\.(tgz|(?:tar|vma)(?:\.(?:gz|lzo|zst|bz2))?)$/;
-
 /** Without `storageStatus`, a storage reports this total, and as used the size of its backups. */
 export const DEFAULT_STORAGE_TOTAL = 1024 ** 4;
 
@@ -185,24 +182,19 @@ export class DoubleCluster {
 
   private toVolume(b: NonNullable<ClusterSnapshot["backups"]>[number]): BackupVolume {
     const file = b.volid.slice(b.volid.indexOf(":backup/") + ":backup/".length);
-    const m = BACKUP_NAME.exec(file);
+    const name = parseVzdumpFileName(file);
     const ctime =
       b.ctime ??
-      (m
-        ? zonedTimeToDate(
-            { year: +m[3], month: +m[4], day: +m[5], hour: +m[6], minute: +m[7], second: +m[8] },
-            this.timezone,
-          ).getTime() / 1000
-        : Math.floor(this.now().getTime() / 1000));
+      (name ? zonedTimeToDate(name.wall, this.timezone).getTime() / 1000 : Math.floor(this.now().getTime() / 1000));
     return {
       storage: b.storage,
       node: b.node,
       volid: b.volid,
       size: b.size,
       ctime,
-      vmid: b.vmid ?? (m ? Number(m[2]) : undefined),
-      format: b.format ?? m?.[9] ?? "unknown",
-      subtype: m?.[1] ?? "unknown",
+      vmid: b.vmid ?? name?.vmid,
+      format: b.format ?? name?.format ?? "unknown",
+      subtype: name?.kind ?? "unknown",
       notes: b.notes,
       protected: b.protected === true,
     };
@@ -307,7 +299,8 @@ export class DoubleCluster {
     if (p.enabled === undefined) p.enabled = "1";
     const id = typeof p.id === "string" ? p.id : randomUUID();
     delete p.id;
-    if (id.length > 50) throw paramError({ id: "value may only be 50 characters long" });
+    if (id.length > JOB_ID_MAX_LENGTH)
+      throw paramError({ id: `value may only be ${JOB_ID_MAX_LENGTH} characters long` });
     if (this.jobs.has(id)) throw new PveError(500, `Job '${id}' already exists`);
     const job = verifyVzdumpParameters({ id, ...p } as Job, true);
     this.jobs.set(id, normalizeJob(job));
@@ -740,19 +733,6 @@ function scheduleParamCheck(p: Params, required: boolean): void {
   }
   delete p.starttime;
   delete p.dow;
-}
-
-/** VZDump.pm `$verify_notes_template`: one line, escapes only `\n` and `\\`, four known variables. */
-export function notesTemplateProblem(template: string): string | undefined {
-  if (template.includes("\n")) return "contains a line feed";
-  const problems: string[] = [];
-  for (const m of template.matchAll(/\\(.)/g)) {
-    if (!/^[n\\]$/.test(m[1])) problems.push(`escape sequence '\\${m[1]}' at char ${m.index}`);
-  }
-  for (const m of template.matchAll(/\{\{([^\s{}]+)\}\}/g)) {
-    if (!/^(cluster|guestname|node|vmid)$/.test(m[1])) problems.push(`variable '${m[1]}' at char ${m.index! + 2}`);
-  }
-  return problems.length > 0 ? `found unknown: ${problems.join(", ")}` : undefined;
 }
 
 /** VZDump.pm `verify_vzdump_parameters`. */
