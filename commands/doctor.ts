@@ -540,9 +540,7 @@ class Doctor {
       const mode = job?.["notification-mode"];
       if (mode !== undefined) {
         if (!MAIL_HONOURING_MODES.includes(mode)) {
-          problems.push(
-            `job ${job!.id} (tier ${tier.id}) has notification-mode ${mode}, which ignores its mailto`,
-          );
+          problems.push(`job ${job!.id} (tier ${tier.id}) has notification-mode ${mode}, which ignores its mailto`);
           fixes.push(`pvesh set /cluster/backup/${job!.id} --notification-mode auto`);
         }
         continue;
