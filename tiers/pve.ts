@@ -1,6 +1,6 @@
 /**
  * Proxmox VE's own formats and limits, in one place: the program, the policy pack and the commands
- * all take them from here. Sources: the PVE API schema (tests/fixtures/pve-api-endpoints.json) and
+ * all take them from here. Sources: the PVE API schema (api/endpoints.json) and
  * PVE's source where the schema is silent.
  */
 
@@ -176,6 +176,26 @@ export function notesTemplateProblems(template: string): string[] {
 }
 
 /**
+ * PVE's own verdict on a `notes-template`, in its own words (VZDump.pm `$verify_notes_template`, on
+ * create, update and again at run time): a line feed, escapes other than `\n` and `\\`, unknown
+ * `{{variables}}`. Returns PVE's message, or undefined when PVE accepts the template. The PVE API
+ * double answers with it; the site's validation uses the stricter `notesTemplateProblems` above.
+ */
+export function notesTemplateProblem(template: string): string | undefined {
+  if (template.includes("\n")) return "contains a line feed";
+  const problems: string[] = [];
+  for (const m of template.matchAll(/\\(.)/g)) {
+    if (!/^[n\\]$/.test(m[1])) problems.push(`escape sequence '\\${m[1]}' at char ${m.index}`);
+  }
+  for (const m of template.matchAll(/\{\{([^\s{}]+)\}\}/g)) {
+    if (!(NOTES_TEMPLATE_VARIABLES as readonly string[]).includes(m[1])) {
+      problems.push(`variable '${m[1]}' at char ${m.index! + 2}`);
+    }
+  }
+  return problems.length > 0 ? `found unknown: ${problems.join(", ")}` : undefined;
+}
+
+/**
  * One mail recipient of a job (`mailto`, format `email-or-username-list`): an email address or a
  * user name, exactly as pve-common checks them (`PVE::JSONSchema::pve_verify_email_or_username`
  * with `$PVE::ParseUtils::EMAIL_RE` / `EMAIL_USER_RE`), one recipient an entry (PVE splits the list
@@ -223,4 +243,40 @@ export function redactValue(value: unknown, key?: string): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactSecrets(k), redactValue(v, k)]));
   }
   return value;
+}
+
+/** A vmid as PVE's `pve-vmid` format takes it (no leading zero, 3 to 9 digits). */
+export const VMID_PATTERN = /^[1-9][0-9]{2,8}$/;
+
+/** A node name (`pve-node`): a host name label. */
+export const NODE_NAME_PATTERN = /^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
+
+/** A job's (or a node default's) `notification-mode`; mail (`mailto`) is honoured under the first two only. */
+export const NOTIFICATION_MODES = ["auto", "legacy-sendmail", "notification-system"] as const;
+export const MAIL_HONOURING_MODES: readonly string[] = ["auto", "legacy-sendmail"];
+
+/**
+ * A vzdump archive name, `vzdump-{qemu|lxc}-<vmid>-YYYY_MM_DD-HH_MM_SS.{vma|tar}[.{zst|gz|lzo}]`
+ * (Storage.pm `archive_info`); the time is the node's local wall clock.
+ */
+export const VZDUMP_FILE_NAME =
+  /^vzdump-(qemu|lxc|openvz)-([1-9][0-9]{2,8})-(\d{4})_(\d{2})_(\d{2})-(\d{2})_(\d{2})_(\d{2})\.(tgz|(?:tar|vma)(?:\.(?:gz|lzo|zst|bz2))?)$/;
+
+/** A vzdump archive name read as PVE reads it, or undefined when it is not one. */
+export function parseVzdumpFileName(name: string):
+  | {
+      kind: string;
+      vmid: number;
+      wall: { year: number; month: number; day: number; hour: number; minute: number; second: number };
+      format: string;
+    }
+  | undefined {
+  const m = VZDUMP_FILE_NAME.exec(name);
+  if (!m) return undefined;
+  return {
+    kind: m[1],
+    vmid: Number(m[2]),
+    wall: { year: +m[3], month: +m[4], day: +m[5], hour: +m[6], minute: +m[7], second: +m[8] },
+    format: m[9],
+  };
 }

@@ -8,8 +8,13 @@
  *
  * The API returns more fields than these schemas name; they are kept loose on purpose and only the
  * fields the program reads are validated.
+ *
+ * Optional keys extend a snapshot into a whole cluster for the PVE API double (`npm run pve-double`):
+ * node status, PVE version, storage space, backup volumes, task history with logs, users, tokens,
+ * roles and ACLs, and per-node vzdump defaults. `npm run check` ignores them.
  */
 import { z } from "zod";
+import { isValidTimeZone } from "./calendar";
 import { formatPath } from "./config";
 import { GUEST_KINDS, STORAGE_ID_PATTERN, VMID_MAX, VMID_MIN, parseList, parsePruneBackups } from "./pve";
 
@@ -63,13 +68,128 @@ const jobSchema = z.looseObject({
   compress: z.string().optional(),
 });
 
+/** `GET /nodes`: a node answers only while `online` (PVE proxies requests for an offline one: 595). */
+const nodeSchema = z.looseObject({
+  node: z.string(),
+  status: z.enum(["online", "offline", "unknown"]).optional(),
+});
+
+const bytes = z.number().int().min(0);
+
+/** `GET /nodes/{node}/storage/{storage}/status`; without `node`, the same on every node that has the storage. */
+const storageStatusSchema = z
+  .object({
+    storage: z.string(),
+    node: z.string().optional(),
+    total: bytes,
+    used: bytes,
+    avail: bytes,
+    active: pveBoolean.optional(),
+  })
+  .strict();
+
+/**
+ * A backup volume, as `GET /nodes/{node}/storage/{storage}/content?content=backup` lists it. `vmid`,
+ * `format` and `ctime` default to what PVE reads from the vzdump file name (ctime in the nodes' time
+ * zone); `node` is needed only on storages that are not shared.
+ */
+const backupVolumeSchema = z
+  .object({
+    storage: z.string(),
+    node: z.string().optional(),
+    volid: z.string().regex(/^[^:]+:backup\/\S+$/, "is not a backup volume id (<storage>:backup/<file>)"),
+    size: bytes,
+    ctime: z.number().int().min(0).optional(),
+    vmid: vmid.optional(),
+    format: z.string().optional(),
+    notes: z.string().optional(),
+    protected: pveBoolean.optional(),
+  })
+  .strict();
+
+/**
+ * A task of a node's task history (`GET /nodes/{node}/tasks`), with its log (`.../tasks/{upid}/log`),
+ * one string a line. `upid` is made up from the other fields when absent; `status` is absent while
+ * the task runs, `OK` or the error text once it ended.
+ */
+const taskSchema = z
+  .object({
+    node: z.string(),
+    type: z.string(),
+    id: z.string().default(""),
+    user: z.string().default("root@pam"),
+    starttime: z.number().int().min(0),
+    endtime: z.number().int().min(0).optional(),
+    status: z.string().optional(),
+    upid: z.string().optional(),
+    log: z.array(z.string()).default([]),
+  })
+  .strict();
+
+/** A user (`GET /access/users?full=1`) with its API tokens; `secret` is the token's UUID, which PVE never shows. */
+const userSchema = z
+  .object({
+    userid: z.string().regex(/^[^\s:/]+@[A-Za-z][A-Za-z0-9.\-_]+$/, "is not a PVE user id (name@realm)"),
+    enable: pveBoolean.default(true),
+    expire: z.number().int().min(0).optional(),
+    groups: z.array(z.string()).default([]),
+    tokens: z
+      .array(
+        z
+          .object({
+            tokenid: z.string().regex(/^[A-Za-z][A-Za-z0-9.\-_]+$/, "is not a PVE token id"),
+            privsep: pveBoolean.default(true),
+            expire: z.number().int().min(0).optional(),
+            secret: z.string().min(1).optional(),
+            comment: z.string().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
+/** An ACL entry as `GET /access/acl` lists it. */
+const aclSchema = z
+  .object({
+    path: z.string().startsWith("/"),
+    type: z.enum(["user", "group", "token"]),
+    ugid: z.string(),
+    roleid: z.string(),
+    propagate: pveBoolean.default(true),
+  })
+  .strict();
+
+/** Users, tokens, groups, custom roles (`GET /access/roles`: privileges comma-separated) and ACLs. */
+const accessSchema = z
+  .object({
+    users: z.array(userSchema).default([]),
+    groups: z.array(z.object({ groupid: z.string() }).strict()).default([]),
+    roles: z.array(z.object({ roleid: z.string(), privs: z.string() }).strict()).default([]),
+    acl: z.array(aclSchema).default([]),
+  })
+  .strict();
+
 export const clusterSnapshotSchema = z
   .object({
     resources: z.array(resourceSchema),
     storage: z.array(storageSchema),
     backup: z.array(jobSchema).default([]),
     /** Optional `GET /nodes`; without it the nodes are those the guests and storages name. */
-    nodes: z.array(z.looseObject({ node: z.string() })).optional(),
+    nodes: z.array(nodeSchema).optional(),
+    // The keys below are optional: the PVE API double (double/) serves them; `check` ignores them.
+    /** `GET /version`. */
+    version: z
+      .looseObject({ version: z.string(), release: z.string().optional(), repoid: z.string().optional() })
+      .optional(),
+    /** The nodes' IANA time zone (`GET /nodes/{node}/time`): schedules and vzdump file names use it. */
+    timezone: z.string().optional(),
+    storageStatus: z.array(storageStatusSchema).optional(),
+    backups: z.array(backupVolumeSchema).optional(),
+    tasks: z.array(taskSchema).optional(),
+    access: accessSchema.optional(),
+    /** Per node, what `/etc/vzdump.conf` sets (`GET /nodes/{node}/vzdump/defaults`), e.g. `notification-mode`. */
+    vzdumpDefaults: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   })
   .strict();
 
@@ -101,6 +221,11 @@ export function parseClusterSnapshot(text: string, file: string): ClusterSnapsho
     throw new SnapshotError(`${file}: invalid cluster snapshot: ${problems.join("; ")}`);
   }
   const snapshot = parsed.data;
+  if (snapshot.timezone !== undefined && !isValidTimeZone(snapshot.timezone)) {
+    throw new SnapshotError(
+      `${file}: invalid cluster snapshot: $.timezone: ${JSON.stringify(snapshot.timezone)} is not an IANA time zone`,
+    );
+  }
   snapshot.backup.forEach((job, i) => {
     try {
       parsePruneBackups(job["prune-backups"]);

@@ -223,7 +223,10 @@ describe("the command line", () => {
       ["--from", "2026-03-01"],
       "error: --from: not a full ISO time (date and time): '2026-03-01'; e.g. 2026-01-01T03:00 (in America/New_York) or 2026-01-01T08:00:00Z\n",
     ],
-    [["--stack", "nope"], "error: stack 'nope' does not exist: no Pulumi.nope.yaml (stacks: home, shop)\n"],
+    [
+      ["--stack", "nope"],
+      "error: stack 'nope' does not exist: no Pulumi.nope.yaml (stacks: home, nas-by-hand, shop)\n",
+    ],
     [["--stack", "../home"], "error: --stack: not a stack name: '../home'\n"],
     [["--bogus"], "error: unknown flag --bogus\n"],
     [["sun"], "error: unexpected argument 'sun'\n"],

@@ -128,7 +128,7 @@ describe("bad input: exit 2 and one line naming the file and the place", () => {
     [
       "an unknown stack",
       () => ["--stack", "nosuch", "--cluster", HOME_SNAPSHOT],
-      /^error: stack 'nosuch' does not exist: no Pulumi\.nosuch\.yaml \(stacks: home, shop\)$/m,
+      /^error: stack 'nosuch' does not exist: no Pulumi\.nosuch\.yaml \(stacks: home, nas-by-hand, shop\)$/m,
     ],
     ["an unknown flag", () => ["--clutser", HOME_SNAPSHOT], /^error: unknown flag --clutser$/m],
     ["a bad --from", () => ["--from", "yesterday"], /--from: not a full ISO time \(date and time\): 'yesterday'/],

@@ -63,7 +63,7 @@ describe("--cluster and --policy-config read only small regular files", () => {
 describe("--stack", () => {
   test("a stack that does not exist says so, before looking for its snapshot", async () => {
     expect(await expectUserError(check("--stack", "nope"))).toBe(
-      "error: stack 'nope' does not exist: no Pulumi.nope.yaml (stacks: home, shop)",
+      "error: stack 'nope' does not exist: no Pulumi.nope.yaml (stacks: home, nas-by-hand, shop)",
     );
   });
 

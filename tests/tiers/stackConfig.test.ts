@@ -82,9 +82,11 @@ describe("a provider secret in plain text is refused, naming the key path, never
 });
 
 test("a stack that does not exist: says so and lists the stacks there", () => {
-  expect(() => readStackFile(FIXTURE_STACK_DIR, "nope")).toThrow(new UnknownStackError("nope", ["home", "shop"]));
+  expect(() => readStackFile(FIXTURE_STACK_DIR, "nope")).toThrow(
+    new UnknownStackError("nope", ["home", "nas-by-hand", "shop"]),
+  );
   expect(() => readSiteFile(FIXTURE_STACK_DIR, "nope")).toThrow(
-    "stack 'nope' does not exist: no Pulumi.nope.yaml (stacks: home, shop)",
+    "stack 'nope' does not exist: no Pulumi.nope.yaml (stacks: home, nas-by-hand, shop)",
   );
 });
 

@@ -1,0 +1,342 @@
+/**
+ * The PVE API double: its answers match the API schema (api/endpoints.json), and it behaves as PVE
+ * does for jobs, storage, backups, tasks and privileges. One double for the file; `load` swaps the
+ * cluster between scenarios.
+ */
+import * as fs from "fs";
+import { PveApiError, PveClient } from "../../api/client";
+import { checkAnswer, resolvePath } from "../../api/schema";
+import { PveApiDouble } from "../../double/server";
+import { parseClusterSnapshot } from "../../tiers/snapshot";
+
+const FIXTURES = `${__dirname}/../fixtures/clusters`;
+const load = (name: string) => parseClusterSnapshot(fs.readFileSync(`${FIXTURES}/${name}.json`, "utf8"), name);
+const NOW = new Date("2026-02-12T09:00:00Z");
+
+let double: PveApiDouble;
+const clients: PveClient[] = [];
+
+beforeAll(async () => {
+  double = await PveApiDouble.start({ cluster: load("home-day"), now: () => NOW });
+});
+beforeEach(() => double.load(load("home-day")));
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await double.close();
+});
+
+function as(tokenId = "pulumi@pve!backup-tiers"): PveClient {
+  const c = new PveClient({
+    endpoint: double.url,
+    token: double.token(tokenId),
+    ca: double.certificates.caPem,
+    retries: 0,
+  });
+  clients.push(c);
+  return c;
+}
+
+async function failure(promise: Promise<unknown>): Promise<PveApiError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof PveApiError) return err;
+    throw err;
+  }
+  throw new Error("expected the call to fail");
+}
+
+test("every GET the provider, doctor and status use answers in the schema's shape", async () => {
+  const c = as();
+  const [task] = await c.nodeTasks("pve", { typefilter: "vzdump" });
+  const paths = [
+    "/version",
+    "/nodes",
+    "/cluster/status",
+    "/cluster/resources",
+    "/cluster/resources?type=vm",
+    "/cluster/backup",
+    "/cluster/backup/backup-home-p0-daily",
+    "/cluster/backup-info/not-backed-up",
+    "/cluster/tasks",
+    "/storage",
+    "/storage/synology-backups",
+    "/nodes/pve/storage",
+    "/nodes/pve/storage/synology-backups/status",
+    "/nodes/pve/storage/synology-backups/content?content=backup",
+    "/nodes/pve/qemu",
+    "/nodes/pve/lxc",
+    "/nodes/pve/tasks?typefilter=vzdump",
+    `/nodes/pve/tasks/${encodeURIComponent(task.upid)}/log`,
+    `/nodes/pve/tasks/${encodeURIComponent(task.upid)}/status`,
+    "/nodes/pve/vzdump/defaults",
+    "/access/permissions",
+    "/access/permissions?path=/storage",
+    "/access/acl",
+  ];
+  for (const p of paths) {
+    const [apiPath, query] = p.split("?");
+    const data = await c.call("GET", apiPath, Object.fromEntries(new URLSearchParams(query ?? "")));
+    const template = resolvePath(decodeURIComponent(apiPath))!.template;
+    expect({ path: p, problems: checkAnswer("GET", template, data) }).toEqual({ path: p, problems: [] });
+  }
+});
+
+test("jobs: created with PVE's semantics, read back with exclude-path a list, prune-backups an object and next-run from now", async () => {
+  const c = as();
+  await c.call("POST", "/cluster/backup", {
+    id: "backup-extra",
+    schedule: "sat 23:00",
+    storage: "synology-backups",
+    vmid: "103",
+    "exclude-path": ["/var/cache/*", "/tmp/*"],
+    "prune-backups": "keep-last=2,keep-weekly=1",
+    "notes-template": "{{guestname}} - {{vmid}}\\n{{node}}",
+  });
+  const job = await c.backupJob("backup-extra");
+  expect(job).toMatchObject({
+    id: "backup-extra",
+    type: "vzdump",
+    enabled: 1,
+    "exclude-path": ["/var/cache/*", "/tmp/*"],
+    "prune-backups": { "keep-last": "2", "keep-weekly": "1" },
+  });
+  expect(job["next-run"]).toBeUndefined(); // only the list computes it
+  const listed = (await c.backupJobs()).find((j) => j.id === "backup-extra")!;
+  // Saturday 23:00 in New York after Thursday 2026-02-12 09:00Z: 2026-02-15 04:00Z
+  expect(listed["next-run"]).toBe(Date.parse("2026-02-15T04:00:00Z") / 1000);
+
+  expect(
+    (await failure(c.call("POST", "/cluster/backup", { id: "backup-extra", schedule: "03:00", vmid: "100" }))).message,
+  ).toBe("POST /cluster/backup: 500 Job 'backup-extra' already exists");
+});
+
+test("jobs: PVE's own rules on id, vmid/all, notes-template and schedule, with its messages", async () => {
+  const c = as();
+  const post = (params: Record<string, string>) =>
+    failure(c.call("POST", "/cluster/backup", { storage: "synology-backups", ...params }));
+  expect((await post({ id: "9lives", schedule: "03:00", vmid: "100" })).errors).toEqual({
+    id: "invalid format - invalid configuration ID '9lives'",
+  });
+  expect((await post({ id: `j${"x".repeat(50)}`, schedule: "03:00", vmid: "100" })).errors).toEqual({
+    id: "value may only be 50 characters long",
+  });
+  expect((await post({ id: "both", schedule: "03:00", vmid: "100", all: "1" })).errors).toEqual({
+    all: "option conflicts with option 'vmid'",
+  });
+  expect((await post({ id: "tmpl", schedule: "03:00", vmid: "100", "notes-template": "{{name}} \\t" })).errors).toEqual(
+    {
+      "notes-template": "found unknown: escape sequence '\\t' at char 9, variable 'name' at char 2",
+    },
+  );
+  expect((await post({ id: "nosched", vmid: "100" })).errors).toEqual({
+    schedule: "neither 'starttime' nor 'schedule' were set",
+  });
+  expect((await post({ id: "noguests", schedule: "03:00" })).errors).toEqual({ vmid: "property is missing" });
+  expect(
+    (await post({ id: "badkeep", schedule: "03:00", vmid: "100", "prune-backups": "keep-all=1,keep-last=2" })).errors,
+  ).toEqual({
+    "prune-backups": "invalid format - keep-all cannot be set together with other options.",
+  });
+});
+
+test("jobs: a job that does not exist is 400 'No such job' for GET and DELETE, and 500 for PUT", async () => {
+  const c = as();
+  expect((await failure(c.backupJob("gone"))).message).toBe(
+    "GET /cluster/backup/gone: 400 Parameter verification failed. (id: No such job 'gone')",
+  );
+  expect((await failure(c.call("DELETE", "/cluster/backup/gone"))).errors).toEqual({ id: "No such job 'gone'" });
+  expect((await failure(c.call("PUT", "/cluster/backup/gone", { enabled: "0" }))).message).toBe(
+    "PUT /cluster/backup/gone: 500 no such vzdump job",
+  );
+  await c.call("DELETE", "/cluster/backup/backup-home-p2-weekly");
+  expect((await failure(c.backupJob("backup-home-p2-weekly"))).kind).toBe("bad-request");
+});
+
+test("jobs: setting vmid on an `all` job drops all and exclude, as PVE's update does", async () => {
+  const c = as();
+  await c.call("POST", "/cluster/backup", {
+    id: "everything",
+    schedule: "02:00",
+    storage: "local",
+    all: "1",
+    exclude: "105",
+  });
+  expect(await c.backupJob("everything")).toMatchObject({ all: 1, exclude: "105" });
+  await c.call("PUT", "/cluster/backup/everything", { vmid: "100,101", delete: "comment" });
+  const job = await c.backupJob("everything");
+  expect(job.vmid).toBe("100,101");
+  expect(job.all).toBeUndefined();
+  expect(job.exclude).toBeUndefined();
+  expect((await failure(c.call("PUT", "/cluster/backup/everything", { delete: "nonsense" }))).errors).toEqual({
+    delete: "unknown option 'nonsense'",
+  });
+});
+
+test("storage: NFS server and export are fixed after creation; create-base-path needs PVE 8", async () => {
+  const c = as();
+  const created = await c.call("POST", "/storage", {
+    storage: "nas2",
+    type: "nfs",
+    server: "10.0.0.151",
+    export: "/volume1/more",
+    content: "backup",
+    "create-base-path": 1,
+    "prune-backups": "keep-last=3",
+  });
+  expect(created).toEqual({ storage: "nas2", type: "nfs" });
+  expect(await c.storage("nas2")).toMatchObject({
+    server: "10.0.0.151",
+    path: "/mnt/pve/nas2",
+    shared: 1,
+    "prune-backups": "keep-last=3",
+  });
+  expect((await failure(c.call("PUT", "/storage/nas2", { server: "10.0.0.152" }))).message).toBe(
+    "PUT /storage/nas2: 500 update storage failed: can't change value of fixed parameter 'server'",
+  );
+  await c.call("PUT", "/storage/nas2", { "prune-backups": "keep-last=5", nodes: "pve" });
+  expect(await c.storage("nas2")).toMatchObject({ "prune-backups": "keep-last=5", nodes: "pve" });
+  expect(
+    (await failure(c.call("POST", "/storage", { storage: "nas2", type: "nfs", server: "x", export: "/y" }))).message,
+  ).toMatch(/already defined/);
+  await c.call("DELETE", "/storage/nas2");
+  expect((await failure(c.call("DELETE", "/storage/nas2"))).message).toBe(
+    "DELETE /storage/nas2: 500 delete storage failed: storage 'nas2' does not exist",
+  );
+
+  const old = load("home-day");
+  old.version = { version: "7.4.3", release: "7.4" };
+  double.load(old);
+  const err = await failure(
+    as().call("POST", "/storage", { storage: "nas3", type: "nfs", server: "s", export: "/e", "create-base-path": 1 }),
+  );
+  expect(err.errors).toEqual({
+    "create-base-path": "property is not defined in schema and the schema does not allow additional properties",
+  });
+});
+
+test("privileges: a token with its role on the token only gets 403 naming the privilege and path", async () => {
+  double.load(load("home-old-token"));
+  const c = as("pulumi@pve!backup-tiers");
+  const err = await failure(c.backupJobs());
+  expect(err.message).toBe(
+    "GET /cluster/backup: 403 Permission check failed (/, Sys.Audit): the token lacks Sys.Audit on /",
+  );
+  expect(await c.permissions()).toEqual({});
+  // lists filter silently instead
+  expect(await c.clusterResources("vm")).toEqual([]);
+  expect(await c.storages()).toEqual([]);
+});
+
+test("privileges are checked before parameters, as PVE does", async () => {
+  const err = await failure(as("pulumi@pve!auditor").call("POST", "/cluster/backup", { id: "Bad Id!" }));
+  expect(err.status).toBe(403);
+  expect(err.message).toMatch(/Permission check failed \(\/, Sys\.Modify\)/);
+});
+
+test("backups: shown with Datastore.Allocate, or AllocateSpace plus VM.Backup; silently skipped otherwise", async () => {
+  const full = await as().storageContent("pve", "synology-backups", { content: "backup" });
+  expect(full).toEqual([
+    expect.objectContaining({
+      volid: "synology-backups:backup/vzdump-qemu-100-2026_02_12-03_00_04.vma.zst",
+      format: "vma.zst",
+      subtype: "qemu",
+      vmid: 100,
+      // 03:00:04 in New York, from the file name
+      ctime: Date.parse("2026-02-12T08:00:04Z") / 1000,
+      notes: "home-assistant (100) - tier P0 - job backup-home-p0-daily",
+    }),
+    expect.objectContaining({ vmid: 102, protected: 1 }),
+  ]);
+  expect(await as("pulumi@pve!auditor").storageContent("pve", "synology-backups", { content: "backup" })).toEqual([]);
+  const operator = await as("backup-op@pve!status").storageContent("pve", "synology-backups", { content: "backup" });
+  expect(operator.map((v) => v.vmid)).toEqual([100]);
+  const noAccess = await failure(as("backup-op@pve!status").storageContent("pve", "local", { content: "backup" }));
+  expect(noAccess.message).toMatch(
+    /403 Permission check failed \(\/storage\/local, Datastore.Audit\|Datastore.AllocateSpace\)/,
+  );
+});
+
+test("storage status: the snapshot's space, or 1 TiB with the backups as used", async () => {
+  const c = as();
+  expect(await c.storageStatus("pve", "synology-backups")).toMatchObject({
+    total: 4000787030016,
+    used: 1250000000000,
+    avail: 2750787030016,
+    active: 1,
+    enabled: 1,
+    shared: 1,
+  });
+  expect(await c.storageStatus("pve", "local")).toMatchObject({ total: 1024 ** 4, used: 524288000 });
+  expect((await failure(c.storageStatus("pve", "nope"))).errors).toEqual({ storage: "No such storage." });
+});
+
+test("tasks: vzdump runs newest first, own or with Sys.Audit on the node, logs paged from line 1", async () => {
+  const c = as();
+  const tasks = await c.nodeTasks("pve", { typefilter: "vzdump" });
+  expect(tasks.map((t) => [t.id, t.status])).toEqual([
+    ["103", "job errors"],
+    ["", "OK"],
+  ]);
+  expect(tasks[0].upid).toMatch(/^UPID:pve:[0-9A-F]{8}:[0-9A-F]{8}:698D8C04:vzdump:103:root@pam:$/);
+  const log = await c.taskLogLines("pve", tasks[0].upid, 3);
+  expect(log).toContain(
+    "ERROR: Backup of VM 103 failed - unable to create temporary directory '/mnt/pve/synology-backups/dump/vzdump-lxc-103-2026_02_12-03_15_00.tmp' at /usr/share/perl5/PVE/VZDump/LXC.pm line 185.",
+  );
+  expect((await c.taskLog("pve", tasks[0].upid, { start: 1, limit: 1 }))[0]).toEqual({
+    n: 2,
+    t: "INFO: Starting Backup of VM 103 (lxc)",
+  });
+  expect(await c.nodeTasks("pve", { typefilter: "vzdump", errors: true })).toHaveLength(1);
+  // a token without Sys.Audit on the node sees none of root's tasks, and may not read their logs
+  const operator = as("backup-op@pve!status");
+  expect(await operator.nodeTasks("pve")).toEqual([]);
+  expect((await failure(operator.taskLog("pve", tasks[0].upid))).message).toMatch(
+    /Permission check failed \(\/nodes\/pve, Sys.Audit\)/,
+  );
+});
+
+test("an offline node answers 595 for what is proxied to it, and is listed as offline", async () => {
+  double.load(load("home-offline-node"));
+  const c = as();
+  expect((await c.nodes()).map((n) => [n.node, n.status])).toEqual([
+    ["pve", "online"],
+    ["pve2", "offline"],
+  ]);
+  const err = await failure(c.nodeTasks("pve2"));
+  expect(err.status).toBe(595);
+  expect((await failure(c.nodeStorages("nowhere"))).message).toMatch(/500 hostname lookup 'nowhere' failed/);
+});
+
+test("not backed up: guests no job includes; a disabled job still counts", async () => {
+  const day = load("home-day");
+  day.resources.push({
+    id: "lxc/104",
+    type: "lxc",
+    vmid: 104,
+    name: "nextcloud",
+    node: "pve",
+    status: "running",
+    template: false,
+  });
+  day.backup[2].enabled = false;
+  double.load(day);
+  expect(await as().notBackedUp()).toEqual([{ vmid: 104, type: "lxc", name: "nextcloud" }]);
+});
+
+test("vzdump defaults: the node's notification-mode, schema defaults, storage retention", async () => {
+  double.load(load("home-notification-system"));
+  expect(await as().vzdumpDefaults("pve", "synology-backups")).toMatchObject({
+    "notification-mode": "notification-system",
+    mode: "snapshot",
+    storage: "synology-backups",
+    "prune-backups": "keep-last=3",
+    dumpdir: "/mnt/pve/synology-backups/dump",
+  });
+});
+
+test("what the double does not implement answers 501, as PVE does for unknown methods", async () => {
+  const err = await failure(as().call("POST", "/nodes/pve/vzdump", { vmid: "100" }));
+  expect(err.status).toBe(501);
+  expect(err.message).toBe("POST /nodes/pve/vzdump: 501 Method 'POST /nodes/pve/vzdump' not implemented");
+});

@@ -1,0 +1,51 @@
+/**
+ * The cluster snapshot format, extended for the PVE API double: existing snapshots stay valid, the
+ * optional keys take PVE's defaults, and a bad value is named by file and JSON path.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseClusterSnapshot } from "../../tiers/snapshot";
+
+const ROOT = path.join(__dirname, "../..");
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+
+test("the example snapshots parse as before, without any of the new keys", () => {
+  for (const file of ["examples/home-cluster.json", "examples/shop-cluster.json"]) {
+    const snapshot = parseClusterSnapshot(read(file), file);
+    expect(snapshot.access).toBeUndefined();
+    expect(snapshot.tasks).toBeUndefined();
+    expect(snapshot.resources.length).toBeGreaterThan(0);
+  }
+});
+
+test("a whole cluster: nodes' status, space, backups, tasks with logs, access and vzdump defaults", () => {
+  const file = "tests/fixtures/clusters/home-day.json";
+  const snapshot = parseClusterSnapshot(read(file), file);
+  expect(snapshot.timezone).toBe("America/New_York");
+  expect(snapshot.nodes).toEqual([{ node: "pve", status: "online" }]);
+  expect(snapshot.storageStatus?.[0]).toMatchObject({ storage: "synology-backups", active: true });
+  expect(snapshot.backups?.[1]).toMatchObject({ storage: "synology-backups", protected: true });
+  expect(snapshot.backups?.[1].vmid).toBeUndefined(); // the double reads it from the file name, as PVE does
+  expect(snapshot.tasks?.[1]).toMatchObject({ id: "103", user: "root@pam", status: "job errors" });
+  expect(snapshot.access?.users[0].tokens[0]).toMatchObject({ tokenid: "backup-tiers", privsep: true });
+  expect(snapshot.access?.users[0].enable).toBe(true); // PVE's default
+  expect(snapshot.access?.acl[0].propagate).toBe(true);
+  expect(snapshot.vzdumpDefaults?.pve["notification-mode"]).toBe("auto");
+});
+
+test("bad values of the new keys are named by file and path", () => {
+  const bad = (extra: object) => () =>
+    parseClusterSnapshot(JSON.stringify({ resources: [], storage: [], ...extra }), "c.json");
+  expect(bad({ backups: [{ storage: "nas", volid: "nas:iso/x.iso", size: 1 }] })).toThrow(
+    "c.json: invalid cluster snapshot: $.backups[0].volid: is not a backup volume id (<storage>:backup/<file>)",
+  );
+  expect(bad({ nodes: [{ node: "pve", status: "sleeping" }] })).toThrow(
+    /^c\.json: invalid cluster snapshot: \$\.nodes\[0\]\.status: /,
+  );
+  expect(bad({ access: { users: [{ userid: "nobody" }] } })).toThrow(
+    "c.json: invalid cluster snapshot: $.access.users[0].userid: is not a PVE user id (name@realm)",
+  );
+  expect(bad({ timezone: "Europe/Nowhere" })).toThrow(
+    'c.json: invalid cluster snapshot: $.timezone: "Europe/Nowhere" is not an IANA time zone',
+  );
+});
