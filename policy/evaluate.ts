@@ -31,17 +31,8 @@ import { isUnknown } from "@pulumi/pulumi";
 import type { StackOutputs } from "../tiers/inventory";
 import { EnforcementLevel, PACK_NAME, PackConfig, validatePackConfig } from "./config";
 import { policies as packPolicies } from "./policies";
-import { STACK_TYPE } from "./stack";
-
-// Runtime exports of @pulumi/policy that its typings mark @internal.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const policyRuntime = require("@pulumi/policy") as {
-  unknownCheckingProxy<T extends object>(value: T): T;
-  UnknownValueError: new (...args: never[]) => Error;
-  getPulumiType(resourceClass: unknown): string | undefined;
-};
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { unknownStringValue } = require("@pulumi/policy/proxy") as { unknownStringValue: string };
+import { ROOT_STACK_TYPE as STACK_TYPE } from "../tiers/names";
+import * as policyRuntime from "./sdkInternals";
 
 export type ViolationLevel = "mandatory" | "advisory";
 
@@ -278,7 +269,7 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
  */
 export function toEngineValue(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
-  if (isUnknown(value)) return unknownStringValue;
+  if (isUnknown(value)) return policyRuntime.UNKNOWN_STRING_VALUE;
   if (Array.isArray(value)) return value.map((v) => toEngineValue(v) ?? null);
   const out: Record<string, unknown> = {};
   for (const k in value) {

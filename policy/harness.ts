@@ -18,7 +18,7 @@ import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as emptyTypes from "google-protobuf/google/protobuf/empty_pb";
 import type * as structTypes from "google-protobuf/google/protobuf/struct_pb";
 import { EvaluatedResource, stackUrn, toEngineValue } from "./evaluate";
-import { STACK_TYPE } from "./stack";
+import { ROOT_STACK_TYPE as STACK_TYPE } from "../tiers/names";
 
 export const POLICY_DIR = __dirname;
 export const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));

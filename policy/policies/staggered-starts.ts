@@ -1,7 +1,8 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { CalendarEvent, tryParseCalendarEvent } from "../../tiers/calendar";
 import { readStaggerConfig, staggerConfigSchema } from "../config";
-import { JobView, UNKNOWN, stackView } from "../stack";
+import { JobView, stackView } from "../stackView";
+import { UNKNOWN } from "../unknown";
 
 /** The horizon over which starts are compared. */
 export const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
