@@ -10,7 +10,7 @@
  * stack config, policy config), with one line naming the file and the place; 3 an internal error.
  */
 import * as path from "path";
-import { Violation, evaluatePolicies, mandatoryViolations, PolicyConfigError } from "../policy/evaluate";
+import { Violation, evaluatePolicies, mandatoryViolations, PolicyConfigError } from "./evaluate";
 import type { PackConfig } from "../policy/config";
 import { formatIsoTime, tryParseCalendarEvent } from "../tiers/calendar";
 import { ConfigError } from "../tiers/config";

@@ -6,12 +6,12 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackOutputs } from "../tiers/inventory";
+import { PROJECT_NAME } from "../tiers/names";
 import { parseList, parsePruneBackups } from "../tiers/pve";
 import { ClusterSnapshot, snapshotGuests, snapshotNodes } from "../tiers/snapshot";
 import { readStackFile } from "../tiers/stackConfig";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
-export const PROJECT_NAME = "pve-backup-tiers";
 
 /** A resource the program registered, with the inputs it gave it. */
 export interface RegisteredResource {

@@ -5,9 +5,11 @@
  * evaluator share. Kept free of zod on purpose: this module loads with the pack on every cold start.
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
+import { PROJECT_NAME } from "../tiers/names";
 import { VMID_MAX, VMID_MIN } from "../tiers/pve";
 
-export const PACK_NAME = "pve-backup-tiers";
+/** The pack is named after the project. */
+export const PACK_NAME = PROJECT_NAME;
 
 /** Config of every-guest-in-a-tier. */
 export interface EveryGuestConfig {

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { isValidTimeZone, tryParseCalendarEvent } from "./calendar";
+import { PROJECT_NAME } from "./names";
 import {
   BACKUP_CONTENT,
   BACKUP_MODES,
@@ -23,7 +24,7 @@ import {
 } from "./pve";
 
 /** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
-export const CONFIG_NAMESPACE = "pve-backup-tiers";
+export const CONFIG_NAMESPACE = PROJECT_NAME;
 /** The key under which a stack file holds the site. */
 export const SITE_KEY = `${CONFIG_NAMESPACE}:site`;
 

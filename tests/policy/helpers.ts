@@ -7,9 +7,10 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Policy } from "@pulumi/policy";
 import { runProgramOffline } from "../../commands/offline";
-import { EvaluatedResource, Violation, evaluatePolicies } from "../../policy/evaluate";
+import { EvaluatedResource, Violation, evaluatePolicies } from "../../commands/evaluate";
 import type { PackConfig } from "../../policy/config";
 import type { ClusterInventory, StackOutputs } from "../../tiers/inventory";
+import { JOB_TYPE } from "../../tiers/names";
 import { parseClusterSnapshot } from "../../tiers/snapshot";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
@@ -17,9 +18,6 @@ export const HOME_SNAPSHOT = path.join(PROJECT_DIR, "examples", "home-cluster.js
 
 /** What the engine sends for a value unknown during preview. */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-export const JOB_TYPE = "proxmoxve:backup/job:Job";
-export const NFS_TYPE = "proxmoxve:storage/nfs:Nfs";
 
 export interface TestStack {
   stack: string;

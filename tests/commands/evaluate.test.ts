@@ -3,11 +3,11 @@ import * as path from "path";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import { validatePackConfig } from "../../policy/config";
-import { PolicyConfigError, evaluatePolicies, mandatoryViolations, stackUrn } from "../../policy/evaluate";
+import { PolicyConfigError, evaluatePolicies, mandatoryViolations, stackUrn } from "../../commands/evaluate";
 import { policies } from "../../policy/policies";
-import { staleCompiledFiles } from "../../policy/harness";
+import { JOB_TYPE } from "../../tiers/names";
+import { staleCompiledFiles } from "../policy/harness";
 import {
-  JOB_TYPE,
   PROJECT_DIR,
   TestStack,
   UNKNOWN_VALUE,
@@ -15,7 +15,7 @@ import {
   withCluster,
   withJob,
   withSeedCases,
-} from "./helpers";
+} from "../policy/helpers";
 
 let home: TestStack;
 beforeAll(async () => {

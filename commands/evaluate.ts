@@ -29,10 +29,10 @@ import type {
 } from "@pulumi/policy";
 import { isUnknown } from "@pulumi/pulumi";
 import type { StackOutputs } from "../tiers/inventory";
-import { EnforcementLevel, PACK_NAME, PackConfig, validatePackConfig } from "./config";
-import { policies as packPolicies } from "./policies";
+import { EnforcementLevel, PACK_NAME, PackConfig, validatePackConfig } from "../policy/config";
+import { policies as packPolicies } from "../policy/policies";
 import { ROOT_STACK_TYPE as STACK_TYPE } from "../tiers/names";
-import * as policyRuntime from "./sdkInternals";
+import * as policyRuntime from "../policy/sdkInternals";
 
 export type ViolationLevel = "mandatory" | "advisory";
 

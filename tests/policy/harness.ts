@@ -17,22 +17,20 @@ import type * as analyzerGrpcTypes from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as emptyTypes from "google-protobuf/google/protobuf/empty_pb";
 import type * as structTypes from "google-protobuf/google/protobuf/struct_pb";
-import { EvaluatedResource, stackUrn, toEngineValue } from "./evaluate";
-import { ROOT_STACK_TYPE as STACK_TYPE } from "../tiers/names";
+import { EvaluatedResource, stackUrn, toEngineValue } from "../../commands/evaluate";
+import { PROJECT_NAME, ROOT_STACK_TYPE as STACK_TYPE } from "../../tiers/names";
 
-export const POLICY_DIR = __dirname;
+export const POLICY_DIR = path.resolve(__dirname, "../../policy");
 export const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
 export const RUN_POLICY_PACK = path.join(PULUMI_DIR, "cmd", "run-policy-pack");
 
 // The stubs' own copies of grpc-js and google-protobuf: messages and credentials must come from the
 // modules the generated code checks with instanceof.
-/* eslint-disable @typescript-eslint/no-require-imports */
 const fromPulumi = (id: string) => require(require.resolve(id, { paths: [PULUMI_DIR] }));
 const grpc = fromPulumi("@grpc/grpc-js") as typeof grpcTypes;
 const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb") as typeof analyzerGrpcTypes;
 const { Empty } = fromPulumi("google-protobuf/google/protobuf/empty_pb") as typeof emptyTypes;
 const { Struct } = fromPulumi("google-protobuf/google/protobuf/struct_pb") as typeof structTypes;
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 export type AnalyzerClient = analyzerGrpcTypes.AnalyzerClient;
 
@@ -68,7 +66,7 @@ export function startPack(options: StartPackOptions = {}): Promise<PackProcess> 
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("TS_NODE_") && !k.startsWith("JEST_")) env[k] = v;
   Object.assign(env, {
     PULUMI_CONFIG: "{}",
-    PULUMI_NODEJS_PROJECT: options.project ?? "pve-backup-tiers",
+    PULUMI_NODEJS_PROJECT: options.project ?? PROJECT_NAME,
     PULUMI_NODEJS_STACK: options.stack ?? "home",
     PULUMI_NODEJS_DRY_RUN: String(options.dryRun ?? true),
   });
@@ -219,7 +217,7 @@ export function analyzeStackRequest(options: {
   stack: string;
   project?: string;
 }): analyzerPb.AnalyzeStackRequest {
-  const project = options.project ?? "pve-backup-tiers";
+  const project = options.project ?? PROJECT_NAME;
   const root: EvaluatedResource = {
     type: STACK_TYPE,
     name: `${project}-${options.stack}`,
