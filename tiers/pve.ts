@@ -1,6 +1,6 @@
 /**
  * Proxmox VE's own formats and limits, in one place: the program, the policy pack and the commands
- * all take them from here. Sources: the PVE API schema (tests/fixtures/pve-api-endpoints.json) and
+ * all take them from here. Sources: the PVE API schema (api/endpoints.json) and
  * PVE's source where the schema is silent.
  */
 
