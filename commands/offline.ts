@@ -7,8 +7,15 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackOutputs } from "../tiers/inventory";
 import { PROJECT_NAME } from "../tiers/names";
-import { parseList, parsePruneBackups } from "../tiers/pve";
-import { ClusterSnapshot, snapshotGuests, snapshotNodes } from "../tiers/snapshot";
+import { JOB_DEFAULTS } from "../tiers/pve";
+import {
+  ClusterSnapshot,
+  PveGuest,
+  snapshotGuests,
+  snapshotJobs,
+  snapshotNodes,
+  snapshotStorages,
+} from "../tiers/snapshot";
 import { readStackFile } from "../tiers/stackConfig";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -35,7 +42,8 @@ export interface OfflineRun {
 export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args: Record<string, unknown>) => unknown {
   const nodes = snapshotNodes(snapshot);
   const guests = snapshotGuests(snapshot);
-  const toProviderGuest = (g: (typeof guests)[number]) => ({
+  const storages = snapshotStorages(snapshot);
+  const toProviderGuest = (g: PveGuest) => ({
     vmId: g.vmid,
     name: g.name,
     nodeName: g.node,
@@ -43,25 +51,22 @@ export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args
     tags: [],
     template: g.template,
   });
-  const jobs = snapshot.backup.map((j) => ({
+  const jobs = snapshotJobs(snapshot).map((j) => ({
     id: j.id,
-    // Jobs from before PVE 7 carry starttime and dow instead of a schedule.
-    schedule: j.schedule ?? [j.dow, j.starttime].filter(Boolean).join(" "),
+    schedule: j.schedule,
     storage: j.storage ?? "",
-    enabled: j.enabled !== false,
+    enabled: j.enabled,
     node: j.node ?? "",
-    all: j.all === true,
-    vmids: parseList(j.vmid === undefined ? undefined : String(j.vmid)),
-    excludes: parseList(j.exclude === undefined ? undefined : String(j.exclude)),
+    all: j.all,
+    vmids: j.vmids.map(String),
+    excludes: j.excludes.map(String),
     pool: j.pool ?? "",
-    pruneBackups: Object.fromEntries(
-      Object.entries(parsePruneBackups(j["prune-backups"]) ?? {}).map(([k, v]) => [k, String(v)]),
-    ),
-    mailtos: Array.isArray(j.mailto) ? j.mailto : parseList(j.mailto),
+    pruneBackups: Object.fromEntries(Object.entries(j.pruneBackups ?? {}).map(([k, v]) => [k, String(v)])),
+    mailtos: j.mailto,
     mailnotification: j.mailnotification ?? "",
-    mode: j.mode ?? "snapshot",
-    compress: j.compress ?? "0",
-    notesTemplate: "",
+    mode: j.mode ?? JOB_DEFAULTS.mode,
+    compress: j.compress ?? JOB_DEFAULTS.compress,
+    notesTemplate: j.notesTemplate ?? "",
     protected: false,
     excludePaths: [],
   }));
@@ -75,16 +80,16 @@ export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args
         return { id: "containers", containers: guests.filter((g) => g.kind === "lxc").map(toProviderGuest) };
       case "proxmoxve:index/getDatastores:getDatastores": {
         const nodeName = String(args.nodeName);
-        const datastores = snapshot.storage
-          .filter((s) => s.nodes === undefined || parseList(s.nodes).includes(nodeName))
+        const datastores = storages
+          .filter((s) => s.nodes === undefined || s.nodes.includes(nodeName))
           .map((s) => ({
-            id: s.storage,
+            id: s.id,
             nodeName,
             type: s.type,
-            contentTypes: parseList(s.content),
-            enabled: s.disable !== true,
-            active: s.disable !== true,
-            shared: s.shared === true,
+            contentTypes: s.content,
+            enabled: !s.disabled,
+            active: !s.disabled,
+            shared: s.shared,
           }));
         return { nodeName, datastores };
       }

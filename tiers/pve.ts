@@ -24,6 +24,14 @@ export const BACKUP_MODES = ["snapshot", "suspend", "stop"] as const;
 export const COMPRESSORS = ["0", "1", "gzip", "lzo", "zstd"] as const;
 export const MAIL_NOTIFICATION = ["always", "failure"] as const;
 
+/** What PVE assumes for a backup job option the job does not set (`/cluster/backup` defaults). */
+export const JOB_DEFAULTS = {
+  enabled: true,
+  mode: "snapshot",
+  compress: "0",
+  mailnotification: "always",
+} as const;
+
 /** Storage content types (`pve-storage-content-list`); vzdump writes `backup`. */
 export const CONTENT_TYPES = ["backup", "images", "import", "iso", "rootdir", "snippets", "vztmpl"] as const;
 export const BACKUP_CONTENT = "backup";
