@@ -3,7 +3,7 @@ import * as path from "path";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import { validatePackConfig } from "../../policy/config";
-import { PolicyConfigError, evaluatePolicies, mandatoryViolations, stackUrn } from "../../commands/evaluate";
+import { PolicyConfigError, evaluatePolicies, mandatoryViolations } from "../../commands/evaluate";
 import { policies } from "../../policy/policies";
 import { JOB_TYPE } from "../../tiers/names";
 import { staleCompiledFiles } from "../policy/harness";
@@ -72,7 +72,12 @@ describe("evaluatePolicies", () => {
       },
     };
     evaluatePolicies({ ...home, policies: [spy] });
-    expect(seen[0]).toEqual({ type: "pulumi:pulumi:Stack", urn: stackUrn("home"), timezone: "America/New_York" });
+    expect(seen[0]).toEqual({
+      type: "pulumi:pulumi:Stack",
+      // The engine's URN of a stack's root resource: <stack>::<project>::<type>::<project>-<stack>.
+      urn: "urn:pulumi:home::pve-backup-tiers::pulumi:pulumi:Stack::pve-backup-tiers-home",
+      timezone: "America/New_York",
+    });
     expect(seen.filter((r) => r.type === JOB_TYPE)).toHaveLength(3);
     expect(seen.filter((r) => r.type === "pve-backup-tiers:backup:Tier")).toHaveLength(3);
   });

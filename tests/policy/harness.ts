@@ -17,7 +17,7 @@ import type * as analyzerGrpcTypes from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as emptyTypes from "google-protobuf/google/protobuf/empty_pb";
 import type * as structTypes from "google-protobuf/google/protobuf/struct_pb";
-import { EvaluatedResource, stackUrn, toEngineValue } from "../../commands/evaluate";
+import { EvaluatedResource, toEngineValue } from "../../commands/evaluate";
 import { PROJECT_NAME, ROOT_STACK_TYPE as STACK_TYPE } from "../../tiers/names";
 
 export const POLICY_DIR = path.resolve(__dirname, "../../policy");
@@ -193,6 +193,7 @@ export async function configure(client: AnalyzerClient, config: Record<string, u
 function resourceOptions(r: EvaluatedResource): analyzerPb.AnalyzerResourceOptions {
   const opts = new analyzerPb.AnalyzerResourceOptions();
   opts.setProtect(r.protect === true);
+  opts.setIgnorechangesList([...(r.ignoreChanges ?? [])]);
   if (r.parent) opts.setParent(r.parent);
   return opts;
 }
@@ -210,29 +211,24 @@ export function analyzeRequest(r: EvaluatedResource): analyzerPb.AnalyzeRequest 
   return request;
 }
 
-/** The request the engine sends at the end of a preview: every resource, the root stack with the outputs. */
+/**
+ * The request the engine sends at the end of a preview: every resource, the root stack (among
+ * `resources`) with the stack outputs as its properties.
+ */
 export function analyzeStackRequest(options: {
   resources: readonly EvaluatedResource[];
   outputs: object;
-  stack: string;
-  project?: string;
 }): analyzerPb.AnalyzeStackRequest {
-  const project = options.project ?? PROJECT_NAME;
-  const root: EvaluatedResource = {
-    type: STACK_TYPE,
-    name: `${project}-${options.stack}`,
-    urn: stackUrn(options.stack, project),
-    props: options.outputs as Record<string, unknown>,
-  };
   const request = new analyzerPb.AnalyzeStackRequest();
   request.setResourcesList(
-    [root, ...options.resources].map((r) => {
+    options.resources.map((r) => {
       const resource = new analyzerPb.AnalyzerResource();
       resource.setType(r.type);
       resource.setUrn(r.urn);
       resource.setName(r.name);
+      const props = r.type === STACK_TYPE ? options.outputs : r.props;
       resource.setProperties(
-        Struct.fromJavaScript((toEngineValue(r.props) ?? {}) as Record<string, structTypes.JavaScriptValue>),
+        Struct.fromJavaScript((toEngineValue(props) ?? {}) as Record<string, structTypes.JavaScriptValue>),
       );
       resource.setOptions(resourceOptions(r));
       if (r.parent) resource.setParent(r.parent);

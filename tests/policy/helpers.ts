@@ -10,7 +10,7 @@ import { runProgramOffline } from "../../commands/offline";
 import { EvaluatedResource, Violation, evaluatePolicies } from "../../commands/evaluate";
 import type { PackConfig } from "../../policy/config";
 import type { ClusterInventory, StackOutputs } from "../../tiers/inventory";
-import { JOB_TYPE } from "../../tiers/names";
+import { JOB_TYPE, ROOT_STACK_TYPE } from "../../tiers/names";
 import { parseClusterSnapshot } from "../../tiers/snapshot";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
@@ -65,12 +65,21 @@ export function withCluster(stack: TestStack, edit: (cluster: ClusterInventory) 
   return change(stack, (s) => edit(s.outputs.cluster));
 }
 
-export function withResource(stack: TestStack, resource: Omit<EvaluatedResource, "urn"> & { urn?: string }): TestStack {
+/**
+ * The URN of a top-level resource added by a test: the stack and project part of the runtime's root
+ * stack URN, and no parent type (the engine leaves the root stack's type out of its children's URNs).
+ */
+export function topLevelUrn(stack: Pick<TestStack, "resources">, type: string, name: string): string {
+  const root = stack.resources.find((r) => r.type === ROOT_STACK_TYPE);
+  if (!root) throw new Error("no root stack resource");
+  return `${root.urn.slice(0, root.urn.indexOf(`::${ROOT_STACK_TYPE}::`))}::${type}::${name}`;
+}
+
+/** A copy of the stack with a top-level resource added (its parent the root stack). */
+export function withResource(stack: TestStack, resource: Omit<EvaluatedResource, "urn">): TestStack {
   return change(stack, (s) => {
-    s.resources.push({
-      urn: `urn:pulumi:${s.stack}::pve-backup-tiers::${resource.type}::${resource.name}`,
-      ...resource,
-    });
+    const root = s.resources.find((r) => r.type === ROOT_STACK_TYPE)!;
+    s.resources.push({ urn: topLevelUrn(s, resource.type, resource.name), parent: root.urn, ...resource });
   });
 }
 

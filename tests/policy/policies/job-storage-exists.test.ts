@@ -32,7 +32,7 @@ describe("job-storage-exists", () => {
         message: expect.stringMatching(
           /^job backup-home-p1-daily writes to storage synology-nas-storage, which is neither declared in the stack nor exists on the cluster/,
         ),
-        urn: "urn:pulumi:home::pve-backup-tiers::proxmoxve:backup/job:Job::tier-p1-job",
+        urn: "urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:backup:Tier$proxmoxve:backup/job:Job::tier-p1-job",
       },
     ]);
   });
