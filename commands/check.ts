@@ -3,8 +3,10 @@
  *
  * What a change to the tiers would do and whether the policy pack passes it, without the Pulumi CLI
  * or the cluster: the real program runs under Pulumi's mocks, its data sources answered from a
- * cluster snapshot (PVE API shapes, see tiers/snapshot.ts), then the pack's own policy modules judge
- * the registered resources and stack outputs.
+ * cluster snapshot (PVE API shapes, see tiers/snapshot.ts); the resources it registers (with the
+ * URNs, parents and options the runtime gives them) are planned against the snapshot
+ * (commands/plan.ts), and the pack's own policy modules judge them and the stack outputs.
+ * `runCheck` returns the whole report for other commands to use in process.
  *
  * Exit codes: 0 no mandatory violation; 1 a mandatory violation; 2 bad input (flags, snapshot,
  * stack config, policy config), with one line naming the file and the place; 3 an internal error.
@@ -14,12 +16,14 @@ import { Violation, evaluatePolicies, mandatoryViolations, PolicyConfigError } f
 import type { PackConfig } from "../policy/config";
 import { formatIsoTime, tryParseCalendarEvent } from "../tiers/calendar";
 import { ConfigError } from "../tiers/config";
+import { JOB_TYPE } from "../tiers/names";
 import { formatPruneBackups, parsePruneBackups } from "../tiers/pve";
 import type { StackOutputs, TierSummary } from "../tiers/inventory";
 import { SnapshotError, parseClusterSnapshot } from "../tiers/snapshot";
 import { readStackFile } from "../tiers/stackConfig";
 import { CommandResult, InputError, UsageError, parseArgs, readInputFile, runMain, userErrorResult } from "./cli";
-import { OfflineRun, PROJECT_DIR, runProgramOffline } from "./offline";
+import { DuplicateUrnError, OfflineRun, PROJECT_DIR, runProgramOffline } from "./offline";
+import { Plan, PlanStep, PlanValue, computePlan } from "./plan";
 
 const USAGE =
   "usage: npm run check -- [--stack NAME] [--cluster FILE] [--policy-config FILE] [--from ISO] [--json]\n" +
@@ -27,7 +31,7 @@ const USAGE =
   "  --cluster        a cluster snapshot (default examples/<stack>-cluster.json)\n" +
   "  --policy-config  a --policy-pack-config file (default: the pack's defaults)\n" +
   "  --from           list next runs after this time (default now)\n" +
-  "  --json           print one JSON document: planned resources, coverage, violations\n";
+  "  --json           print one JSON document: resources, coverage, plan, violations\n";
 
 const SPEC = {
   stack: { type: "string" },
@@ -38,11 +42,30 @@ const SPEC = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** Everything `npm run check` finds out, for rendering here or in another command. */
 export interface CheckReport {
   stack: string;
+  /** The snapshot file the check ran against. */
   cluster: string;
+  /** The program's run: the registered resources (root stack first) and the stack outputs. */
   run: OfflineRun;
+  /** What `pulumi up` would do to the cluster's jobs and storages, and what it leaves untouched. */
+  plan: Plan;
+  /** The pack's violations, mandatory first. */
   violations: Violation[];
+  /** No mandatory violation. */
+  passed: boolean;
+  /** The time next runs are listed from. */
+  from: Date;
+}
+
+export interface CheckOptions {
+  /** The stack whose `Pulumi.<stack>.yaml` to check. */
+  stack: string;
+  /** A cluster snapshot file; default `examples/<stack>-cluster.json`. */
+  cluster?: string;
+  /** A `--policy-pack-config` file. */
+  policyConfig?: string;
   from: Date;
 }
 
@@ -51,25 +74,28 @@ export async function runCheckCommand(argv: string[], options: { now?: Date } = 
     const { flags, positionals } = parseArgs(argv, SPEC);
     if (flags.help) return { exitCode: 0, stdout: USAGE, stderr: "" };
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const report = await check({
+    const report = await runCheck({
       stack: flags.stack ?? "home",
       cluster: flags.cluster,
       policyConfig: flags["policy-config"],
       from: flags.from === undefined ? (options.now ?? new Date()) : parseFrom(flags.from),
     });
-    const failed = mandatoryViolations(report.violations).length > 0;
-    return { exitCode: failed ? 1 : 0, stdout: flags.json ? renderJson(report) : renderText(report), stderr: "" };
+    return {
+      exitCode: report.passed ? 0 : 1,
+      stdout: flags.json ? renderJson(report) : renderText(report),
+      stderr: "",
+    };
   } catch (err) {
     return userErrorResult(err);
   }
 }
 
-async function check(options: {
-  stack: string;
-  cluster?: string;
-  policyConfig?: string;
-  from: Date;
-}): Promise<CheckReport> {
+/**
+ * The whole check in process: reads the snapshot, the stack file and the policy config, runs the
+ * program, plans and judges. Throws UsageError or InputError (one line naming the file and the
+ * place) on bad input, as `userErrorResult` turns into exit 2.
+ */
+export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   const { stack } = options;
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`--stack: not a stack name: '${stack}'`);
   const clusterFile = options.cluster ?? path.join("examples", `${stack}-cluster.json`);
@@ -81,11 +107,21 @@ async function check(options: {
   try {
     run = await runProgramOffline({ stack, snapshot });
   } catch (err) {
-    // The program stops on bad config with a RunError whose text lists every problem.
-    throw new InputError(oneLine((err as Error).message));
+    // The stack's config made two resources one URN (the engine refuses that), or the program
+    // stopped on bad config with a RunError whose text lists every problem.
+    const message = err instanceof DuplicateUrnError ? `Pulumi.${stack}.yaml: ${err.message}` : (err as Error).message;
+    throw new InputError(oneLine(message));
   }
-  const violations = inputOf(() => evaluatePolicies({ resources: run.resources, outputs: run.outputs, stack, config }));
-  return { stack, cluster: clusterFile, run, violations, from: options.from };
+  const violations = inputOf(() => evaluatePolicies({ resources: run.resources, outputs: run.outputs, config }));
+  return {
+    stack,
+    cluster: clusterFile,
+    run,
+    plan: computePlan(run.resources, snapshot),
+    violations,
+    passed: mandatoryViolations(violations).length === 0,
+    from: options.from,
+  };
 }
 
 function readPolicyConfig(file: string): PackConfig {
@@ -160,6 +196,7 @@ function renderText(report: CheckReport): string {
     `Guests in no tier: ${uncovered.length === 0 ? "none" : uncovered.map((g) => `${g.kind} ${g.vmid} ${g.name}`).join(", ")}`,
     "",
   );
+  lines.push(...renderPlan(report.plan), "");
   const mandatory = mandatoryViolations(report.violations);
   const advisory = report.violations.length - mandatory.length;
   if (report.violations.length > 0) {
@@ -175,15 +212,53 @@ function renderText(report: CheckReport): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** `'03:00'`, `true`, `(none)`. */
+function planValue(v: PlanValue): string {
+  return v === null ? "(none)" : typeof v === "string" ? JSON.stringify(v) : String(v);
+}
+
+const KIND_OF: Record<string, string> = { create: "create", update: "update", adopt: "adopt", same: "no change" };
+
+function renderPlan(plan: Plan): string[] {
+  const lines = ["Plan (what pulumi up would do on the cluster):"];
+  const what = (s: PlanStep) => `${s.type === JOB_TYPE ? "job" : "storage"} ${s.id}`;
+  const width = Math.max(0, ...plan.steps.map((s) => what(s).length));
+  for (const s of plan.steps) {
+    lines.push(`  ${KIND_OF[s.action].padEnd(9)} ${what(s).padEnd(width)}`.trimEnd());
+    if (s.action === "adopt" && s.changes.length > 0) lines.push("            then, with adopt off:");
+    for (const c of s.changes) {
+      lines.push(`            ${c.property}: ${planValue(c.from)} → ${planValue(c.to)}`);
+    }
+    if (s.problem) lines.push(`            problem: ${s.problem}`);
+  }
+  lines.push(
+    `Untouched on the cluster: ${
+      plan.untouched.length === 0 ? "none" : plan.untouched.map((u) => `${u.kind} ${u.id} (${u.summary})`).join(", ")
+    }`,
+  );
+  return lines;
+}
+
 function renderJson(report: CheckReport): string {
   const { outputs, resources } = report.run;
   const doc = {
     stack: report.stack,
     cluster: report.cluster,
-    passed: mandatoryViolations(report.violations).length === 0,
-    resources: resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, inputs: r.props, import: r.importId })),
+    passed: report.passed,
+    resources: resources.map((r) => ({
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      ...(r.parent ? { parent: r.parent } : {}),
+      protect: r.protect,
+      ...(r.importId ? { import: r.importId } : {}),
+      ...(r.ignoreChanges.length > 0 ? { ignoreChanges: r.ignoreChanges } : {}),
+      inputs: r.props,
+    })),
     tiers: outputs.tiers.map((t) => ({ ...t, nextRuns: nextRuns(t, outputs, report.from) })),
     coverage: outputs.coverage,
+    plan: report.plan.steps,
+    untouched: report.plan.untouched,
     violations: report.violations,
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
