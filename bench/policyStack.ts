@@ -10,9 +10,9 @@ import { topLevelUrn } from "../tests/policy/helpers";
 import type { StackOutputs } from "../tiers/inventory";
 import { ClusterSnapshot, clusterSnapshotSchema } from "../tiers/snapshot";
 
-export const GUESTS_PER_TIER = 100;
-export const TIERS_PER_STORAGE = 10;
-export const GUESTS_PER_NODE = 500;
+const GUESTS_PER_TIER = 100;
+const TIERS_PER_STORAGE = 10;
+const GUESTS_PER_NODE = 500;
 
 export interface SyntheticStack {
   guests: number;

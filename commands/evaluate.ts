@@ -34,7 +34,7 @@ import { policies as packPolicies } from "../policy/policies";
 import { ROOT_STACK_TYPE as STACK_TYPE } from "../tiers/names";
 import * as policyRuntime from "../policy/sdkInternals";
 
-export type ViolationLevel = "mandatory" | "advisory";
+type ViolationLevel = "mandatory" | "advisory";
 
 export interface Violation {
   policy: string;

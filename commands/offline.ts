@@ -78,7 +78,7 @@ interface RegistrationMonitor {
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 
 /** The answers the provider's data sources would give on the snapshot's cluster, by invoke token. */
-export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args: Record<string, unknown>) => unknown {
+function providerAnswers(snapshot: ClusterSnapshot): (token: string, args: Record<string, unknown>) => unknown {
   const nodes = snapshotNodes(snapshot);
   const guests = snapshotGuests(snapshot);
   const storages = snapshotStorages(snapshot);

@@ -26,9 +26,11 @@ import {
 import { ClusterSnapshot, PveJob, PveStorage, snapshotJobs, snapshotStorages } from "../tiers/snapshot";
 import type { RegisteredResource } from "./offline";
 
+/** @public */
 export type PlanAction = "create" | "update" | "adopt" | "same";
 export type PlanValue = string | boolean | null;
 
+/** One property `pulumi up` changes: `enabled: false → true`. @public */
 export interface PlanChange {
   property: string;
   from: PlanValue;
@@ -53,7 +55,7 @@ export interface PlanStep {
   problem?: string;
 }
 
-/** A job or storage on the cluster that the stack does not declare. */
+/** A job or storage on the cluster that the stack does not declare. @public */
 export interface UntouchedItem {
   kind: "job" | "storage";
   id: string;

@@ -23,9 +23,9 @@ export interface StaggerConfig {
   minutes: number;
 }
 
-export const DEFAULT_STAGGER_MINUTES = 10;
+const DEFAULT_STAGGER_MINUTES = 10;
 /** A week, the horizon over which staggered-starts compares runs. */
-export const MAX_STAGGER_MINUTES = 7 * 24 * 60;
+const MAX_STAGGER_MINUTES = 7 * 24 * 60;
 
 export const everyGuestConfigSchema: PolicyConfigSchema = {
   properties: {
@@ -52,12 +52,12 @@ export const staggerConfigSchema: PolicyConfigSchema = {
 };
 
 /** The configurable policies and their schemas, by policy name. */
-export const CONFIG_SCHEMAS: Record<string, PolicyConfigSchema> = {
+const CONFIG_SCHEMAS: Record<string, PolicyConfigSchema> = {
   "every-guest-in-a-tier": everyGuestConfigSchema,
   "staggered-starts": staggerConfigSchema,
 };
 
-export const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
+const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
 export type EnforcementLevel = (typeof ENFORCEMENT_LEVELS)[number];
 
 /**

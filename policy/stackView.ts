@@ -49,7 +49,7 @@ type GuestProps = Props<Pick<VmLegacyArgs, "vmId" | "name" | "nodeName" | "templ
   Props<Pick<ContainerLegacyArgs, "initialization">> &
   Props<Pick<VmArgs, "resourceId">>;
 
-export interface TierView {
+interface TierView {
   id: string;
   critical: Maybe<boolean>;
   /** The tier's job id. */
@@ -111,7 +111,7 @@ export interface GuestView {
 }
 
 /** A guest the stack manages whose vmid PVE will pick: no job can name it. */
-export interface UnnumberedGuest {
+interface UnnumberedGuest {
   kind: GuestKind;
   name: string;
   template: Maybe<boolean>;

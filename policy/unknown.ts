@@ -9,7 +9,7 @@ import { PROXY_TARGET_KEY, UNKNOWN_SENTINELS, UnknownValueError } from "./sdkInt
 
 /** A value that is not known during preview. */
 export const UNKNOWN: unique symbol = Symbol("unknown during preview");
-export type Unknown = typeof UNKNOWN;
+type Unknown = typeof UNKNOWN;
 export type Maybe<T> = T | Unknown;
 
 /**

@@ -95,7 +95,7 @@ const nfsStorageSchema = z
   })
   .strict();
 
-export const siteSchema = z
+const siteSchema = z
   .object({
     /** The IANA zone the nodes run in: PVE evaluates job schedules in the node's local time. */
     timezone: z.string().default("UTC"),
@@ -107,9 +107,7 @@ export const siteSchema = z
   })
   .strict();
 
-export type SiteInput = z.input<typeof siteSchema>;
 type ParsedSite = z.output<typeof siteSchema>;
-export type Guest = z.output<typeof guestSchema>;
 export type NfsStorage = Omit<ParsedSite["storages"][number], "retention"> & { retention: Retention };
 
 /** A tier after validation: its retention is the one its job writes (its own, or its storage's). */
@@ -144,7 +142,7 @@ export function formatPath(root: string, path: readonly PropertyKey[]): string {
 }
 
 /** `["tiers", 0, "schedule"]` → `pve-backup-tiers:site.tiers[0].schedule`. */
-export function keyPath(path: readonly PropertyKey[]): string {
+function keyPath(path: readonly PropertyKey[]): string {
   return formatPath(SITE_KEY, path);
 }
 

@@ -37,7 +37,7 @@ export function jobSelects(
 }
 
 /** The selector of a tier's job, as tiers/backupTier.ts declares it. */
-export function tierSelector(tier: Site["tiers"][number]): JobSelector {
+function tierSelector(tier: Site["tiers"][number]): JobSelector {
   return { all: false, vmids: tier.guests.map((g) => g.vmid), excludes: [], node: tier.node };
 }
 

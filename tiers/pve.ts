@@ -144,7 +144,7 @@ export function parseList(value: string | string[] | undefined): string[] {
  * A PVE API token as the provider and `PROXMOX_VE_API_TOKEN` take it: `user@realm!tokenid=secret`
  * (the secret is a UUID). Anything of this shape in a message is a credential.
  */
-export const API_TOKEN_PATTERN = /[^\s@'"`=!,;]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*=[^\s'"`,;]+/g;
+const API_TOKEN_PATTERN = /[^\s@'"`=!,;]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*=[^\s'"`,;]+/g;
 
 /** Text with every token-shaped value replaced by `[secret]`: what any output, error or log may show. */
 export function redactSecrets(text: string): string {

@@ -9,7 +9,7 @@ import { parse as parseYaml } from "yaml";
 import { CONFIG_NAMESPACE, ConfigError, SITE_KEY, Site, parseSite } from "./config";
 
 /** Provider config keys that must never sit in a stack file in plain text. */
-export const SECRET_PROVIDER_KEYS = ["proxmoxve:apiToken", "proxmoxve:password"];
+const SECRET_PROVIDER_KEYS = ["proxmoxve:apiToken", "proxmoxve:password"];
 
 export interface StackConfig {
   site: Site;
@@ -17,7 +17,7 @@ export interface StackConfig {
   adopt: boolean;
 }
 
-export function stackFileName(stack: string): string {
+function stackFileName(stack: string): string {
   return `Pulumi.${stack}.yaml`;
 }
 
@@ -50,7 +50,10 @@ function isConfigSecret(key: string): boolean {
   return runtimeConfig.isConfigSecret(key);
 }
 
-/** A stack's site as the commands read it from its stack file, validated by the same `parseSite`. */
+/**
+ * A stack's site as the commands read it from its stack file, validated by the same `parseSite`.
+ * @public
+ */
 export interface SiteFile extends StackFileConfig {
   site: Site;
   adopt: boolean;
@@ -59,6 +62,7 @@ export interface SiteFile extends StackFileConfig {
 /**
  * The validated site of a stack, from `Pulumi.<stack>.yaml` in `projectDir`, for the commands that
  * do not run the program (doctor, status, calendar, report). Throws ConfigError naming the file.
+ * @public
  */
 export function readSiteFile(projectDir: string, stack: string): SiteFile {
   const stackFile = readStackFile(projectDir, stack);

@@ -21,8 +21,8 @@ import { EvaluatedResource, toEngineValue } from "../../commands/evaluate";
 import { PROJECT_NAME, ROOT_STACK_TYPE as STACK_TYPE } from "../../tiers/names";
 
 export const POLICY_DIR = path.resolve(__dirname, "../../policy");
-export const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
-export const RUN_POLICY_PACK = path.join(PULUMI_DIR, "cmd", "run-policy-pack");
+const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+const RUN_POLICY_PACK = path.join(PULUMI_DIR, "cmd", "run-policy-pack");
 
 // The stubs' own copies of grpc-js and google-protobuf: messages and credentials must come from the
 // modules the generated code checks with instanceof.
@@ -131,7 +131,7 @@ export function startPack(options: StartPackOptions = {}): Promise<PackProcess> 
 }
 
 /** One unary call as a promise. */
-export function call<Req, Res>(
+function call<Req, Res>(
   client: AnalyzerClient,
   method: "getAnalyzerInfo" | "getPluginInfo" | "analyze" | "analyzeStack" | "configure",
   request: Req,
@@ -199,7 +199,7 @@ function resourceOptions(r: EvaluatedResource): analyzerPb.AnalyzerResourceOptio
 }
 
 /** The request the engine sends for one resource before it is created or updated. */
-export function analyzeRequest(r: EvaluatedResource): analyzerPb.AnalyzeRequest {
+function analyzeRequest(r: EvaluatedResource): analyzerPb.AnalyzeRequest {
   const request = new analyzerPb.AnalyzeRequest();
   request.setType(r.type);
   request.setUrn(r.urn);
@@ -246,7 +246,7 @@ export interface Diagnostic {
   urn?: string;
 }
 
-export function diagnostics(response: analyzerPb.AnalyzeResponse): Diagnostic[] {
+function diagnostics(response: analyzerPb.AnalyzeResponse): Diagnostic[] {
   const name = Object.fromEntries(Object.entries(LEVELS).map(([k, v]) => [v, k])) as Record<
     number,
     Diagnostic["level"]

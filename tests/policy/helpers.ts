@@ -14,7 +14,7 @@ import { JOB_TYPE, ROOT_STACK_TYPE } from "../../tiers/names";
 import { parseClusterSnapshot } from "../../tiers/snapshot";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
-export const HOME_SNAPSHOT = path.join(PROJECT_DIR, "examples", "home-cluster.json");
+const HOME_SNAPSHOT = path.join(PROJECT_DIR, "examples", "home-cluster.json");
 
 /** What the engine sends for a value unknown during preview. */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -45,7 +45,7 @@ export function change(stack: TestStack, edit: (copy: TestStack) => void): TestS
 }
 
 /** The props of the stack job with this PVE job id (throws when there is none). */
-export function jobProps(stack: TestStack, jobId: string): Record<string, unknown> {
+function jobProps(stack: TestStack, jobId: string): Record<string, unknown> {
   const job = stack.resources.find((r) => r.type === JOB_TYPE && r.props.resourceId === jobId);
   if (!job) throw new Error(`no stack job ${jobId}`);
   return job.props;
