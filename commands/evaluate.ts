@@ -27,7 +27,8 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { isUnknown } from "@pulumi/pulumi";
+// The output module alone: the SDK's index loads its whole runtime, which judging does not need.
+import { isUnknown } from "@pulumi/pulumi/output";
 import type { StackOutputs } from "../tiers/inventory";
 import { EnforcementLevel, PACK_NAME, PackConfig, validatePackConfig } from "../policy/config";
 import { policies as packPolicies } from "../policy/policies";

@@ -7,13 +7,13 @@
  * - the strings the engine sends for values unknown during preview, one per type;
  * - the proxy that makes reading such a value throw `UnknownValueError`, and the key that unwraps it;
  * - how a policy's resource class is matched to a Pulumi type token.
+ *
+ * Only `@pulumi/policy/proxy` is loaded (it has no dependencies): the package's index also loads its
+ * gRPC server, half a second that the in-process evaluator and the pack's readers do not need.
  */
-/* eslint-disable @typescript-eslint/no-require-imports */
-const policyIndex = require("@pulumi/policy") as {
-  unknownCheckingProxy<T extends object>(value: T): T;
-  getPulumiType(resourceClass: unknown): string | undefined;
-};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const policyProxy = require("@pulumi/policy/proxy") as {
+  unknownCheckingProxy<T extends object>(value: T): T;
   UnknownValueError: new (...args: never[]) => Error;
   getSpecialProxyTarget: string;
   unknownBooleanValue: string;
@@ -24,7 +24,6 @@ const policyProxy = require("@pulumi/policy/proxy") as {
   unknownArchiveValue: string;
   unknownObjectValue: string;
 };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** What the engine sends for a string (or any value the SDK cannot type) unknown during preview. */
 export const UNKNOWN_STRING_VALUE: string = policyProxy.unknownStringValue;
@@ -48,10 +47,14 @@ export const PROXY_TARGET_KEY: string = policyProxy.getSpecialProxyTarget;
 
 /** Wraps properties as the analyzer server hands them to policies: unknown values throw when read. */
 export function unknownCheckingProxy<T extends object>(value: T): T {
-  return policyIndex.unknownCheckingProxy(value);
+  return policyProxy.unknownCheckingProxy(value);
 }
 
-/** The Pulumi type token of a resource class (its `__pulumiType`), as @pulumi/policy reads it. */
+/**
+ * The Pulumi type token of a resource class: its `__pulumiType` when a non-empty string, as
+ * @pulumi/policy's own getPulumiType (policy.js) reads it; a test holds the two equal.
+ */
 export function getPulumiType(resourceClass: unknown): string | undefined {
-  return policyIndex.getPulumiType(resourceClass);
+  const pulumiType = (resourceClass as { __pulumiType?: unknown } | null | undefined)?.__pulumiType;
+  return typeof pulumiType === "string" && pulumiType.length > 0 ? pulumiType : undefined;
 }

@@ -78,8 +78,11 @@ describe("evaluatePolicies", () => {
       urn: "urn:pulumi:home::pve-backup-tiers::pulumi:pulumi:Stack::pve-backup-tiers-home",
       timezone: "America/New_York",
     });
-    expect(seen.filter((r) => r.type === JOB_TYPE)).toHaveLength(3);
-    expect(seen.filter((r) => r.type === "pve-backup-tiers:backup:Tier")).toHaveLength(3);
+    // Then every resource the program registered, each with the URN the runtime gave it.
+    expect(seen.slice(1).map((r) => r.urn)).toEqual(home.resources.slice(1).map((r) => r.urn));
+    expect(seen.map((r) => r.urn)).toContain(
+      "urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:backup:Tier$proxmoxve:backup/job:Job::tier-p1-job",
+    );
   });
 
   it("gives resource policies isType/asType by Pulumi type, getConfig without the enforcement level", () => {

@@ -1,12 +1,12 @@
 /**
- * The policy tests' fixture: the home stack, built once per test file by running the real program
- * (index.ts with Pulumi.home.yaml) under Pulumi's mocks against the home cluster snapshot, then
- * changed one property per case.
+ * The policy tests' fixture: the home stack, built by running the real program (index.ts with
+ * Pulumi.home.yaml) under Pulumi's mocks against the home cluster snapshot, then changed one
+ * property per case. Jest builds it once per run (tests/setup/buildHomeStack.ts) and every test file
+ * reads that; a file run on its own without it builds its own.
  */
 import * as fs from "fs";
 import * as path from "path";
 import type { Policy } from "@pulumi/policy";
-import { runProgramOffline } from "../../commands/offline";
 import { EvaluatedResource, Violation, evaluatePolicies } from "../../commands/evaluate";
 import type { PackConfig } from "../../policy/config";
 import type { ClusterInventory, StackOutputs } from "../../tiers/inventory";
@@ -25,16 +25,26 @@ export interface TestStack {
   outputs: StackOutputs;
 }
 
+/** The environment variable naming the file that holds the home stack this jest run built. */
+export const HOME_STACK_FILE_ENV = "PVE_BACKUP_TIERS_HOME_STACK";
+
 let home: Promise<TestStack> | undefined;
 
-/** The happy-path home stack (built on first use, then shared by the file's tests: never mutate it). */
+/** The happy-path home stack (built once, then shared by the file's tests: never mutate it). */
 export function homeStack(): Promise<TestStack> {
   home ??= (async () => {
-    const snapshot = parseClusterSnapshot(fs.readFileSync(HOME_SNAPSHOT, "utf8"), HOME_SNAPSHOT);
-    const run = await runProgramOffline({ stack: "home", snapshot });
-    return deepFreeze({ stack: run.stack, resources: run.resources, outputs: run.outputs });
+    const built = process.env[HOME_STACK_FILE_ENV];
+    return deepFreeze(built ? (JSON.parse(fs.readFileSync(built, "utf8")) as TestStack) : await buildHomeStack());
   })();
   return home;
+}
+
+/** Runs the program for the home stack (the SDK and the provider are loaded only here). */
+export async function buildHomeStack(): Promise<TestStack> {
+  const { runProgramOffline } = await import("../../commands/offline");
+  const snapshot = parseClusterSnapshot(fs.readFileSync(HOME_SNAPSHOT, "utf8"), HOME_SNAPSHOT);
+  const run = await runProgramOffline({ stack: "home", snapshot });
+  return { stack: run.stack, resources: run.resources, outputs: run.outputs };
 }
 
 /** A copy of the stack with one change applied. */
