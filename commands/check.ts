@@ -227,7 +227,8 @@ function renderPlan(plan: Plan): string[] {
     lines.push(`  ${KIND_OF[s.action].padEnd(9)} ${what(s).padEnd(width)}`.trimEnd());
     if (s.action === "adopt" && s.changes.length > 0) lines.push("            then, with adopt off:");
     for (const c of s.changes) {
-      lines.push(`            ${c.property}: ${planValue(c.from)} → ${planValue(c.to)}`);
+      const from = s.action === "create" ? "" : `${planValue(c.from)} → `;
+      lines.push(`            ${c.property}: ${from}${planValue(c.to)}`);
     }
     if (s.problem) lines.push(`            problem: ${s.problem}`);
   }

@@ -192,4 +192,8 @@ test("the shop site: two nodes, a template, its own snapshot; passes", async () 
   expect(result.stdout).toContain("next: 2026-01-02T01:00:00+01:00");
   // The template VM 9000 needs no tier.
   expect(result.stdout).toContain("Guests in no tier: none");
+  // No job on the shop's snapshot yet: the plan creates each, with what the stack sets.
+  expect(result.stdout).toContain(
+    '  create    job backup-shop-p2-weekly\n            enabled: true\n            schedule: "sat 02:00"\n',
+  );
 });
