@@ -1,8 +1,37 @@
-/** Jest runs the TypeScript sources directly; `tsc --noEmit` (in `npm test`) does the type checking. */
-module.exports = {
+/**
+ * Two tiers of tests, both run by `npm test`: fast unit tests (`*.test.ts`) and end-to-end tests
+ * (`*.e2e.test.ts`: they spawn processes, servers or a browser). `npm run test:unit` and
+ * `npm run test:e2e` run one tier. Jest runs the TypeScript sources directly, each file transpiled on
+ * its own by swc (what tsconfig's isolatedModules allows); `tsc --noEmit` in `npm test` does the type
+ * checking.
+ */
+const shared = {
   testEnvironment: "node",
   roots: ["<rootDir>/tests"],
-  testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
+  transform: {
+    "^.+\\.ts$": [
+      "@swc/jest",
+      {
+        jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+        module: { type: "commonjs" },
+        sourceMaps: "inline",
+      },
+    ],
+  },
+};
+
+module.exports = {
   testTimeout: 60000,
+  projects: [
+    {
+      ...shared,
+      displayName: "unit",
+      testMatch: ["**/*.test.ts"],
+      testPathIgnorePatterns: ["\\.e2e\\.test\\.ts$"],
+      // The policy tests' home stack, built once per run instead of once per file.
+      globalSetup: "<rootDir>/tests/setup/buildHomeStack.ts",
+      globalTeardown: "<rootDir>/tests/setup/removeHomeStack.ts",
+    },
+    { ...shared, displayName: "e2e", testMatch: ["**/*.e2e.test.ts"] },
+  ],
 };

@@ -63,7 +63,7 @@ const PRIVILEGE_GROUPS: Record<string, { root: string[]; admin: string[]; user: 
 };
 
 /** Every privilege PVE knows. */
-export const ALL_PRIVILEGES: readonly string[] = [
+const ALL_PRIVILEGES: readonly string[] = [
   ...new Set([
     "Permissions.Modify",
     ...Object.values(PRIVILEGE_GROUPS).flatMap((g) => [...g.root, ...g.admin, ...g.user, ...g.audit]),
@@ -91,7 +91,7 @@ export const BUILTIN_ROLES: Readonly<Record<string, readonly string[]>> = (() =>
 export const ROOT_USER = "root@pam";
 
 /** One ACL entry (`/etc/pve/user.cfg`, `GET /access/acl`). */
-export interface AclEntry {
+interface AclEntry {
   path: string;
   type: "user" | "group" | "token";
   /** The user, group or full token id (`user@realm!tokenid`). */
@@ -100,14 +100,14 @@ export interface AclEntry {
   propagate: boolean;
 }
 
-export interface TokenInfo {
+interface TokenInfo {
   /** The token's own id, without the user (`backup-tiers`). */
   tokenid: string;
   privsep: boolean;
   expire?: number;
 }
 
-export interface UserInfo {
+interface UserInfo {
   userid: string;
   enable: boolean;
   expire?: number;
@@ -150,7 +150,7 @@ function roleDefinition(model: AccessModel, role: string): readonly string[] | u
  * an ACL that applies there replaces what the levels above gave; a parent's role reaches a child only
  * with propagate. Pools are not modelled.
  */
-export function rolesAt(model: AccessModel, authid: string, path: string): Record<string, boolean> {
+function rolesAt(model: AccessModel, authid: string, path: string): Record<string, boolean> {
   const token = splitTokenId(authid);
   if (token) {
     const found = findToken(model, authid);

@@ -52,7 +52,7 @@ interface EndpointEntry {
 }
 
 /** The schema file; code reads it from here (tests too), never from elsewhere. */
-export const ENDPOINTS_FILE = path.join(__dirname, "endpoints.json");
+const ENDPOINTS_FILE = path.join(__dirname, "endpoints.json");
 
 let endpoints: Map<string, EndpointEntry> | undefined;
 
@@ -137,12 +137,7 @@ const KNOWN_DEVIATIONS: Record<string, Record<string, string>> = {
  * strings (`"3"`, `"1"`), booleans as 0/1, and property strings already parsed into objects; those
  * are accepted. Returns the problems, each naming the place (`data[2].vmid`).
  */
-export function checkShape(
-  value: unknown,
-  schema: JsonSchema,
-  at = "data",
-  deviations?: Record<string, string>,
-): string[] {
+function checkShape(value: unknown, schema: JsonSchema, at = "data", deviations?: Record<string, string>): string[] {
   const problems: string[] = [];
   visit(value, schema, at, problems, deviations ?? {});
   return problems;

@@ -6,12 +6,13 @@
  * policy; one stray job on the cluster gives unmanaged-jobs something to list.
  */
 import { RegisteredResource, runProgramOffline } from "../commands/offline";
+import { topLevelUrn } from "../tests/policy/helpers";
 import type { StackOutputs } from "../tiers/inventory";
 import { ClusterSnapshot, clusterSnapshotSchema } from "../tiers/snapshot";
 
-export const GUESTS_PER_TIER = 100;
-export const TIERS_PER_STORAGE = 10;
-export const GUESTS_PER_NODE = 500;
+const GUESTS_PER_TIER = 100;
+const TIERS_PER_STORAGE = 10;
+const GUESTS_PER_NODE = 500;
 
 export interface SyntheticStack {
   guests: number;
@@ -150,9 +151,12 @@ export async function buildSyntheticStack(guests: number): Promise<SyntheticStac
     resources.push({
       type,
       name: g.name,
-      urn: `urn:pulumi:home::pve-backup-tiers::${type}::${g.name}`,
+      urn: topLevelUrn(run, type, g.name),
       custom: true,
       props,
+      parent: run.root.urn,
+      protect: false,
+      ignoreChanges: [],
     });
   }
   return { guests, stack: run.stack, resources, outputs: run.outputs };

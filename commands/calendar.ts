@@ -24,7 +24,7 @@ import { Site, Tier } from "../tiers/config";
 import { formatPruneBackups } from "../tiers/pve";
 import { CommandResult, InputError, UsageError, parseArgs, parseTimeFlag, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "./offline";
-import { readStackSite } from "./stack";
+import { DEFAULT_STACK, readStackSite } from "./stack";
 import { NOMINAL_RUN_MINUTES, tierRunsBetween } from "./windows";
 
 const DEFAULT_WEEKS = 4;
@@ -55,7 +55,7 @@ export function runCalendarCommand(
     const { flags, positionals } = parseArgs(argv, SPEC);
     if (flags.help) return { exitCode: 0, stdout: USAGE, stderr: "" };
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const stack = flags.stack ?? "home";
+    const stack = flags.stack ?? DEFAULT_STACK;
     const weeks = flags.weeks === undefined ? DEFAULT_WEEKS : parseWeeks(flags.weeks);
     const { site } = readStackSite(options.stackDir ?? PROJECT_DIR, stack);
     const now = options.now ?? new Date();

@@ -3,18 +3,21 @@
  *
  * What a change to the tiers would do and whether the policy pack passes it, without the Pulumi CLI
  * or the cluster: the real program runs under Pulumi's mocks, its data sources answered from a
- * cluster snapshot (PVE API shapes, see tiers/snapshot.ts), then the pack's own policy modules judge
- * the registered resources and stack outputs.
+ * cluster snapshot (PVE API shapes, see tiers/snapshot.ts); the resources it registers (with the
+ * URNs, parents and options the runtime gives them) are planned against the snapshot
+ * (commands/plan.ts), and the pack's own policy modules judge them and the stack outputs.
+ * `runCheck` returns the whole report for other commands to use in process.
  *
  * Exit codes: 0 no mandatory violation; 1 a mandatory violation; 2 bad input (flags, snapshot,
  * stack config, policy config), with one line naming the file and the place; 3 an internal error.
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { Violation, evaluatePolicies, mandatoryViolations, PolicyConfigError } from "../policy/evaluate";
+import { Violation, evaluatePolicies, mandatoryViolations, PolicyConfigError } from "./evaluate";
 import type { PackConfig } from "../policy/config";
 import { formatIsoTime, tryParseCalendarEvent } from "../tiers/calendar";
 import { ConfigError } from "../tiers/config";
+import { JOB_TYPE } from "../tiers/names";
 import { formatPruneBackups, parsePruneBackups } from "../tiers/pve";
 import type { StackOutputs, TierSummary } from "../tiers/inventory";
 import { SnapshotError, parseClusterSnapshot } from "../tiers/snapshot";
@@ -28,8 +31,9 @@ import {
   runMain,
   userErrorResult,
 } from "./cli";
-import { OfflineRun, PROJECT_DIR, runProgramOffline } from "./offline";
-import { readStackSite } from "./stack";
+import { DuplicateUrnError, OfflineRun, PROJECT_DIR, runProgramOffline } from "./offline";
+import { Plan, PlanStep, PlanValue, computePlan } from "./plan";
+import { DEFAULT_STACK, readStackSite } from "./stack";
 
 const USAGE =
   "usage: npm run check -- [--stack NAME] [--stack-dir DIR] [--cluster FILE] [--policy-config FILE] [--from ISO] [--json]\n" +
@@ -39,7 +43,7 @@ const USAGE =
   "  --policy-config  a --policy-pack-config file (default: the pack's defaults)\n" +
   "  --from           list next runs after this time (default now): date and time, in the site's zone\n" +
   "                   unless it has an offset, e.g. 2026-01-01T03:00 or 2026-01-01T08:00:00Z\n" +
-  "  --json           print one JSON document: planned resources, coverage, violations\n";
+  "  --json           print one JSON document: resources, coverage, plan, violations\n";
 
 const SPEC = {
   stack: { type: "string" },
@@ -51,12 +55,35 @@ const SPEC = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** Everything `npm run check` finds out, for rendering here or in another command. */
 export interface CheckReport {
   stack: string;
+  /** The snapshot file the check ran against. */
   cluster: string;
+  /** The program's run: the registered resources (root stack first) and the stack outputs. */
   run: OfflineRun;
+  /** What `pulumi up` would do to the cluster's jobs and storages, and what it leaves untouched. */
+  plan: Plan;
+  /** The pack's violations, mandatory first. */
   violations: Violation[];
+  /** No mandatory violation. */
+  passed: boolean;
+  /** The time next runs are listed from. */
   from: Date;
+}
+
+export interface CheckOptions {
+  /** The stack whose `Pulumi.<stack>.yaml` to check. */
+  stack: string;
+  /** The folder of the stack files (the project, or a test's fixtures). */
+  stackDir: string;
+  /** A cluster snapshot file; default `examples/<stack>-cluster.json`. */
+  cluster?: string;
+  /** A `--policy-pack-config` file. */
+  policyConfig?: string;
+  /** `--from` as given (read in the site's time zone); default `now`. */
+  from?: string;
+  now: Date;
 }
 
 export async function runCheckCommand(
@@ -67,29 +94,30 @@ export async function runCheckCommand(
     const { flags, positionals } = parseArgs(argv, SPEC);
     if (flags.help) return { exitCode: 0, stdout: USAGE, stderr: "" };
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const report = await check({
-      stack: flags.stack ?? "home",
+    const report = await runCheck({
+      stack: flags.stack ?? DEFAULT_STACK,
       stackDir: flags["stack-dir"] ?? options.stackDir ?? PROJECT_DIR,
       cluster: flags.cluster,
       policyConfig: flags["policy-config"],
       from: flags.from,
       now: options.now ?? new Date(),
     });
-    const failed = mandatoryViolations(report.violations).length > 0;
-    return { exitCode: failed ? 1 : 0, stdout: flags.json ? renderJson(report) : renderText(report), stderr: "" };
+    return {
+      exitCode: report.passed ? 0 : 1,
+      stdout: flags.json ? renderJson(report) : renderText(report),
+      stderr: "",
+    };
   } catch (err) {
     return userErrorResult(err);
   }
 }
 
-export async function check(options: {
-  stack: string;
-  stackDir: string;
-  cluster?: string;
-  policyConfig?: string;
-  from?: string;
-  now: Date;
-}): Promise<CheckReport> {
+/**
+ * The whole check in process: reads the stack file, the snapshot and the policy config, runs the
+ * program, plans and judges. Throws UsageError or InputError (one line naming the file and the
+ * place) on bad input, as `userErrorResult` turns into exit 2.
+ */
+export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   const { stack, stackDir } = options;
   // The stack first: a stack that does not exist is said as such, not as its missing snapshot.
   const { site } = readStackSite(stackDir, stack);
@@ -103,13 +131,23 @@ export async function check(options: {
   try {
     run = await runProgramOffline({ stack, stackDir, snapshot });
   } catch (err) {
-    // The program stops on bad config with a RunError whose text lists every problem; any other
-    // error is a bug (exit 3), not the user's.
+    // The stack's config made two resources one URN (the engine refuses that), or the program
+    // stopped on bad config with a RunError whose text lists every problem; any other error is a
+    // bug (exit 3), not the user's.
+    if (err instanceof DuplicateUrnError) throw new InputError(oneLine(`Pulumi.${stack}.yaml: ${err.message}`));
     if (pulumi.RunError.isInstance(err)) throw new InputError(oneLine(err.message));
     throw err;
   }
-  const violations = inputOf(() => evaluatePolicies({ resources: run.resources, outputs: run.outputs, stack, config }));
-  return { stack, cluster: clusterFile, run, violations, from };
+  const violations = inputOf(() => evaluatePolicies({ resources: run.resources, outputs: run.outputs, config }));
+  return {
+    stack,
+    cluster: clusterFile,
+    run,
+    plan: computePlan(run.resources, snapshot),
+    violations,
+    passed: mandatoryViolations(violations).length === 0,
+    from,
+  };
 }
 
 function readPolicyConfig(file: string): PackConfig {
@@ -176,6 +214,7 @@ function renderText(report: CheckReport): string {
     `Guests in no tier: ${uncovered.length === 0 ? "none" : uncovered.map((g) => `${g.kind} ${g.vmid} ${g.name}`).join(", ")}`,
     "",
   );
+  lines.push(...renderPlan(report.plan), "");
   const mandatory = mandatoryViolations(report.violations);
   const advisory = report.violations.length - mandatory.length;
   if (report.violations.length > 0) {
@@ -191,15 +230,54 @@ function renderText(report: CheckReport): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** `'03:00'`, `true`, `(none)`. */
+function planValue(v: PlanValue): string {
+  return v === null ? "(none)" : typeof v === "string" ? JSON.stringify(v) : String(v);
+}
+
+const KIND_OF: Record<string, string> = { create: "create", update: "update", adopt: "adopt", same: "no change" };
+
+function renderPlan(plan: Plan): string[] {
+  const lines = ["Plan (what pulumi up would do on the cluster):"];
+  const what = (s: PlanStep) => `${s.type === JOB_TYPE ? "job" : "storage"} ${s.id}`;
+  const width = Math.max(0, ...plan.steps.map((s) => what(s).length));
+  for (const s of plan.steps) {
+    lines.push(`  ${KIND_OF[s.action].padEnd(9)} ${what(s).padEnd(width)}`.trimEnd());
+    if (s.action === "adopt" && s.changes.length > 0) lines.push("            then, with adopt off:");
+    for (const c of s.changes) {
+      const from = s.action === "create" ? "" : `${planValue(c.from)} → `;
+      lines.push(`            ${c.property}: ${from}${planValue(c.to)}`);
+    }
+    if (s.problem) lines.push(`            problem: ${s.problem}`);
+  }
+  lines.push(
+    `Untouched on the cluster: ${
+      plan.untouched.length === 0 ? "none" : plan.untouched.map((u) => `${u.kind} ${u.id} (${u.summary})`).join(", ")
+    }`,
+  );
+  return lines;
+}
+
 function renderJson(report: CheckReport): string {
   const { outputs, resources } = report.run;
   const doc = {
     stack: report.stack,
     cluster: report.cluster,
-    passed: mandatoryViolations(report.violations).length === 0,
-    resources: resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, inputs: r.props, import: r.importId })),
+    passed: report.passed,
+    resources: resources.map((r) => ({
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      ...(r.parent ? { parent: r.parent } : {}),
+      protect: r.protect,
+      ...(r.importId ? { import: r.importId } : {}),
+      ...(r.ignoreChanges.length > 0 ? { ignoreChanges: r.ignoreChanges } : {}),
+      inputs: r.props,
+    })),
     tiers: outputs.tiers.map((t) => ({ ...t, nextRuns: nextRuns(t, outputs, report.from) })),
     coverage: outputs.coverage,
+    plan: report.plan.steps,
+    untouched: report.plan.untouched,
     violations: report.violations,
   };
   return `${JSON.stringify(doc, null, 2)}\n`;

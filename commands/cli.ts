@@ -29,7 +29,7 @@ export class InputError extends Error {
 }
 
 /** The largest input file a command reads (snapshots, policy configs, status documents). */
-export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Reads a user-named input file as text. Only regular files up to `maxBytes`: a device, a FIFO or a
@@ -55,7 +55,7 @@ export function readInputFile(file: string, maxBytes = MAX_INPUT_BYTES): string 
 }
 
 /** One flag: `--name VALUE` (string) or `--name` (boolean), optionally with a one-letter alias. */
-export interface FlagSpec {
+interface FlagSpec {
   type: "string" | "boolean";
   short?: string;
 }
@@ -63,7 +63,7 @@ export interface FlagSpec {
 export type FlagsSpec = Record<string, FlagSpec>;
 
 /** Parsed flags: strings for string flags, `true` for booleans given; absent flags are undefined. */
-export type Flags<S extends FlagsSpec> = {
+type Flags<S extends FlagsSpec> = {
   [K in keyof S]?: S[K]["type"] extends "boolean" ? boolean : string;
 };
 
@@ -158,7 +158,7 @@ export function userErrorResult(err: unknown): CommandResult {
 }
 
 /** Entry-point glue: write a CommandResult out, secrets redacted, and set the exit code. */
-export function emit(result: CommandResult): void {
+function emit(result: CommandResult): void {
   if (result.stdout) process.stdout.write(redactSecrets(result.stdout));
   if (result.stderr) process.stderr.write(redactSecrets(result.stderr));
   process.exitCode = result.exitCode;

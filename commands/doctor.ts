@@ -20,7 +20,7 @@ import { BACKUP_CONTENT, MAIL_HONOURING_MODES } from "../tiers/pve";
 import type { SiteFile } from "../tiers/stackConfig";
 import { CommandResult, InputError, UsageError, parseArgs, readInputFile, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "./offline";
-import { readStackSite } from "./stack";
+import { DEFAULT_STACK, readStackSite } from "./stack";
 
 const USAGE =
   "usage: npm run doctor -- [--stack NAME] [--json] [--ca FILE] [--endpoint URL]\n" +
@@ -67,7 +67,7 @@ export async function runDoctorCommand(argv: string[], options: DoctorOptions = 
     if (flags.help) return { exitCode: 0, stdout: USAGE, stderr: "" };
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     json = flags.json === true;
-    const stack = flags.stack ?? "home";
+    const stack = flags.stack ?? DEFAULT_STACK;
     const siteFile = readStackSite(options.projectDir ?? PROJECT_DIR, stack);
     const ca = flags.ca === undefined ? undefined : { file: flags.ca, text: readInputFile(flags.ca, 1024 * 1024) };
     const settings = inputOf(() =>

@@ -2,40 +2,87 @@
  * Runs the project's real program (index.ts with a stack's config) under Pulumi's own Node.js
  * runtime in mock mode, the provider's data sources answered from a cluster snapshot. Used by the
  * `check` command, the program's tests and the policy pack's tests: no Pulumi CLI, no cluster.
+ *
+ * What the run reports of each resource is what the engine would receive: the SDK's own
+ * registration request (type, name, parent, protect, import id, ignoreChanges, inputs) and the URN
+ * the runtime gives it. The program runs inside the root `pulumi:pulumi:Stack` resource, as under
+ * the CLI, and its return value becomes that resource's outputs. Two things the mock monitor does
+ * differently from the engine are made to match it (pkg/resource/deploy/deployment.go):
+ * - the root stack's type is not part of its children's URNs (`...::proxmoxve:storage/nfs:Nfs::x`,
+ *   not `...::pulumi:pulumi:Stack$proxmoxve:storage/nfs:Nfs::x`);
+ * - a URN registered twice is an error, "Duplicate resource URN '<urn>'; try giving it a unique name".
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import type * as resproto from "@pulumi/pulumi/proto/resource_pb";
 import type { StackOutputs } from "../tiers/inventory";
-import { parseList, parsePruneBackups } from "../tiers/pve";
-import { ClusterSnapshot, snapshotGuests, snapshotNodes } from "../tiers/snapshot";
+import { PROJECT_NAME, ROOT_STACK_TYPE } from "../tiers/names";
+import { JOB_DEFAULTS } from "../tiers/pve";
+import {
+  ClusterSnapshot,
+  PveGuest,
+  snapshotGuests,
+  snapshotJobs,
+  snapshotNodes,
+  snapshotStorages,
+} from "../tiers/snapshot";
 import { readStackFile } from "../tiers/stackConfig";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
-export const PROJECT_NAME = "pve-backup-tiers";
 
-/** A resource the program registered, with the inputs it gave it. */
+/** A resource the program registered, as the engine would receive it. */
 export interface RegisteredResource {
   type: string;
   name: string;
+  /** The URN the runtime gave it. */
   urn: string;
   custom: boolean;
   /** The resource's inputs (what a policy sees of it during preview). */
   props: Record<string, unknown>;
-  /** The `import` id, when the program adopts an existing resource. */
+  /** The parent's URN: the root stack's for a top-level resource; none for the root stack. */
+  parent?: string;
+  /** The `protect` option, as the SDK resolved it (inherited from the parent when not set). */
+  protect: boolean;
+  /** The `import` option: the id of an existing resource the program adopts. */
   importId?: string;
+  /** The `ignoreChanges` option: input properties whose differences the engine ignores. */
+  ignoreChanges: string[];
 }
 
 export interface OfflineRun {
   stack: string;
+  /** Every registered resource, the root stack first, then in URN order. */
   resources: RegisteredResource[];
+  /** The root stack resource (also in `resources`). */
+  root: RegisteredResource;
   outputs: StackOutputs;
 }
 
+/** A URN registered twice in one run: the engine refuses the deployment with this message. */
+export class DuplicateUrnError extends Error {
+  constructor(readonly urn: string) {
+    super(`Duplicate resource URN '${urn}'; try giving it a unique name`);
+    this.name = "DuplicateUrnError";
+  }
+}
+
+// @pulumi/pulumi internals the runner needs: the mock monitor's registration entry point (the SDK
+// calls it as it would the engine's gRPC client) and the runtime's own wait for outstanding calls.
+interface RegistrationMonitor {
+  registerResource(
+    req: resproto.RegisterResourceRequest,
+    callback: (err: Error | null, res?: resproto.RegisterResourceResponse) => void,
+  ): void;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
 /** The answers the provider's data sources would give on the snapshot's cluster, by invoke token. */
-export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args: Record<string, unknown>) => unknown {
+function providerAnswers(snapshot: ClusterSnapshot): (token: string, args: Record<string, unknown>) => unknown {
   const nodes = snapshotNodes(snapshot);
   const guests = snapshotGuests(snapshot);
-  const toProviderGuest = (g: (typeof guests)[number]) => ({
+  const storages = snapshotStorages(snapshot);
+  const toProviderGuest = (g: PveGuest) => ({
     vmId: g.vmid,
     name: g.name,
     nodeName: g.node,
@@ -43,25 +90,22 @@ export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args
     tags: [],
     template: g.template,
   });
-  const jobs = snapshot.backup.map((j) => ({
+  const jobs = snapshotJobs(snapshot).map((j) => ({
     id: j.id,
-    // Jobs from before PVE 7 carry starttime and dow instead of a schedule.
-    schedule: j.schedule ?? [j.dow, j.starttime].filter(Boolean).join(" "),
+    schedule: j.schedule,
     storage: j.storage ?? "",
-    enabled: j.enabled !== false,
+    enabled: j.enabled,
     node: j.node ?? "",
-    all: j.all === true,
-    vmids: parseList(j.vmid === undefined ? undefined : String(j.vmid)),
-    excludes: parseList(j.exclude === undefined ? undefined : String(j.exclude)),
+    all: j.all,
+    vmids: j.vmids.map(String),
+    excludes: j.excludes.map(String),
     pool: j.pool ?? "",
-    pruneBackups: Object.fromEntries(
-      Object.entries(parsePruneBackups(j["prune-backups"]) ?? {}).map(([k, v]) => [k, String(v)]),
-    ),
-    mailtos: Array.isArray(j.mailto) ? j.mailto : parseList(j.mailto),
+    pruneBackups: Object.fromEntries(Object.entries(j.pruneBackups ?? {}).map(([k, v]) => [k, String(v)])),
+    mailtos: j.mailto,
     mailnotification: j.mailnotification ?? "",
-    mode: j.mode ?? "snapshot",
-    compress: j.compress ?? "0",
-    notesTemplate: "",
+    mode: j.mode ?? JOB_DEFAULTS.mode,
+    compress: j.compress ?? JOB_DEFAULTS.compress,
+    notesTemplate: j.notesTemplate ?? "",
     protected: false,
     excludePaths: [],
   }));
@@ -75,16 +119,16 @@ export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args
         return { id: "containers", containers: guests.filter((g) => g.kind === "lxc").map(toProviderGuest) };
       case "proxmoxve:index/getDatastores:getDatastores": {
         const nodeName = String(args.nodeName);
-        const datastores = snapshot.storage
-          .filter((s) => s.nodes === undefined || parseList(s.nodes).includes(nodeName))
+        const datastores = storages
+          .filter((s) => s.nodes === undefined || s.nodes.includes(nodeName))
           .map((s) => ({
-            id: s.storage,
+            id: s.id,
             nodeName,
             type: s.type,
-            contentTypes: parseList(s.content),
-            enabled: s.disable !== true,
-            active: s.disable !== true,
-            shared: s.shared === true,
+            contentTypes: s.content,
+            enabled: !s.disabled,
+            active: !s.disabled,
+            shared: s.shared,
           }));
         return { nodeName, datastores };
       }
@@ -98,7 +142,8 @@ export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args
 
 /**
  * Runs index.ts for `stack` against `snapshot`. `config` overrides the stack file's config (tests
- * change one key per case). Throws what the program throws (a ConfigError's RunError included).
+ * change one key per case). Throws what the program throws (a ConfigError's RunError included), and
+ * DuplicateUrnError when two resources get one URN.
  */
 export async function runProgramOffline(options: {
   stack: string;
@@ -111,6 +156,8 @@ export async function runProgramOffline(options: {
   dryRun?: boolean;
   /** Receives each registration as it happens, also when the program then fails. */
   sink?: RegisteredResource[];
+  /** Another program than index.ts's (tests of the runner itself). */
+  program?: () => Promise<Record<string, unknown>>;
 }): Promise<OfflineRun> {
   const { stack, snapshot } = options;
   const stackFile = readStackFile(options.stackDir ?? PROJECT_DIR, stack);
@@ -121,14 +168,6 @@ export async function runProgramOffline(options: {
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         const id = args.id || (typeof args.inputs.resourceId === "string" ? args.inputs.resourceId : `${args.name}-id`);
-        resources.push({
-          type: args.type,
-          name: args.name,
-          urn: urnOf(stack, args.type, args.name),
-          custom: args.custom !== false,
-          props: args.inputs,
-          importId: args.id || undefined,
-        });
         return { id, state: args.inputs };
       },
       call(args: pulumi.runtime.MockCallArgs) {
@@ -141,40 +180,78 @@ export async function runProgramOffline(options: {
     stack,
     options.dryRun ?? true,
   );
+  const duplicates = recordRegistrations(resources);
   pulumi.runtime.setAllConfig({ ...stackFile.config, ...options.config }, [
     ...stackFile.secretKeys,
     ...(options.secretKeys ?? []),
   ]);
 
   // index.ts exports the program as a function; its result is the stack outputs. It is loaded only
-  // now, after the mocks are in place, as the engine would load it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program = require(path.join(PROJECT_DIR, "index")) as () => Promise<Record<string, unknown>>;
-  const outputs = (await resolveExports(await program())) as unknown as StackOutputs;
-  await settle();
+  // now, after the mocks are in place, and run inside the root stack resource, as the engine runs it.
+  const program =
+    options.program ??
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require(path.join(PROJECT_DIR, "index")) as () => Promise<Record<string, unknown>>);
+  // A failing program is caught inside the stack: the SDK would otherwise leave the rejection of the
+  // stack's own output promises unhandled (the CLI's language host exits on it).
+  let failure: { error: unknown } | undefined;
+  const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
+    try {
+      return await program();
+    } catch (error) {
+      failure = { error };
+      return undefined;
+    }
+  })) as unknown as StackOutputs;
+  await runtimeSettings.waitForRPCs();
+  if (failure) throw failure.error;
+  if (duplicates.length > 0) throw new DuplicateUrnError(duplicates[0]);
+  const root = resources.find((r) => r.type === ROOT_STACK_TYPE);
+  if (!root) throw new Error("the runtime registered no root stack resource");
   // Registration order depends on which outputs resolve first; callers get a stable order.
-  resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
-  return { stack, resources, outputs };
+  resources.sort((a, b) => (a === root ? -1 : b === root ? 1 : a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+  return { stack, resources, root, outputs };
 }
 
-function urnOf(stack: string, type: string, name: string): string {
-  return `urn:pulumi:${stack}::${PROJECT_NAME}::${type}::${name}`;
-}
-
-/** Waits for every exported Output or Promise, the way the engine resolves stack outputs. */
-async function resolveExports(exports: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const entries = await Promise.all(
-    Object.entries(exports).map(
-      ([key, value]) =>
-        new Promise<[string, unknown]>((resolve) => {
-          (pulumi.output(value as pulumi.Input<object>) as pulumi.Output<unknown>).apply((v) => resolve([key, v]));
-        }),
-    ),
-  );
-  return Object.fromEntries(entries);
-}
-
-/** Lets pending resource registrations finish before the caller reads `resources`. */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * Records every registration the SDK sends to the (mock) monitor, with the URN the monitor answers,
+ * into `resources`. Returns the URNs registered more than once (filled as the run goes).
+ */
+function recordRegistrations(resources: RegisteredResource[]): string[] {
+  const monitor = pulumi.runtime.getMonitor() as unknown as RegistrationMonitor;
+  const register = monitor.registerResource.bind(monitor);
+  const seen = new Set<string>();
+  const duplicates: string[] = [];
+  let rootUrn: string | undefined;
+  monitor.registerResource = (req, callback) => {
+    const parent = req.getParent() || undefined;
+    // The engine leaves the root stack's type out of its children's URNs; the mock does not.
+    if (parent !== undefined && parent === rootUrn) req.setParent("");
+    register(req, (err, res) => {
+      if (parent !== undefined) req.setParent(parent);
+      if (err || !res) return callback(err, res);
+      const urn = res.getUrn();
+      if (seen.has(urn)) {
+        // The engine stops the deployment here; the run ends first (failing this one registration
+        // would leave the SDK's promises for it rejected with no handler) and then throws.
+        duplicates.push(urn);
+        return callback(null, res);
+      }
+      seen.add(urn);
+      if (req.getType() === ROOT_STACK_TYPE && parent === undefined) rootUrn = urn;
+      resources.push({
+        type: req.getType(),
+        name: req.getName(),
+        urn,
+        custom: req.getCustom(),
+        props: pulumi.runtime.deserializeProperties(req.getObject()!) as Record<string, unknown>,
+        ...(parent ? { parent } : {}),
+        protect: req.getProtect() === true,
+        ...(req.getImportid() ? { importId: req.getImportid() } : {}),
+        ignoreChanges: req.getIgnorechangesList(),
+      });
+      callback(null, res);
+    });
+  };
+  return duplicates;
 }

@@ -16,8 +16,9 @@ import { z } from "zod";
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";
 import { formatPath } from "../tiers/config";
 import { GUEST_KINDS, formatPruneBackups, parsePruneBackups } from "../tiers/pve";
-import { CheckReport, check } from "./check";
+import { CheckReport, runCheck } from "./check";
 import { PROJECT_DIR } from "./offline";
+import { DEFAULT_STACK } from "./stack";
 import { CommandResult, InputError, UsageError, parseArgs, readInputFile, runMain, userErrorResult } from "./cli";
 import {
   GuestState,
@@ -179,7 +180,7 @@ export interface ReportInputs {
 /** Everything the page shows, from the check's report and the status document. Pure. */
 export function buildReportModel(inputs: ReportInputs): ReportModel {
   const { check: report, status, now } = inputs;
-  const { outputs, resources } = report.run;
+  const { outputs } = report.run;
   const timeZone = outputs.timezone;
   const at = status ? new Date(status.doc.at) : now;
   const statusGuests = new Map((status?.doc.guests ?? []).map((g) => [g.vmid, g]));
@@ -224,18 +225,8 @@ export function buildReportModel(inputs: ReportInputs): ReportModel {
     uncovered: outputs.coverage
       .filter((g) => g.tier === null && !g.template)
       .map(({ vmid, kind, name }) => ({ vmid, kind, name })),
-    plan: {
-      // GLUE for the lead (issue 9): once check's report carries the plan, set `entries: report.plan`.
-      entries: undefined,
-      declared: resources
-        .filter((r) => r.custom)
-        .map((r) => ({
-          urn: r.urn,
-          type: r.type,
-          id: typeof r.props.resourceId === "string" ? r.props.resourceId : undefined,
-          importId: r.importId,
-        })),
-    },
+    plan: report.plan,
+
     violations,
     passed: !violations.some((v) => v.level === "mandatory"),
     status: status ? buildStatus(status.file, status.doc, timeZone) : undefined,
@@ -428,7 +419,7 @@ export async function runReportCommand(
     const { flags, positionals } = parseArgs(argv, SPEC);
     if (flags.help) return { exitCode: 0, stdout: USAGE, stderr: "" };
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const stack = flags.stack ?? "home";
+    const stack = flags.stack ?? DEFAULT_STACK;
     const now = options.now ?? new Date();
     const status =
       flags.status === undefined ? undefined : { file: flags.status, doc: readStatusDocument(flags.status) };
@@ -436,7 +427,12 @@ export async function runReportCommand(
       throw new InputError(`${status.file}: $.stack: the status is of stack '${status.doc.stack}', not '${stack}'`);
     }
     const at = status ? new Date(status.doc.at) : now;
-    const report = await check({ stack, stackDir: options.stackDir ?? PROJECT_DIR, cluster: flags.cluster, now: at });
+    const report = await runCheck({
+      stack,
+      stackDir: options.stackDir ?? PROJECT_DIR,
+      cluster: flags.cluster,
+      now: at,
+    });
     const model = buildReportModel({ check: report, status, now });
     const out = flags.out ?? "report.html";
     try {

@@ -8,6 +8,7 @@
  * width) and on paper (print styles keep the colours and avoid breaking a figure). A state is never
  * shown by colour alone: every badge carries its word, every bar sits in a lane named by its tier.
  */
+import type { Plan } from "./plan";
 
 /** A time as the page shows it: the instant and its wall clock in the site's zone. */
 export interface ShownTime {
@@ -74,7 +75,7 @@ export interface WeekTimeline {
 
 export type GuestState = "OK" | "FAILED" | "LATE" | "MISSING" | "PENDING" | "UNTIERED";
 
-export interface TierGuest {
+interface TierGuest {
   vmid: number;
   kind: "qemu" | "lxc";
   name: string;
@@ -97,39 +98,14 @@ export interface TierRow {
   nextRun?: ShownTime;
 }
 
-/** One entry of the check's plan, in the shape of `npm run check -- --json`'s `plan`. */
-export interface PlanEntry {
-  urn: string;
-  type: string;
-  id: string;
-  action: "create" | "update" | "adopt" | "same";
-  changes: { property: string; from: unknown; to: unknown }[];
-}
-
-export interface DeclaredResource {
-  urn: string;
-  type: string;
-  /** The PVE id (job id, storage id). */
-  id?: string;
-  /** Adopted with Pulumi's `import` option. */
-  importId?: string;
-}
-
-export interface PlanSection {
-  /** The check's plan against the cluster, when the check computes one. */
-  entries?: PlanEntry[];
-  /** What the stack declares (always known). */
-  declared: DeclaredResource[];
-}
-
-export interface ViolationRow {
+interface ViolationRow {
   policy: string;
   level: "mandatory" | "advisory";
   message: string;
   urn?: string;
 }
 
-export interface GuestStatusRow {
+interface GuestStatusRow {
   vmid: number;
   kind: "qemu" | "lxc";
   name: string;
@@ -143,9 +119,9 @@ export interface GuestStatusRow {
   reason?: string;
 }
 
-export type CapacityLevel = "ok" | "warning" | "over";
+type CapacityLevel = "ok" | "warning" | "over";
 
-export interface StorageCapacity {
+interface StorageCapacity {
   id: string;
   total: number;
   used: number;
@@ -173,7 +149,8 @@ export interface ReportModel {
   timeline: WeekTimeline;
   tiers: TierRow[];
   uncovered: { vmid: number; kind: "qemu" | "lxc"; name: string }[];
-  plan: PlanSection;
+  /** What `pulumi up` would do, as `npm run check` plans it. */
+  plan: Plan;
   violations: ViolationRow[];
   passed: boolean;
   status?: StatusSection;
@@ -210,14 +187,14 @@ const CAPACITY_LOOK: Record<CapacityLevel, { css: string; symbol: string; word: 
   over: { css: "bad", symbol: "✗", word: "OVER" },
 };
 
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 const h = escapeHtml;
 
 /** Bytes in IEC units, as PVE's GUI shows sizes: 3.6 GiB. */
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
   let value = bytes;
   let unit = 0;
@@ -483,31 +460,25 @@ function renderValue(value: unknown): string {
   return `<code>${h(value === undefined ? "(none)" : typeof value === "string" ? value : JSON.stringify(value))}</code>`;
 }
 
-function renderPlan(plan: PlanSection): string {
-  let body: string;
-  if (plan.entries) {
-    const actionLook = { create: "info", update: "warn", adopt: "info", same: "ok" } as const;
-    const rows = plan.entries.map((e) => {
-      const changes =
-        e.changes.length === 0
-          ? "–"
-          : `<ul class="plain">${e.changes.map((c) => `<li><code>${h(c.property)}</code>: ${renderValue(c.from)} → ${renderValue(c.to)}</li>`).join("")}</ul>`;
-      return (
-        `<tr><td data-label="Action"><div><span class="badge ${actionLook[e.action]}">${e.action}</span></div></td>` +
-        `<td data-label="Resource"><div><code>${h(shortType(e.type))}</code> <b>${h(e.id)}</b><br><span class="urn">${h(e.urn)}</span></div></td>` +
-        `<td data-label="Changes"><div>${changes}</div></td></tr>`
-      );
-    });
-    body = `<table class="cards"><thead><tr><th>Action</th><th>Resource</th><th>Changes</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
-  } else {
-    const rows = plan.declared.map(
-      (r) =>
-        `<tr><td data-label="Resource"><div><code>${h(shortType(r.type))}</code> <b>${h(r.id ?? "")}</b>${r.importId ? ` <span class="badge info">import ${h(r.importId)}</span>` : ""}<br><span class="urn">${h(r.urn)}</span></div></td></tr>`,
+function renderPlan(plan: Plan): string {
+  const actionLook = { create: "info", update: "warn", adopt: "info", same: "ok" } as const;
+  const rows = plan.steps.map((e) => {
+    const changes =
+      e.changes.length === 0
+        ? "–"
+        : `<ul class="plain">${e.changes.map((c) => `<li><code>${h(c.property)}</code>: ${renderValue(c.from)} → ${renderValue(c.to)}</li>`).join("")}</ul>`;
+    const problem = e.problem ? `<p class="note"><span class="badge bad">cannot</span> ${h(e.problem)}</p>` : "";
+    return (
+      `<tr><td data-label="Action"><div><span class="badge ${actionLook[e.action]}">${e.action}</span></div></td>` +
+      `<td data-label="Resource"><div><code>${h(shortType(e.type))}</code> <b>${h(e.id)}</b><br><span class="urn">${h(e.urn)}</span></div></td>` +
+      `<td data-label="Changes"><div>${changes}${problem}</div></td></tr>`
     );
-    body =
-      `<p class="note">This check computes no plan against the cluster (create, update, adopt): the resources the stack declares follow.</p>` +
-      `<table class="cards"><thead><tr><th>Resource</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
-  }
+  });
+  const untouched =
+    plan.untouched.length === 0
+      ? ""
+      : `<p class="note">Untouched on the cluster: ${plan.untouched.map((u) => `${u.kind} <b>${h(u.id)}</b> (${h(u.summary)})`).join(", ")}.</p>`;
+  const body = `<table class="cards"><thead><tr><th>Action</th><th>Resource</th><th>Changes</th></tr></thead><tbody>${rows.join("")}</tbody></table>${untouched}`;
   return `<section id="plan" aria-labelledby="plan-h"><h2 id="plan-h">What <code>pulumi up</code> would change</h2>${body}</section>`;
 }
 

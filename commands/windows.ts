@@ -14,7 +14,7 @@ import { CalendarEvent, tryParseCalendarEvent } from "../tiers/calendar";
 export const NOMINAL_RUN_MINUTES = DEFAULT_STAGGER_MINUTES;
 
 /** The most runs of one job listed in a span: a job cannot start more than once a minute. */
-export function maxRunsBetween(from: Date, until: Date): number {
+function maxRunsBetween(from: Date, until: Date): number {
   return Math.max(1, Math.ceil((until.getTime() - from.getTime()) / 60_000) + 1);
 }
 

@@ -103,7 +103,7 @@ const NFS_OPTIONS: Record<string, { fixed?: boolean; optional?: boolean }> = {
 };
 
 /** Without `storageStatus`, a storage reports this total, and as used the size of its backups. */
-export const DEFAULT_STORAGE_TOTAL = 1024 ** 4;
+const DEFAULT_STORAGE_TOTAL = 1024 ** 4;
 
 const DEFAULT_VERSION = { version: "8.4.1", release: "8.4", repoid: "2a5fa54a8503f96d" };
 
@@ -786,7 +786,7 @@ function booleanOption(key: string, value: string): string | number {
 }
 
 /** `UPID:node:pid:pstart:starttime:type:id:user:`, hex fields upper case as PVE writes them. */
-export function makeUpid(t: {
+function makeUpid(t: {
   node: string;
   pid: number;
   pstart: number;
@@ -826,7 +826,7 @@ function taskView(t: DoubleTask): Record<string, unknown> {
  * Access when the snapshot names none: the README's token set-up that works. User `pulumi@pve` and
  * its token `backup-tiers` (privilege separation on), each granted the program's role on `/`.
  */
-export function defaultAccess(): NonNullable<ClusterSnapshot["access"]> {
+function defaultAccess(): NonNullable<ClusterSnapshot["access"]> {
   return {
     users: [{ userid: "pulumi@pve", enable: true, groups: [], tokens: [{ tokenid: "backup-tiers", privsep: true }] }],
     groups: [],

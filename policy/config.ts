@@ -5,9 +5,11 @@
  * evaluator share. Kept free of zod on purpose: this module loads with the pack on every cold start.
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
+import { PROJECT_NAME } from "../tiers/names";
 import { VMID_MAX, VMID_MIN } from "../tiers/pve";
 
-export const PACK_NAME = "pve-backup-tiers";
+/** The pack is named after the project. */
+export const PACK_NAME = PROJECT_NAME;
 
 /** Config of every-guest-in-a-tier. */
 export interface EveryGuestConfig {
@@ -23,7 +25,7 @@ export interface StaggerConfig {
 
 export const DEFAULT_STAGGER_MINUTES = 10;
 /** A week, the horizon over which staggered-starts compares runs. */
-export const MAX_STAGGER_MINUTES = 7 * 24 * 60;
+const MAX_STAGGER_MINUTES = 7 * 24 * 60;
 
 export const everyGuestConfigSchema: PolicyConfigSchema = {
   properties: {
@@ -50,12 +52,12 @@ export const staggerConfigSchema: PolicyConfigSchema = {
 };
 
 /** The configurable policies and their schemas, by policy name. */
-export const CONFIG_SCHEMAS: Record<string, PolicyConfigSchema> = {
+const CONFIG_SCHEMAS: Record<string, PolicyConfigSchema> = {
   "every-guest-in-a-tier": everyGuestConfigSchema,
   "staggered-starts": staggerConfigSchema,
 };
 
-export const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
+const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
 export type EnforcementLevel = (typeof ENFORCEMENT_LEVELS)[number];
 
 /**

@@ -6,6 +6,7 @@
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import { Tier, jobNotesTemplate } from "./config";
+import { TIER_TYPE } from "./names";
 import { toPruneBackupsMap } from "./pve";
 
 export interface BackupTierArgs {
@@ -32,7 +33,7 @@ export const ADOPTED_JOB_PROPERTIES = [
 ];
 
 export class BackupTier extends pulumi.ComponentResource {
-  static readonly TYPE = "pve-backup-tiers:backup:Tier";
+  static readonly TYPE = TIER_TYPE;
   readonly job: proxmoxve.backup.Job;
 
   constructor(name: string, args: BackupTierArgs, opts?: pulumi.ComponentResourceOptions) {

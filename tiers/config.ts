@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { isValidTimeZone, tryParseCalendarEvent } from "./calendar";
+import { PROJECT_NAME } from "./names";
 import {
   BACKUP_CONTENT,
   BACKUP_MODES,
@@ -29,7 +30,7 @@ import {
 } from "./pve";
 
 /** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
-export const CONFIG_NAMESPACE = "pve-backup-tiers";
+export const CONFIG_NAMESPACE = PROJECT_NAME;
 /** The key under which a stack file holds the site. */
 export const SITE_KEY = `${CONFIG_NAMESPACE}:site`;
 
@@ -118,7 +119,7 @@ const nfsStorageSchema = z
   })
   .strict();
 
-export const siteSchema = z
+const siteSchema = z
   .object({
     /** The IANA zone the nodes run in: PVE evaluates job schedules in the node's local time. */
     timezone: z.string().default("UTC"),
@@ -130,9 +131,7 @@ export const siteSchema = z
   })
   .strict();
 
-export type SiteInput = z.input<typeof siteSchema>;
 type ParsedSite = z.output<typeof siteSchema>;
-export type Guest = z.output<typeof guestSchema>;
 export type NfsStorage = Omit<ParsedSite["storages"][number], "retention"> & { retention: Retention };
 
 /** A tier after validation: its retention is the one its job writes (its own, or its storage's). */
@@ -183,7 +182,7 @@ export function formatPath(root: string, path: readonly PropertyKey[]): string {
 }
 
 /** `["tiers", 0, "schedule"]` → `pve-backup-tiers:site.tiers[0].schedule`. */
-export function keyPath(path: readonly PropertyKey[]): string {
+function keyPath(path: readonly PropertyKey[]): string {
   return formatPath(SITE_KEY, path);
 }
 

@@ -48,7 +48,7 @@ function toGuests(list: readonly ProviderGuest[], kind: GuestKind): ClusterGuest
 }
 
 /** Per-node datastore rows → one entry per storage, with the nodes on which it is enabled. */
-export function mergeStorages(rows: readonly proxmoxve.types.output.GetDatastoresDatastore[]): ClusterStorage[] {
+function mergeStorages(rows: readonly proxmoxve.types.output.GetDatastoresDatastore[]): ClusterStorage[] {
   const byId = new Map<string, ClusterStorage & { listedOn: number }>();
   for (const row of rows) {
     const entry = byId.get(row.id) ?? {

@@ -3,7 +3,7 @@
  * outputs. The policy pack reads these outputs from the root `pulumi:pulumi:Stack` resource, and the
  * `check` command prints them: this file is the contract between the three.
  */
-import type { Site, Tier } from "./config";
+import type { Tier } from "./config";
 import { GuestKind, PruneBackups, toPruneBackupsMap } from "./pve";
 
 /** A VM or LXC container on the cluster. */
@@ -68,7 +68,7 @@ export interface TierSummary {
   guests: { vmid: number; kind: GuestKind; name: string }[];
 }
 
-/** Which tier protects a guest of the cluster; `tier` is null when none does. */
+/** Which tier backs up a guest of the cluster (tiers/coverage.ts); `tier` is null when none does. */
 export interface CoverageEntry {
   vmid: number;
   kind: GuestKind;
@@ -101,20 +101,4 @@ export function summarizeTier(tier: Tier): TierSummary {
     mailnotification: tier.notification?.when,
     guests: tier.guests.map(({ vmid, kind, name }) => ({ vmid, kind, name })),
   };
-}
-
-/** Each guest of the cluster with the tier that protects it, in vmid order. */
-export function computeCoverage(site: Pick<Site, "tiers">, cluster: ClusterInventory): CoverageEntry[] {
-  const tierOf = new Map<number, string>();
-  for (const tier of site.tiers) for (const g of tier.guests) tierOf.set(g.vmid, tier.id);
-  return [...cluster.guests]
-    .sort((a, b) => a.vmid - b.vmid)
-    .map((g) => ({
-      vmid: g.vmid,
-      kind: g.kind,
-      name: g.name,
-      node: g.node,
-      template: g.template,
-      tier: tierOf.get(g.vmid) ?? null,
-    }));
 }

@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackupTier } from "./backupTier";
 import { NfsStorage, Site } from "./config";
 import { discoverCluster } from "./discovery";
-import { StackOutputs, computeCoverage, summarizeTier } from "./inventory";
+import { computeCoverage } from "./coverage";
+import { StackOutputs, summarizeTier } from "./inventory";
 import { toBackupsBlock } from "./pve";
 
 /** Storage inputs that adoption takes from the cluster as they are (server and export cannot change). */

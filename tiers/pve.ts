@@ -27,6 +27,14 @@ export const BACKUP_MODES = ["snapshot", "suspend", "stop"] as const;
 export const COMPRESSORS = ["0", "1", "gzip", "lzo", "zstd"] as const;
 export const MAIL_NOTIFICATION = ["always", "failure"] as const;
 
+/** What PVE assumes for a backup job option the job does not set (`/cluster/backup` defaults). */
+export const JOB_DEFAULTS = {
+  enabled: true,
+  mode: "snapshot",
+  compress: "0",
+  mailnotification: "always",
+} as const;
+
 /** Storage content types (`pve-storage-content-list`); vzdump writes `backup`. */
 export const CONTENT_TYPES = ["backup", "images", "import", "iso", "rootdir", "snippets", "vztmpl"] as const;
 export const BACKUP_CONTENT = "backup";
@@ -142,7 +150,7 @@ export function parseList(value: string | string[] | undefined): string[] {
  * variables only `{{cluster}}`, `{{guestname}}`, `{{node}}` and `{{vmid}}`.
  */
 export const NOTES_TEMPLATE_MAX_LENGTH = 1024;
-export const NOTES_TEMPLATE_VARIABLES = ["cluster", "guestname", "node", "vmid"] as const;
+const NOTES_TEMPLATE_VARIABLES = ["cluster", "guestname", "node", "vmid"] as const;
 
 /**
  * Why PVE would reject a notes-template, one reason an entry; empty when it accepts it. Stricter than
@@ -207,7 +215,7 @@ export const EMAIL_OR_USERNAME_PATTERN = /^[\w+~-]+(?:\.[\w+~-]+)*(?:@[A-Za-z0-9
  * A PVE API token as the provider and `PROXMOX_VE_API_TOKEN` take it: `user@realm!tokenid=secret`
  * (the secret is a UUID). Anything of this shape in a message is a credential.
  */
-export const API_TOKEN_PATTERN = /[^\s@'"`=!,;]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*=[^\s'"`,;]+/g;
+const API_TOKEN_PATTERN = /[^\s@'"`=!,;]+@[A-Za-z][A-Za-z0-9.\-_]*![A-Za-z][A-Za-z0-9.\-_]*=[^\s'"`,;]+/g;
 
 /** A PEM private key (the provider's `ssh.privateKey`), from its first line to its last. */
 const PRIVATE_KEY_PATTERN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
@@ -251,15 +259,17 @@ export const VMID_PATTERN = /^[1-9][0-9]{2,8}$/;
 /** A node name (`pve-node`): a host name label. */
 export const NODE_NAME_PATTERN = /^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
 
-/** A job's (or a node default's) `notification-mode`; mail (`mailto`) is honoured under the first two only. */
-export const NOTIFICATION_MODES = ["auto", "legacy-sendmail", "notification-system"] as const;
+/**
+ * The `notification-mode`s (of a job, or a node's default) under which PVE honours a job's `mailto`;
+ * under the third, `notification-system`, its notification matchers and targets decide instead.
+ */
 export const MAIL_HONOURING_MODES: readonly string[] = ["auto", "legacy-sendmail"];
 
 /**
  * A vzdump archive name, `vzdump-{qemu|lxc}-<vmid>-YYYY_MM_DD-HH_MM_SS.{vma|tar}[.{zst|gz|lzo}]`
  * (Storage.pm `archive_info`); the time is the node's local wall clock.
  */
-export const VZDUMP_FILE_NAME =
+const VZDUMP_FILE_NAME =
   /^vzdump-(qemu|lxc|openvz)-([1-9][0-9]{2,8})-(\d{4})_(\d{2})_(\d{2})-(\d{2})_(\d{2})_(\d{2})\.(tgz|(?:tar|vma)(?:\.(?:gz|lzo|zst|bz2))?)$/;
 
 /** A vzdump archive name read as PVE reads it, or undefined when it is not one. */

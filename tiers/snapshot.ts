@@ -16,7 +16,16 @@
 import { z } from "zod";
 import { isValidTimeZone } from "./calendar";
 import { formatPath } from "./config";
-import { GUEST_KINDS, STORAGE_ID_PATTERN, VMID_MAX, VMID_MIN, parseList, parsePruneBackups } from "./pve";
+import {
+  GUEST_KINDS,
+  GuestKind,
+  PruneBackups,
+  STORAGE_ID_PATTERN,
+  VMID_MAX,
+  VMID_MIN,
+  parseList,
+  parsePruneBackups,
+} from "./pve";
 
 /** PVE's JSON booleans are 0/1 (sometimes strings); true/false appear in newer versions. */
 const pveBoolean = z
@@ -46,6 +55,9 @@ const storageSchema = z.looseObject({
   disable: pveBoolean.optional(),
   shared: pveBoolean.optional(),
   "prune-backups": pruneBackupsValue.optional(),
+  server: z.string().optional(),
+  export: z.string().optional(),
+  options: z.string().optional(),
 });
 
 /** `GET /cluster/backup` (the existing backup jobs). */
@@ -66,6 +78,7 @@ const jobSchema = z.looseObject({
   mailnotification: z.string().optional(),
   mode: z.string().optional(),
   compress: z.string().optional(),
+  "notes-template": z.string().optional(),
 });
 
 /** `GET /nodes`: a node answers only while `online` (PVE proxies requests for an offline one: 595). */
@@ -226,15 +239,18 @@ export function parseClusterSnapshot(text: string, file: string): ClusterSnapsho
       `${file}: invalid cluster snapshot: $.timezone: ${JSON.stringify(snapshot.timezone)} is not an IANA time zone`,
     );
   }
-  snapshot.backup.forEach((job, i) => {
-    try {
-      parsePruneBackups(job["prune-backups"]);
-    } catch (err) {
-      throw new SnapshotError(
-        `${file}: invalid cluster snapshot: $.backup[${i}].prune-backups: ${(err as Error).message}`,
-      );
-    }
-  });
+  const checkPrune = (list: { "prune-backups"?: unknown }[], key: string) =>
+    list.forEach((record, i) => {
+      try {
+        parsePruneBackups(record["prune-backups"]);
+      } catch (err) {
+        throw new SnapshotError(
+          `${file}: invalid cluster snapshot: $.${key}[${i}].prune-backups: ${(err as Error).message}`,
+        );
+      }
+    });
+  checkPrune(snapshot.storage, "storage");
+  checkPrune(snapshot.backup, "backup");
   return snapshot;
 }
 
@@ -247,11 +263,21 @@ export function snapshotNodes(snapshot: ClusterSnapshot): string[] {
   return [...names].sort();
 }
 
+/** A guest of `/cluster/resources`, as PVE means the record. */
+export interface PveGuest {
+  vmid: number;
+  kind: GuestKind;
+  name: string;
+  node: string;
+  status?: string;
+  template: boolean;
+}
+
 /** Guests of the snapshot: the qemu and lxc entries of `/cluster/resources`. */
-export function snapshotGuests(snapshot: ClusterSnapshot) {
+export function snapshotGuests(snapshot: ClusterSnapshot): PveGuest[] {
   return snapshot.resources
     .filter(
-      (r): r is typeof r & { type: (typeof GUEST_KINDS)[number]; vmid: number } =>
+      (r): r is typeof r & { type: GuestKind; vmid: number } =>
         (GUEST_KINDS as readonly string[]).includes(r.type) && r.vmid !== undefined,
     )
     .map((r) => ({
@@ -262,4 +288,88 @@ export function snapshotGuests(snapshot: ClusterSnapshot) {
       status: r.status,
       template: r.template === true,
     }));
+}
+
+/**
+ * A storage of `/storage`, as PVE means the record (parseClusterSnapshot has refused a
+ * prune-backups value PVE cannot read): lists split, flags as booleans, an empty
+ * `prune-backups` absent. `nodes` undefined means every node.
+ */
+export interface PveStorage {
+  id: string;
+  type: string;
+  content: string[];
+  nodes?: string[];
+  disabled: boolean;
+  shared: boolean;
+  pruneBackups?: PruneBackups;
+  server?: string;
+  export?: string;
+  options?: string;
+}
+
+export function snapshotStorages(snapshot: ClusterSnapshot): PveStorage[] {
+  return snapshot.storage.map((s) => ({
+    id: s.storage,
+    type: s.type,
+    content: parseList(s.content),
+    nodes: s.nodes === undefined ? undefined : parseList(s.nodes),
+    disabled: s.disable === true,
+    shared: s.shared === true,
+    pruneBackups: nonEmpty(parsePruneBackups(s["prune-backups"])),
+    server: s.server,
+    export: s.export,
+    options: s.options,
+  }));
+}
+
+/**
+ * A backup job of `/cluster/backup`, as PVE means the record: the schedule of a job from before
+ * PVE 7 (`dow` and `starttime`) as a calendar event, lists split, flags as booleans with PVE's
+ * defaults (enabled unless `enabled: 0`), options PVE reports as "" absent.
+ */
+export interface PveJob {
+  id: string;
+  schedule: string;
+  storage?: string;
+  enabled: boolean;
+  node?: string;
+  all: boolean;
+  vmids: number[];
+  excludes: number[];
+  pool?: string;
+  pruneBackups?: PruneBackups;
+  mailto: string[];
+  mailnotification?: string;
+  mode?: string;
+  compress?: string;
+  notesTemplate?: string;
+}
+
+export function snapshotJobs(snapshot: ClusterSnapshot): PveJob[] {
+  const vmidList = (v: string | number | undefined) =>
+    parseList(v === undefined ? undefined : String(v))
+      .map(Number)
+      .filter(Number.isInteger);
+  return snapshot.backup.map((j) => ({
+    id: j.id,
+    schedule: j.schedule ?? [j.dow, j.starttime].filter(Boolean).join(" "),
+    storage: j.storage || undefined,
+    enabled: j.enabled !== false,
+    node: j.node || undefined,
+    all: j.all === true,
+    vmids: vmidList(j.vmid),
+    excludes: vmidList(j.exclude),
+    pool: j.pool || undefined,
+    pruneBackups: nonEmpty(parsePruneBackups(j["prune-backups"])),
+    mailto: Array.isArray(j.mailto) ? j.mailto : parseList(j.mailto),
+    mailnotification: j.mailnotification || undefined,
+    mode: j.mode || undefined,
+    compress: j.compress || undefined,
+    notesTemplate: j["notes-template"] || undefined,
+  }));
+}
+
+function nonEmpty(prune: PruneBackups | undefined): PruneBackups | undefined {
+  return prune && Object.keys(prune).length > 0 ? prune : undefined;
 }

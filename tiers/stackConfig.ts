@@ -92,7 +92,7 @@ function parseAdopt(value: string | undefined, file: string): boolean {
  * parsed; `isSecret(key, value)` says whether a setting (the key's value, or the nested one) is
  * stored encrypted.
  */
-export function plainTextSecrets(
+function plainTextSecrets(
   valueOf: (key: string) => unknown,
   isSecret: (key: string, value: unknown) => boolean,
 ): string[] {
@@ -128,7 +128,7 @@ export class UnknownStackError extends Error {
 }
 
 /** The stacks whose stack files are in `dir`, by name. */
-export function listStacks(dir: string): string[] {
+function listStacks(dir: string): string[] {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -141,7 +141,10 @@ export function listStacks(dir: string): string[] {
     .sort();
 }
 
-/** A stack's site as the commands read it from its stack file, validated by the same `parseSite`. */
+/**
+ * A stack's site as the commands read it from its stack file, validated by the same `parseSite`.
+ * @public
+ */
 export interface SiteFile extends StackFileConfig {
   site: Site;
   adopt: boolean;
@@ -151,6 +154,7 @@ export interface SiteFile extends StackFileConfig {
  * The validated site of a stack, from `Pulumi.<stack>.yaml` in `stackDir` (the project, or a folder
  * of stack files), for the commands that do not run the program (doctor, status, calendar, report).
  * Throws UnknownStackError, or ConfigError naming the file.
+ * @public
  */
 export function readSiteFile(stackDir: string, stack: string): SiteFile {
   const stackFile = readStackFile(stackDir, stack);

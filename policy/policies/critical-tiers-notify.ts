@@ -1,5 +1,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { JobView, UNKNOWN, fullyKnown, jobKey, stackView } from "../stack";
+import { jobKey } from "../pveRules";
+import { JobView, stackView } from "../stackView";
+import { UNKNOWN, fullyKnown } from "../unknown";
 
 /**
  * critical-tiers-notify (advisory). Protects against failures nobody hears of: a backup job fails

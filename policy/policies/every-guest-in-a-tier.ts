@@ -1,6 +1,8 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { everyGuestConfigSchema, readEveryGuestConfig } from "../config";
-import { GuestView, JobView, UNKNOWN, describeGuest, describeJob, jobSelection, stackView } from "../stack";
+import { describeGuest, describeJob, jobSelection } from "../pveRules";
+import { GuestView, JobView, stackView } from "../stackView";
+import { UNKNOWN } from "../unknown";
 
 /**
  * every-guest-in-a-tier (mandatory). Protects against guests nobody backs up: a VM or LXC created

@@ -1,6 +1,8 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { BACKUP_CONTENT } from "../../tiers/pve";
-import { JobView, StackView, UNKNOWN, acceptsBackup, availableOn, jobSelection, stackView } from "../stack";
+import { acceptsBackup, availableOn, jobSelection } from "../pveRules";
+import { JobView, StackView, stackView } from "../stackView";
+import { UNKNOWN } from "../unknown";
 
 /**
  * job-storage-exists (mandatory). Protects against jobs that cannot write their backups: PVE

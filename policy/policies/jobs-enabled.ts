@@ -1,5 +1,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { UNKNOWN, listVmids, stackView } from "../stack";
+import { listVmids } from "../pveRules";
+import { stackView } from "../stackView";
+import { UNKNOWN } from "../unknown";
 
 /**
  * jobs-enabled (mandatory). Protects against jobs left disabled: PVE keeps a disabled job, lists

@@ -1,6 +1,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { PruneBackups, formatPruneBackups, isBounded, parsePruneBackups } from "../../tiers/pve";
-import { JobView, StackView, UNKNOWN, hasUnknown, stackView } from "../stack";
+import { JobView, StackView, stackView } from "../stackView";
+import { UNKNOWN, hasUnknown } from "../unknown";
 
 /**
  * retention-bounded (mandatory). Protects against a backup storage that fills up with every backup

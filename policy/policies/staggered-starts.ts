@@ -1,10 +1,11 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { CalendarEvent, tryParseCalendarEvent } from "../../tiers/calendar";
 import { readStaggerConfig, staggerConfigSchema } from "../config";
-import { JobView, UNKNOWN, stackView } from "../stack";
+import { JobView, stackView } from "../stackView";
+import { UNKNOWN } from "../unknown";
 
 /** The horizon over which starts are compared. */
-export const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
+const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 /** A job cannot start more often than once a minute: a week holds at most this many runs. */
 const MAX_RUNS_PER_WEEK = 7 * 24 * 60 + 1;
 

@@ -1,5 +1,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { UNKNOWN, listVmids, stackView } from "../stack";
+import { listVmids } from "../pveRules";
+import { stackView } from "../stackView";
+import { UNKNOWN } from "../unknown";
 
 /**
  * unmanaged-jobs (advisory). Protects against stray jobs nobody reviews: a backup job made by hand

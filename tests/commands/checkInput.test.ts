@@ -13,6 +13,12 @@ import * as offline from "../../commands/offline";
 import { runScheduleCommand } from "../../commands/schedule";
 import { FIXTURE_STACK_DIR } from "../stacks";
 
+// The real runner, replaceable per test (a module's exports cannot be spied on once compiled).
+jest.mock("../../commands/offline", () => {
+  const actual = jest.requireActual("../../commands/offline");
+  return { ...actual, runProgramOffline: jest.fn(actual.runProgramOffline) };
+});
+
 const ROOT = path.join(__dirname, "../..");
 const HOME_SNAPSHOT = path.join(ROOT, "examples/home-cluster.json");
 const TOKEN = "pulumi@pve!backup-tiers=0b6c3a8e-4f1d-4c55-9d7e-2a1b3c4d5e6f";
@@ -147,11 +153,9 @@ describe("secrets in the stack file: refused, never printed", () => {
 });
 
 describe("a bug is not the user's mistake", () => {
-  afterEach(() => jest.restoreAllMocks());
-
   test("an error inside the program run is rethrown (runMain: exit 3), not reported as bad input", async () => {
     const bug = new TypeError("Cannot read properties of undefined (reading 'vmid')");
-    jest.spyOn(offline, "runProgramOffline").mockRejectedValue(bug);
+    jest.mocked(offline.runProgramOffline).mockRejectedValueOnce(bug);
     await expect(check()).rejects.toThrow(bug);
   });
 });

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CheckReport, check } from "../../commands/check";
+import { CheckReport, runCheck } from "../../commands/check";
 import { PROJECT_DIR } from "../../commands/offline";
 import {
   StatusDocument,
@@ -26,7 +26,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 let home: CheckReport;
 let statusDoc: StatusDocument;
 beforeAll(async () => {
-  home = await check({ stack: "home", stackDir: FIXTURE_STACK_DIR, now: NOW });
+  home = await runCheck({ stack: "home", stackDir: FIXTURE_STACK_DIR, now: NOW });
   statusDoc = readStatusDocument(STATUS_FILE);
 });
 
@@ -146,13 +146,12 @@ describe("the home site on its own day (status at 2026-02-12T09:00Z)", () => {
     ]);
   });
 
-  test("the plan section: the declared resources with their PVE ids, while the check has no plan", () => {
-    expect(model.plan.entries).toBeUndefined();
-    expect(model.plan.declared.map((r) => [r.type, r.id])).toEqual([
-      ["proxmoxve:backup/job:Job", "backup-home-p0-daily"],
-      ["proxmoxve:backup/job:Job", "backup-home-p1-daily"],
-      ["proxmoxve:backup/job:Job", "backup-home-p2-weekly"],
-      ["proxmoxve:storage/nfs:Nfs", "synology-backups"],
+  test("the plan section: the check's plan, each job going from disabled to enabled on the home snapshot", () => {
+    expect(model.plan.steps.map((step) => [step.id, step.action, step.changes])).toEqual([
+      ["synology-backups", "same", []],
+      ["backup-home-p0-daily", "update", [{ property: "enabled", from: false, to: true }]],
+      ["backup-home-p1-daily", "update", [{ property: "enabled", from: false, to: true }]],
+      ["backup-home-p2-weekly", "update", [{ property: "enabled", from: false, to: true }]],
     ]);
     expect(model.passed).toBe(true);
   });
@@ -260,21 +259,12 @@ describe("the page", () => {
     expect(html).toContain("a &#38; b &#60; c");
   });
 
-  test("a plan from the check is shown per resource with its changes", () => {
-    const model = modelOf(statusDoc);
-    model.plan.entries = [
-      {
-        urn: "urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:backup:Tier$proxmoxve:backup/job:Job::tier-p0-job",
-        type: "proxmoxve:backup/job:Job",
-        id: "backup-home-p0-daily",
-        action: "update",
-        changes: [{ property: "enabled", from: false, to: true }],
-      },
-    ];
-    const html = renderReportPage(model);
+  test("the plan from the check is shown per resource with its changes", () => {
+    const html = renderReportPage(modelOf(statusDoc));
     expect(html).toContain(`<span class="badge warn">update</span>`);
+    expect(html).toContain("<b>backup-home-p0-daily</b>");
     expect(html).toContain("<code>enabled</code>: <code>false</code> → <code>true</code>");
-    expect(html).not.toContain("This check computes no plan");
+    expect(html).toContain("Untouched on the cluster: storage <b>local</b> (dir, ");
   });
 
   test("a mandatory violation fails the verdict and is listed first", () => {

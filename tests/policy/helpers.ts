@@ -1,26 +1,24 @@
 /**
- * The policy tests' fixture: the home stack, built once per test file by running the real program
- * (index.ts with Pulumi.home.yaml) under Pulumi's mocks against the home cluster snapshot, then
- * changed one property per case.
+ * The policy tests' fixture: the home stack, built by running the real program (index.ts with
+ * Pulumi.home.yaml) under Pulumi's mocks against the home cluster snapshot, then changed one
+ * property per case. Jest builds it once per run (tests/setup/buildHomeStack.ts) and every test file
+ * reads that; a file run on its own without it builds its own.
  */
 import * as fs from "fs";
 import * as path from "path";
 import type { Policy } from "@pulumi/policy";
-import { runProgramOffline } from "../../commands/offline";
-import { EvaluatedResource, Violation, evaluatePolicies } from "../../policy/evaluate";
+import { EvaluatedResource, Violation, evaluatePolicies } from "../../commands/evaluate";
 import type { PackConfig } from "../../policy/config";
 import type { ClusterInventory, StackOutputs } from "../../tiers/inventory";
+import { JOB_TYPE, ROOT_STACK_TYPE } from "../../tiers/names";
 import { parseClusterSnapshot } from "../../tiers/snapshot";
 import { FIXTURE_STACK_DIR } from "../stacks";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
-export const HOME_SNAPSHOT = path.join(PROJECT_DIR, "examples", "home-cluster.json");
+const HOME_SNAPSHOT = path.join(PROJECT_DIR, "examples", "home-cluster.json");
 
 /** What the engine sends for a value unknown during preview. */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-export const JOB_TYPE = "proxmoxve:backup/job:Job";
-export const NFS_TYPE = "proxmoxve:storage/nfs:Nfs";
 
 export interface TestStack {
   stack: string;
@@ -28,16 +26,26 @@ export interface TestStack {
   outputs: StackOutputs;
 }
 
+/** The environment variable naming the file that holds the home stack this jest run built. */
+export const HOME_STACK_FILE_ENV = "PVE_BACKUP_TIERS_HOME_STACK";
+
 let home: Promise<TestStack> | undefined;
 
-/** The happy-path home stack (built on first use, then shared by the file's tests: never mutate it). */
+/** The happy-path home stack (built once, then shared by the file's tests: never mutate it). */
 export function homeStack(): Promise<TestStack> {
   home ??= (async () => {
-    const snapshot = parseClusterSnapshot(fs.readFileSync(HOME_SNAPSHOT, "utf8"), HOME_SNAPSHOT);
-    const run = await runProgramOffline({ stack: "home", stackDir: FIXTURE_STACK_DIR, snapshot });
-    return deepFreeze({ stack: run.stack, resources: run.resources, outputs: run.outputs });
+    const built = process.env[HOME_STACK_FILE_ENV];
+    return deepFreeze(built ? (JSON.parse(fs.readFileSync(built, "utf8")) as TestStack) : await buildHomeStack());
   })();
   return home;
+}
+
+/** Runs the program for the home stack (the SDK and the provider are loaded only here). */
+export async function buildHomeStack(): Promise<TestStack> {
+  const { runProgramOffline } = await import("../../commands/offline");
+  const snapshot = parseClusterSnapshot(fs.readFileSync(HOME_SNAPSHOT, "utf8"), HOME_SNAPSHOT);
+  const run = await runProgramOffline({ stack: "home", stackDir: FIXTURE_STACK_DIR, snapshot });
+  return { stack: run.stack, resources: run.resources, outputs: run.outputs };
 }
 
 /** A copy of the stack with one change applied. */
@@ -48,7 +56,7 @@ export function change(stack: TestStack, edit: (copy: TestStack) => void): TestS
 }
 
 /** The props of the stack job with this PVE job id (throws when there is none). */
-export function jobProps(stack: TestStack, jobId: string): Record<string, unknown> {
+function jobProps(stack: TestStack, jobId: string): Record<string, unknown> {
   const job = stack.resources.find((r) => r.type === JOB_TYPE && r.props.resourceId === jobId);
   if (!job) throw new Error(`no stack job ${jobId}`);
   return job.props;
@@ -68,12 +76,21 @@ export function withCluster(stack: TestStack, edit: (cluster: ClusterInventory) 
   return change(stack, (s) => edit(s.outputs.cluster));
 }
 
-export function withResource(stack: TestStack, resource: Omit<EvaluatedResource, "urn"> & { urn?: string }): TestStack {
+/**
+ * The URN of a top-level resource added by a test: the stack and project part of the runtime's root
+ * stack URN, and no parent type (the engine leaves the root stack's type out of its children's URNs).
+ */
+export function topLevelUrn(stack: Pick<TestStack, "resources">, type: string, name: string): string {
+  const root = stack.resources.find((r) => r.type === ROOT_STACK_TYPE);
+  if (!root) throw new Error("no root stack resource");
+  return `${root.urn.slice(0, root.urn.indexOf(`::${ROOT_STACK_TYPE}::`))}::${type}::${name}`;
+}
+
+/** A copy of the stack with a top-level resource added (its parent the root stack). */
+export function withResource(stack: TestStack, resource: Omit<EvaluatedResource, "urn">): TestStack {
   return change(stack, (s) => {
-    s.resources.push({
-      urn: `urn:pulumi:${s.stack}::pve-backup-tiers::${resource.type}::${resource.name}`,
-      ...resource,
-    });
+    const root = s.resources.find((r) => r.type === ROOT_STACK_TYPE)!;
+    s.resources.push({ urn: topLevelUrn(s, resource.type, resource.name), parent: root.urn, ...resource });
   });
 }
 

@@ -4,8 +4,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { OfflineRun, RegisteredResource, runProgramOffline } from "../../commands/offline";
+import * as pulumi from "@pulumi/pulumi";
+import { DuplicateUrnError, OfflineRun, RegisteredResource, runProgramOffline } from "../../commands/offline";
+import { ADOPTED_JOB_PROPERTIES } from "../../tiers/backupTier";
 import { SITE_KEY, jobNotesTemplate } from "../../tiers/config";
+import { ADOPTED_STORAGE_PROPERTIES } from "../../tiers/program";
 import { parseClusterSnapshot } from "../../tiers/snapshot";
 import { FIXTURE_STACK_DIR, fixtureSite } from "../stacks";
 
@@ -29,6 +32,16 @@ function withSite(change: (site: any) => void): Record<string, string> {
   return { [SITE_KEY]: JSON.stringify(site) };
 }
 
+/**
+ * A URN as the engine forms it (pkg/resource/deploy/deployment.go generateURN): the parent's
+ * qualified type and `$` before the type, except under the root stack, whose type is left out.
+ */
+function engineUrn(type: string, name: string, parent?: string): string {
+  const parentType = parent?.split("::")[2];
+  const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
+  return `urn:pulumi:home::pve-backup-tiers::${qualified}::${name}`;
+}
+
 const byType = (resources: RegisteredResource[], type: string) => resources.filter((r) => r.type === type);
 
 describe("the home site", () => {
@@ -37,16 +50,29 @@ describe("the home site", () => {
     home = await run();
   });
 
-  test("declares exactly the NFS storage, three tiers and their three jobs", () => {
-    expect(home.resources.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
-      "proxmoxve:backup/job:Job tier-p0-job",
-      "proxmoxve:backup/job:Job tier-p1-job",
-      "proxmoxve:backup/job:Job tier-p2-job",
-      "proxmoxve:storage/nfs:Nfs storage-synology-backups",
-      "pve-backup-tiers:backup:Tier tier-p0",
-      "pve-backup-tiers:backup:Tier tier-p1",
-      "pve-backup-tiers:backup:Tier tier-p2",
-    ]);
+  test("declares the NFS storage, three tiers and their jobs, with the engine's URNs, parents and options", () => {
+    const root = engineUrn("pulumi:pulumi:Stack", "pve-backup-tiers-home");
+    const tier = (id: string) => engineUrn("pve-backup-tiers:backup:Tier", `tier-${id}`, root);
+    const expected = [
+      { urn: root, parent: undefined, protect: false },
+      { urn: engineUrn("proxmoxve:storage/nfs:Nfs", "storage-synology-backups", root), parent: root, protect: true },
+      ...["p0", "p1", "p2"].flatMap((id) => [
+        { urn: tier(id), parent: root, protect: false },
+        { urn: engineUrn("proxmoxve:backup/job:Job", `tier-${id}-job`, tier(id)), parent: tier(id), protect: false },
+      ]),
+    ];
+    expect(home.resources.map(({ urn, parent, protect }) => ({ urn, parent, protect }))).toEqual(
+      expect.arrayContaining(expected),
+    );
+    expect(home.resources).toHaveLength(expected.length);
+    // Written out once, as the engine prints it in a preview.
+    expect(home.resources.map((r) => r.urn)).toContain(
+      "urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:backup:Tier$proxmoxve:backup/job:Job::tier-p0-job",
+    );
+    for (const r of home.resources) {
+      expect(r.importId).toBeUndefined();
+      expect(r.ignoreChanges).toEqual([]);
+    }
   });
 
   test("the storage: synology-backups on the NAS, backup content, node pve, keep-last=3", () => {
@@ -104,10 +130,11 @@ describe("the home site", () => {
       ["local-lvm", ["images", "rootdir"], ["pve"], false],
       ["synology-backups", ["backup"], ["pve"], false],
     ]);
+    // The home snapshot's jobs were disabled by hand (the stack enables them: see the plan's tests).
     expect(home.outputs.cluster.jobs.map((j) => [j.id, j.enabled, j.vmids, j.pruneBackups])).toEqual([
-      ["backup-home-p0-daily", true, [100, 102], { "keep-last": 3 }],
-      ["backup-home-p1-daily", true, [103], { "keep-last": 3 }],
-      ["backup-home-p2-weekly", true, [101, 105], { "keep-last": 2 }],
+      ["backup-home-p0-daily", false, [100, 102], { "keep-last": 3 }],
+      ["backup-home-p1-daily", false, [103], { "keep-last": 3 }],
+      ["backup-home-p2-weekly", false, [101, 105], { "keep-last": 2 }],
     ]);
     expect(home.outputs.coverage.map((c) => `${c.kind} ${c.vmid} ${c.name} ${c.tier}`)).toEqual([
       "qemu 100 home-assistant P0",
@@ -134,15 +161,18 @@ describe("the home site", () => {
     });
   });
 
-  test("adopt imports the existing jobs and storage by their ids", async () => {
+  test("adopt imports the existing jobs and storage by their ids, ignoring differences the next update converges", async () => {
     const result = await run({ "pve-backup-tiers:adopt": "true" });
-    const imports = result.resources.filter((r) => r.custom).map((r) => [r.type, r.importId]);
+    const imports = result.resources.filter((r) => r.custom).map((r) => [r.name, r.importId, r.ignoreChanges]);
     expect(imports.sort()).toEqual([
-      ["proxmoxve:backup/job:Job", "backup-home-p0-daily"],
-      ["proxmoxve:backup/job:Job", "backup-home-p1-daily"],
-      ["proxmoxve:backup/job:Job", "backup-home-p2-weekly"],
-      ["proxmoxve:storage/nfs:Nfs", "synology-backups"],
+      ["storage-synology-backups", "synology-backups", ADOPTED_STORAGE_PROPERTIES],
+      ["tier-p0-job", "backup-home-p0-daily", ADOPTED_JOB_PROPERTIES],
+      ["tier-p1-job", "backup-home-p1-daily", ADOPTED_JOB_PROPERTIES],
+      ["tier-p2-job", "backup-home-p2-weekly", ADOPTED_JOB_PROPERTIES],
     ]);
+    // The NFS server and export cannot change in PVE: adoption never ignores them.
+    expect(ADOPTED_STORAGE_PROPERTIES).not.toContain("server");
+    expect(ADOPTED_STORAGE_PROPERTIES).not.toContain("export");
   });
 });
 
@@ -196,7 +226,8 @@ describe("bad config stops the program before anything is declared", () => {
     await expect(failure).rejects.toThrow("Pulumi.home.yaml: invalid config");
     await expect(failure).rejects.toThrow(expected);
     await expect(failure).rejects.not.toThrow(/hunter2|BEGIN OPENSSH|root@pam!x=secret/);
-    expect(sink).toEqual([]);
+    // The engine registers the root stack before the program runs; nothing else is declared.
+    expect(sink.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
   });
 
   test("the API token set as a secret is accepted", async () => {
@@ -206,13 +237,52 @@ describe("bad config stops the program before anything is declared", () => {
       [],
       ["proxmoxve:apiToken"],
     );
-    expect(result.resources).toHaveLength(7);
+    expect(result.outputs.tiers.map((t) => t.job)).toEqual([
+      "backup-home-p0-daily",
+      "backup-home-p1-daily",
+      "backup-home-p2-weekly",
+    ]);
+  });
+});
+
+describe("the offline runner", () => {
+  test("a URN registered twice is an error, with the engine's message", async () => {
+    const program = async () => {
+      const first = new pulumi.ComponentResource("pve-backup-tiers:test:Twice", "same");
+      new pulumi.ComponentResource("pve-backup-tiers:test:Twice", "same");
+      return { first: first.urn };
+    };
+    await expect(runProgramOffline({ stack: "home", snapshot: homeSnapshot, program })).rejects.toThrow(
+      new DuplicateUrnError("urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:test:Twice::same"),
+    );
+    await expect(runProgramOffline({ stack: "home", snapshot: homeSnapshot, program })).rejects.toThrow(
+      "Duplicate resource URN 'urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:test:Twice::same'; try giving it a unique name",
+    );
+  });
+
+  test("protect is inherited from the parent, as the SDK resolves it before registering", async () => {
+    const program = async () => {
+      const parent = new pulumi.ComponentResource("pve-backup-tiers:test:Parent", "p", {}, { protect: true });
+      new pulumi.ComponentResource("pve-backup-tiers:test:Child", "c", {}, { parent });
+      return {};
+    };
+    const result = await runProgramOffline({ stack: "home", snapshot: homeSnapshot, program });
+    expect(result.resources.map((r) => [r.urn, r.protect])).toEqual([
+      ["urn:pulumi:home::pve-backup-tiers::pulumi:pulumi:Stack::pve-backup-tiers-home", false],
+      ["urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:test:Parent$pve-backup-tiers:test:Child::c", true],
+      ["urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:test:Parent::p", true],
+    ]);
   });
 
   test("secrets nested in proxmoxve:ssh, set as secrets, are accepted", async () => {
     const ssh = JSON.stringify({ username: "root", privateKey: "[secret]", password: "[secret]" });
     const result = await run({ "proxmoxve:ssh": ssh }, homeSnapshot, [], ["proxmoxve:ssh"]);
-    expect(result.resources).toHaveLength(7);
+    expect(result.resources.filter((r) => r.custom).map((r) => r.props.resourceId)).toEqual([
+      "synology-backups",
+      "backup-home-p0-daily",
+      "backup-home-p1-daily",
+      "backup-home-p2-weekly",
+    ]);
   });
 });
 

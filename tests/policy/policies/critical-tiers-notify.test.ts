@@ -18,7 +18,7 @@ describe("critical-tiers-notify", () => {
         policy: "critical-tiers-notify",
         level: "advisory",
         message: expect.stringMatching(/^tier P0 is critical but its job backup-home-p0-daily sends no mail/),
-        urn: "urn:pulumi:home::pve-backup-tiers::proxmoxve:backup/job:Job::tier-p0-job",
+        urn: "urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:backup:Tier$proxmoxve:backup/job:Job::tier-p0-job",
       },
     ]);
   });

@@ -32,7 +32,7 @@ describe("job-storage-exists", () => {
         message: expect.stringMatching(
           /^job backup-home-p1-daily writes to storage synology-nas-storage, which is neither declared in the stack nor exists on the cluster/,
         ),
-        urn: "urn:pulumi:home::pve-backup-tiers::proxmoxve:backup/job:Job::tier-p1-job",
+        urn: "urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:backup:Tier$proxmoxve:backup/job:Job::tier-p1-job",
       },
     ]);
   });
@@ -51,7 +51,11 @@ describe("job-storage-exists", () => {
   it("stops a job on a storage without backup content: the stack's storage", () => {
     const stack = change(home, (s) => (storageProps(s, "synology-backups").contents = ["iso", "vztmpl"]));
     const found = messages(check(stack, jobStorageExists));
-    expect(found).toHaveLength(3); // the three tiers' jobs
+    expect(found.map((m) => m.split(" ")[1])).toEqual([
+      "backup-home-p0-daily",
+      "backup-home-p1-daily",
+      "backup-home-p2-weekly",
+    ]);
     expect(found).toContainEqual(
       expect.stringMatching(
         /^job backup-home-p1-daily writes to storage synology-backups, which does not accept backup content \(declared in the stack; content: iso,vztmpl\); add backup to its content$/,

@@ -19,7 +19,7 @@ describe("jobs-enabled", () => {
         level: "mandatory",
         message:
           "job backup-home-p2-weekly is disabled (enabled: false): PVE keeps it but never runs it, so guests 101, 105 get no backups on storage synology-backups. Enable it, or remove the tier.",
-        urn: "urn:pulumi:home::pve-backup-tiers::proxmoxve:backup/job:Job::tier-p2-job",
+        urn: "urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:backup:Tier$proxmoxve:backup/job:Job::tier-p2-job",
       },
     ]);
   });

@@ -31,7 +31,7 @@ describe("retention-bounded", () => {
         message: expect.stringMatching(
           /^job backup-home-p0-daily keeps every backup forever: its prune-backups keep-all=1 is keep-all/,
         ),
-        urn: "urn:pulumi:home::pve-backup-tiers::proxmoxve:backup/job:Job::tier-p0-job",
+        urn: "urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:backup:Tier$proxmoxve:backup/job:Job::tier-p0-job",
       },
     ]);
   });

@@ -91,8 +91,13 @@ describe("staggered-starts", () => {
   it("computes a week of runs with the schedule engine, in batches", () => {
     const from = new Date("2026-01-01T00:00:00Z");
     const until = new Date(from.getTime() + 7 * 24 * 3600 * 1000);
-    expect(weekOfRuns(CalendarEvent.parse("03:00"), from, until, "UTC")).toHaveLength(7);
-    expect(weekOfRuns(CalendarEvent.parse("*:0/15"), from, until, "UTC")).toHaveLength(7 * 24 * 4);
+    const iso = (runs: Date[]) => runs.map((d) => d.toISOString().slice(0, 16));
+    expect(iso(weekOfRuns(CalendarEvent.parse("03:00"), from, until, "UTC"))).toEqual(
+      ["01", "02", "03", "04", "05", "06", "07"].map((d) => `2026-01-${d}T03:00`),
+    );
+    const quarterHours = iso(weekOfRuns(CalendarEvent.parse("*:0/15"), from, until, "UTC"));
+    expect(quarterHours.slice(0, 2)).toEqual(["2026-01-01T00:15", "2026-01-01T00:30"]);
+    expect(quarterHours.slice(-1)).toEqual(["2026-01-08T00:00"]);
     expect(
       weekOfRuns(CalendarEvent.parse("sun 04:00"), from, until, "America/New_York").map((d) => d.toISOString()),
     ).toEqual(["2026-01-04T09:00:00.000Z"]);

@@ -27,23 +27,15 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { isUnknown } from "@pulumi/pulumi";
+// The output module alone: the SDK's index loads its whole runtime, which judging does not need.
+import { isUnknown } from "@pulumi/pulumi/output";
 import type { StackOutputs } from "../tiers/inventory";
-import { EnforcementLevel, PACK_NAME, PackConfig, validatePackConfig } from "./config";
-import { policies as packPolicies } from "./policies";
-import { STACK_TYPE } from "./stack";
+import { EnforcementLevel, PACK_NAME, PackConfig, validatePackConfig } from "../policy/config";
+import { policies as packPolicies } from "../policy/policies";
+import { ROOT_STACK_TYPE as STACK_TYPE } from "../tiers/names";
+import * as policyRuntime from "../policy/sdkInternals";
 
-// Runtime exports of @pulumi/policy that its typings mark @internal.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const policyRuntime = require("@pulumi/policy") as {
-  unknownCheckingProxy<T extends object>(value: T): T;
-  UnknownValueError: new (...args: never[]) => Error;
-  getPulumiType(resourceClass: unknown): string | undefined;
-};
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { unknownStringValue } = require("@pulumi/policy/proxy") as { unknownStringValue: string };
-
-export type ViolationLevel = "mandatory" | "advisory";
+type ViolationLevel = "mandatory" | "advisory";
 
 export interface Violation {
   policy: string;
@@ -63,25 +55,22 @@ export interface EvaluatedResource {
   /** The parent's URN. */
   parent?: string;
   protect?: boolean;
-  custom?: boolean;
+  ignoreChanges?: readonly string[];
 }
 
 export interface EvaluateOptions {
   /**
-   * The stack's resources with their inputs (`runProgramOffline(...).resources`); unknown values
-   * as the SDK's `unknown` (what mocks record during preview) or the engine's sentinel strings.
+   * The stack's resources with their inputs (`runProgramOffline(...).resources`), the root
+   * `pulumi:pulumi:Stack` resource among them; unknown values as the SDK's `unknown` (what mocks
+   * record during preview) or the engine's sentinel strings.
    */
   resources: readonly EvaluatedResource[];
-  /** The stack outputs: the root stack resource's properties. */
+  /** The stack outputs: what the root stack resource carries as its properties. */
   outputs: StackOutputs | Record<string, unknown>;
-  /** The stack name (for the root stack resource's URN). */
-  stack: string;
   /** A `--policy-pack-config` document; validated against the policies' schemas first. */
   config?: PackConfig;
   /** The policies to run; default: the whole pack. */
   policies?: Policies;
-  /** The Pulumi project name; default pve-backup-tiers. */
-  project?: string;
 }
 
 /** A policy pack config the policies' schemas reject: one problem a line. */
@@ -90,11 +79,6 @@ export class PolicyConfigError extends Error {
     super(`invalid policy pack config:\n${problems.map((p) => `  ${p}`).join("\n")}`);
     this.name = "PolicyConfigError";
   }
-}
-
-/** The URN the engine gives a stack's root resource. */
-export function stackUrn(stack: string, project = PACK_NAME): string {
-  return `urn:pulumi:${stack}::${project}::${STACK_TYPE}::${project}-${stack}`;
 }
 
 /**
@@ -217,26 +201,23 @@ function settingsOf(entry: PackConfig[string] | undefined): Record<string, unkno
   return settings;
 }
 
-/** The resources as the server hands them to policies, with the root stack resource. */
+/**
+ * The resources as the server hands them to policies: the root stack resource with the stack
+ * outputs as its properties, every other with its inputs.
+ */
 function buildResources(options: EvaluateOptions): PolicyResource[] {
-  const project = options.project ?? PACK_NAME;
-  const list: EvaluatedResource[] = [...options.resources];
+  const list = options.resources;
   if (!list.some((r) => r.type === STACK_TYPE)) {
-    list.unshift({
-      type: STACK_TYPE,
-      name: `${project}-${options.stack}`,
-      urn: stackUrn(options.stack, project),
-      props: options.outputs as Record<string, unknown>,
-      custom: false,
-    });
+    throw new Error(`evaluatePolicies needs the root ${STACK_TYPE} resource among the resources`);
   }
   const byUrn = new Map<string, PolicyResource>();
   const built = list.map((r) => {
     const type = r.type;
-    const props = policyRuntime.unknownCheckingProxy((toEngineValue(r.props) ?? {}) as Record<string, unknown>);
+    const given = type === STACK_TYPE ? (options.outputs as Record<string, unknown>) : r.props;
+    const props = policyRuntime.unknownCheckingProxy((toEngineValue(given) ?? {}) as Record<string, unknown>);
     const opts: PolicyResourceOptions = {
       protect: r.protect === true,
-      ignoreChanges: [],
+      ignoreChanges: [...(r.ignoreChanges ?? [])],
       aliases: [],
       customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
       additionalSecretOutputs: [],
@@ -278,7 +259,7 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
  */
 export function toEngineValue(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
-  if (isUnknown(value)) return unknownStringValue;
+  if (isUnknown(value)) return policyRuntime.UNKNOWN_STRING_VALUE;
   if (Array.isArray(value)) return value.map((v) => toEngineValue(v) ?? null);
   const out: Record<string, unknown> = {};
   for (const k in value) {

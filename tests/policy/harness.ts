@@ -17,22 +17,20 @@ import type * as analyzerGrpcTypes from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as emptyTypes from "google-protobuf/google/protobuf/empty_pb";
 import type * as structTypes from "google-protobuf/google/protobuf/struct_pb";
-import { EvaluatedResource, stackUrn, toEngineValue } from "./evaluate";
-import { STACK_TYPE } from "./stack";
+import { EvaluatedResource, toEngineValue } from "../../commands/evaluate";
+import { PROJECT_NAME, ROOT_STACK_TYPE as STACK_TYPE } from "../../tiers/names";
 
-export const POLICY_DIR = __dirname;
-export const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
-export const RUN_POLICY_PACK = path.join(PULUMI_DIR, "cmd", "run-policy-pack");
+export const POLICY_DIR = path.resolve(__dirname, "../../policy");
+const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+const RUN_POLICY_PACK = path.join(PULUMI_DIR, "cmd", "run-policy-pack");
 
 // The stubs' own copies of grpc-js and google-protobuf: messages and credentials must come from the
 // modules the generated code checks with instanceof.
-/* eslint-disable @typescript-eslint/no-require-imports */
 const fromPulumi = (id: string) => require(require.resolve(id, { paths: [PULUMI_DIR] }));
 const grpc = fromPulumi("@grpc/grpc-js") as typeof grpcTypes;
 const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb") as typeof analyzerGrpcTypes;
 const { Empty } = fromPulumi("google-protobuf/google/protobuf/empty_pb") as typeof emptyTypes;
 const { Struct } = fromPulumi("google-protobuf/google/protobuf/struct_pb") as typeof structTypes;
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 export type AnalyzerClient = analyzerGrpcTypes.AnalyzerClient;
 
@@ -68,7 +66,7 @@ export function startPack(options: StartPackOptions = {}): Promise<PackProcess> 
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("TS_NODE_") && !k.startsWith("JEST_")) env[k] = v;
   Object.assign(env, {
     PULUMI_CONFIG: "{}",
-    PULUMI_NODEJS_PROJECT: options.project ?? "pve-backup-tiers",
+    PULUMI_NODEJS_PROJECT: options.project ?? PROJECT_NAME,
     PULUMI_NODEJS_STACK: options.stack ?? "home",
     PULUMI_NODEJS_DRY_RUN: String(options.dryRun ?? true),
   });
@@ -133,7 +131,7 @@ export function startPack(options: StartPackOptions = {}): Promise<PackProcess> 
 }
 
 /** One unary call as a promise. */
-export function call<Req, Res>(
+function call<Req, Res>(
   client: AnalyzerClient,
   method: "getAnalyzerInfo" | "getPluginInfo" | "analyze" | "analyzeStack" | "configure",
   request: Req,
@@ -195,12 +193,13 @@ export async function configure(client: AnalyzerClient, config: Record<string, u
 function resourceOptions(r: EvaluatedResource): analyzerPb.AnalyzerResourceOptions {
   const opts = new analyzerPb.AnalyzerResourceOptions();
   opts.setProtect(r.protect === true);
+  opts.setIgnorechangesList([...(r.ignoreChanges ?? [])]);
   if (r.parent) opts.setParent(r.parent);
   return opts;
 }
 
 /** The request the engine sends for one resource before it is created or updated. */
-export function analyzeRequest(r: EvaluatedResource): analyzerPb.AnalyzeRequest {
+function analyzeRequest(r: EvaluatedResource): analyzerPb.AnalyzeRequest {
   const request = new analyzerPb.AnalyzeRequest();
   request.setType(r.type);
   request.setUrn(r.urn);
@@ -212,29 +211,24 @@ export function analyzeRequest(r: EvaluatedResource): analyzerPb.AnalyzeRequest 
   return request;
 }
 
-/** The request the engine sends at the end of a preview: every resource, the root stack with the outputs. */
+/**
+ * The request the engine sends at the end of a preview: every resource, the root stack (among
+ * `resources`) with the stack outputs as its properties.
+ */
 export function analyzeStackRequest(options: {
   resources: readonly EvaluatedResource[];
   outputs: object;
-  stack: string;
-  project?: string;
 }): analyzerPb.AnalyzeStackRequest {
-  const project = options.project ?? "pve-backup-tiers";
-  const root: EvaluatedResource = {
-    type: STACK_TYPE,
-    name: `${project}-${options.stack}`,
-    urn: stackUrn(options.stack, project),
-    props: options.outputs as Record<string, unknown>,
-  };
   const request = new analyzerPb.AnalyzeStackRequest();
   request.setResourcesList(
-    [root, ...options.resources].map((r) => {
+    options.resources.map((r) => {
       const resource = new analyzerPb.AnalyzerResource();
       resource.setType(r.type);
       resource.setUrn(r.urn);
       resource.setName(r.name);
+      const props = r.type === STACK_TYPE ? options.outputs : r.props;
       resource.setProperties(
-        Struct.fromJavaScript((toEngineValue(r.props) ?? {}) as Record<string, structTypes.JavaScriptValue>),
+        Struct.fromJavaScript((toEngineValue(props) ?? {}) as Record<string, structTypes.JavaScriptValue>),
       );
       resource.setOptions(resourceOptions(r));
       if (r.parent) resource.setParent(r.parent);
@@ -252,7 +246,7 @@ export interface Diagnostic {
   urn?: string;
 }
 
-export function diagnostics(response: analyzerPb.AnalyzeResponse): Diagnostic[] {
+function diagnostics(response: analyzerPb.AnalyzeResponse): Diagnostic[] {
   const name = Object.fromEntries(Object.entries(LEVELS).map(([k, v]) => [v, k])) as Record<
     number,
     Diagnostic["level"]

@@ -15,10 +15,11 @@ import {
   getAnalyzerInfo,
   staleCompiledFiles,
   startPack,
-} from "../../policy/harness";
-import { evaluatePolicies } from "../../policy/evaluate";
+} from "./harness";
+import { evaluatePolicies } from "../../commands/evaluate";
 import { policies } from "../../policy/policies";
-import { JOB_TYPE, PROJECT_DIR, TestStack, UNKNOWN_VALUE, change, homeStack, withJob, withSeedCases } from "./helpers";
+import { JOB_TYPE } from "../../tiers/names";
+import { PROJECT_DIR, TestStack, UNKNOWN_VALUE, change, homeStack, withJob, withSeedCases } from "./helpers";
 
 const POLICY_DIR = path.join(PROJECT_DIR, "policy");
 const exampleConfig = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "policy-config.example.json"), "utf8"));

@@ -3,11 +3,11 @@ import * as path from "path";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import { validatePackConfig } from "../../policy/config";
-import { PolicyConfigError, evaluatePolicies, mandatoryViolations, stackUrn } from "../../policy/evaluate";
+import { PolicyConfigError, evaluatePolicies, mandatoryViolations } from "../../commands/evaluate";
 import { policies } from "../../policy/policies";
-import { staleCompiledFiles } from "../../policy/harness";
+import { JOB_TYPE } from "../../tiers/names";
+import { staleCompiledFiles } from "../policy/harness";
 import {
-  JOB_TYPE,
   PROJECT_DIR,
   TestStack,
   UNKNOWN_VALUE,
@@ -15,7 +15,7 @@ import {
   withCluster,
   withJob,
   withSeedCases,
-} from "./helpers";
+} from "../policy/helpers";
 
 let home: TestStack;
 beforeAll(async () => {
@@ -72,9 +72,17 @@ describe("evaluatePolicies", () => {
       },
     };
     evaluatePolicies({ ...home, policies: [spy] });
-    expect(seen[0]).toEqual({ type: "pulumi:pulumi:Stack", urn: stackUrn("home"), timezone: "America/New_York" });
-    expect(seen.filter((r) => r.type === JOB_TYPE)).toHaveLength(3);
-    expect(seen.filter((r) => r.type === "pve-backup-tiers:backup:Tier")).toHaveLength(3);
+    expect(seen[0]).toEqual({
+      type: "pulumi:pulumi:Stack",
+      // The engine's URN of a stack's root resource: <stack>::<project>::<type>::<project>-<stack>.
+      urn: "urn:pulumi:home::pve-backup-tiers::pulumi:pulumi:Stack::pve-backup-tiers-home",
+      timezone: "America/New_York",
+    });
+    // Then every resource the program registered, each with the URN the runtime gave it.
+    expect(seen.slice(1).map((r) => r.urn)).toEqual(home.resources.slice(1).map((r) => r.urn));
+    expect(seen.map((r) => r.urn)).toContain(
+      "urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:backup:Tier$proxmoxve:backup/job:Job::tier-p1-job",
+    );
   });
 
   it("gives resource policies isType/asType by Pulumi type, getConfig without the enforcement level", () => {

@@ -1,0 +1,430 @@
+/**
+ * The stack as the policies judge it: the one place that knows where things are in what the engine
+ * hands a policy pack.
+ *
+ * - The root `pulumi:pulumi:Stack` resource carries the stack outputs as its properties (the
+ *   contract in tiers/inventory.ts): the cluster inventory (guests, storages, existing jobs), the
+ *   tiers and the coverage.
+ * - The stack's own `proxmoxve` resources carry their inputs (typed here with the provider's own
+ *   input types): backup jobs, storages and guests. Component resources (`pve-backup-tiers:backup:Tier`)
+ *   arrive with empty properties.
+ * - A job that exists on the cluster under the id of a stack job is judged by the stack's desired
+ *   state: `pulumi up` is about to make the cluster match it.
+ *
+ * Values are read once through `toPlain` (policy/unknown.ts); what is unknown during preview stays
+ * `UNKNOWN` in the view.
+ */
+import type { JobArgs } from "@muhlba91/pulumi-proxmoxve/backup/job";
+import type { ContainerLegacyArgs } from "@muhlba91/pulumi-proxmoxve/containerLegacy";
+import type { NfsArgs } from "@muhlba91/pulumi-proxmoxve/storage/nfs";
+import type { VmArgs } from "@muhlba91/pulumi-proxmoxve/vm";
+import type { VmLegacyArgs } from "@muhlba91/pulumi-proxmoxve/vmLegacy";
+import type { PolicyResource } from "@pulumi/policy";
+import type { Unwrap } from "@pulumi/pulumi";
+import type { StackOutputs } from "../tiers/inventory";
+import { GUEST_TYPES, JOB_TYPE, ROOT_STACK_TYPE, STORAGE_TYPE_PREFIX, storageTypeOf } from "../tiers/names";
+import { BACKUPS_BLOCK_KEY, GuestKind, KEEP_OPTIONS, PruneBackups, parsePruneBackups } from "../tiers/pve";
+import { jobKey } from "./pveRules";
+import {
+  Maybe,
+  MaybeDeep,
+  UNKNOWN,
+  asBoolean,
+  asList,
+  asNumber,
+  asOptionalString,
+  asString,
+  fullyKnown,
+  hasUnknown,
+  toPlain,
+} from "./unknown";
+
+/** A resource's properties as `toPlain` reads them, keyed and typed by the provider's input type. */
+type Props<Args> = { [K in keyof Args]?: MaybeDeep<Unwrap<Args[K]>> };
+
+type JobProps = Props<JobArgs>;
+/** The storage inputs every storage type of the provider shares with Nfs. */
+type StorageProps = Props<Pick<NfsArgs, "resourceId" | "contents" | "nodes" | "disable" | "backups">>;
+type GuestProps = Props<Pick<VmLegacyArgs, "vmId" | "name" | "nodeName" | "template">> &
+  Props<Pick<ContainerLegacyArgs, "initialization">> &
+  Props<Pick<VmArgs, "resourceId">>;
+
+interface TierView {
+  id: string;
+  critical: Maybe<boolean>;
+  /** The tier's job id. */
+  job: Maybe<string | undefined>;
+  mailto: Maybe<Maybe<string>[] | undefined>;
+}
+
+/** A backup job: one the stack declares, or one on the cluster the stack does not manage. */
+export interface JobView {
+  /** PVE's job id; unknown for a stack job whose resourceId is not known yet. */
+  id: Maybe<string>;
+  /** How messages name the job: its id, else its resource name. */
+  label: string;
+  /** Declared by this stack (else: exists on the cluster only). */
+  managed: boolean;
+  urn?: string;
+  storage: Maybe<string | undefined>;
+  /** Absent means enabled (PVE's and the provider's default). */
+  enabled: Maybe<boolean>;
+  schedule: Maybe<string | undefined>;
+  node: Maybe<string | undefined>;
+  all: Maybe<boolean>;
+  vmids: Maybe<Maybe<number>[]>;
+  excludes: Maybe<Maybe<number>[]>;
+  pool: Maybe<string | undefined>;
+  /** `prune-backups` as given (the provider's map of strings or PVE's object). */
+  pruneBackups: unknown;
+  /** Deprecated `maxfiles` (PVE reads it as keep-last). */
+  maxfiles: Maybe<number | undefined>;
+  mailto: Maybe<Maybe<string>[]>;
+  /** The tier whose job this is, by job id. */
+  tier?: TierView;
+}
+
+/** A storage: one the stack declares (its desired state wins) or one on the cluster. */
+export interface StorageView {
+  id: string;
+  managed: boolean;
+  /** PVE's storage type: nfs, dir, pbs, ... */
+  type: string;
+  /** Content types; `undefined` when not set (PVE's default for the type then applies). */
+  content: Maybe<string[] | undefined>;
+  /** Nodes it is available on; `undefined` means every node. */
+  nodes: Maybe<string[] | undefined>;
+  disabled: Maybe<boolean>;
+  /** Whether the stack can know this storage's retention (the cluster inventory does not report it). */
+  retentionReported: boolean;
+  /** The storage's `prune-backups`; `undefined` when it sets none. */
+  retention: Maybe<PruneBackups | undefined>;
+}
+
+export interface GuestView {
+  vmid: number;
+  kind: GuestKind;
+  name: string;
+  node: Maybe<string | undefined>;
+  template: Maybe<boolean>;
+  urn?: string;
+}
+
+/** A guest the stack manages whose vmid PVE will pick: no job can name it. */
+interface UnnumberedGuest {
+  kind: GuestKind;
+  name: string;
+  template: Maybe<boolean>;
+  urn: string;
+}
+
+export interface StackView {
+  /** The nodes' IANA zone (outputs.timezone); PVE evaluates schedules on the node's wall clock. */
+  timezone: Maybe<string | undefined>;
+  /** The tiers (outputs.tiers); UNKNOWN when unknown, [] without outputs. */
+  tiers: Maybe<TierView[]>;
+  /** Whether the cluster inventory is known: without it, absence on the cluster proves nothing. */
+  clusterKnown: boolean;
+  /**
+   * Stack jobs, then the cluster's jobs the stack does not manage. While a stack job's id is unknown,
+   * no cluster job is listed: any of them may be the one the stack is about to change.
+   */
+  jobs: JobView[];
+  storages: Map<string, StorageView>;
+  /** A stack storage's id is unknown: a storage missing from `storages` may be that one. */
+  storageIdsUnknown: boolean;
+  /** Guests of the cluster and of the stack, merged by vmid, in vmid order. */
+  guests: GuestView[];
+  guestByVmid: Map<number, GuestView>;
+  unnumberedGuests: UnnumberedGuest[];
+}
+
+const views = new WeakMap<readonly PolicyResource[], StackView>();
+
+/**
+ * The stack as the policies judge it, from a stack policy's `args.resources`. Built once per
+ * resource list (the in-process evaluator hands every policy the same list).
+ */
+export function stackView(resources: readonly PolicyResource[]): StackView {
+  let view = views.get(resources);
+  if (!view) {
+    view = buildStackView(resources);
+    views.set(resources, view);
+  }
+  return view;
+}
+
+function buildStackView(resources: readonly PolicyResource[]): StackView {
+  const root = resources.find((r) => r.type === ROOT_STACK_TYPE);
+  const outputs = (root ? toPlain(root.props) : {}) as Record<keyof StackOutputs, unknown>;
+
+  const tiers = readTiers(outputs.tiers);
+  const tierByJob = new Map<string, TierView>();
+  if (tiers !== UNKNOWN) for (const t of tiers) if (typeof t.job === "string") tierByJob.set(jobKey(t.job), t);
+
+  const cluster = root ? outputs.cluster : UNKNOWN;
+  const clusterKnown = cluster !== UNKNOWN && cluster !== undefined && cluster !== null && typeof cluster === "object";
+  const clusterObj = (clusterKnown ? cluster : {}) as Record<string, unknown>;
+
+  // Jobs: the stack's, then the cluster's that no stack job claims.
+  const jobs: JobView[] = [];
+  const stackJobIds = new Set<string>();
+  let someStackJobIdUnknown = false;
+  for (const r of resources) {
+    if (r.type !== JOB_TYPE) continue;
+    const job = jobFromResource(r);
+    if (job.id === UNKNOWN) someStackJobIdUnknown = true;
+    else stackJobIds.add(jobKey(job.id));
+    jobs.push(job);
+  }
+  const clusterJobs = asList(clusterObj.jobs, (j) => (j === UNKNOWN ? UNKNOWN : (j as Record<string, unknown>)));
+  if (clusterJobs !== UNKNOWN && clusterJobs !== undefined && !someStackJobIdUnknown) {
+    for (const raw of clusterJobs) {
+      if (raw === UNKNOWN) continue;
+      const job = jobFromCluster(raw);
+      if (job.id === UNKNOWN || stackJobIds.has(jobKey(job.id))) continue; // the stack's desired state counts
+      jobs.push(job);
+    }
+  }
+  for (const job of jobs) if (job.id !== UNKNOWN) job.tier = tierByJob.get(jobKey(job.id));
+
+  // Storages: the cluster's, overlaid by the stack's declared ones.
+  const storages = new Map<string, StorageView>();
+  const clusterStorages = asList(clusterObj.storages, (s) =>
+    s === UNKNOWN ? UNKNOWN : (s as Record<string, unknown>),
+  );
+  if (clusterStorages !== UNKNOWN && clusterStorages !== undefined) {
+    for (const raw of clusterStorages) {
+      if (raw === UNKNOWN) continue;
+      const s = storageFromCluster(raw);
+      if (s) storages.set(s.id, s);
+    }
+  }
+  let storageIdsUnknown = clusterStorages === UNKNOWN;
+  for (const r of resources) {
+    if (!r.type.startsWith(STORAGE_TYPE_PREFIX)) continue;
+    const s = storageFromResource(r);
+    if (s === UNKNOWN) storageIdsUnknown = true;
+    else if (s) storages.set(s.id, s);
+  }
+
+  // Guests: the cluster's (or, failing that, the coverage's), overlaid by the stack's.
+  const guestByVmid = new Map<number, GuestView>();
+  const clusterGuests = asList(clusterObj.guests, (g) => (g === UNKNOWN ? UNKNOWN : (g as Record<string, unknown>)));
+  const guestSource =
+    clusterGuests !== UNKNOWN && clusterGuests !== undefined
+      ? clusterGuests
+      : asList(outputs.coverage, (g) => g as Record<string, unknown>);
+  if (guestSource !== UNKNOWN && guestSource !== undefined) {
+    for (const raw of guestSource) {
+      if (raw === UNKNOWN) continue;
+      const g = guestFromCluster(raw);
+      if (g) guestByVmid.set(g.vmid, g);
+    }
+  }
+  const unnumberedGuests: UnnumberedGuest[] = [];
+  for (const r of resources) {
+    const kind = GUEST_TYPES[r.type];
+    if (!kind) continue;
+    const g = guestFromResource(r, kind);
+    if (g === UNKNOWN) continue; // a managed guest whose vmid is unknown: not judged
+    if ("vmid" in g) {
+      const known = guestByVmid.get(g.vmid);
+      guestByVmid.set(
+        g.vmid,
+        known
+          ? {
+              ...known,
+              urn: g.urn,
+              name: g.name || known.name,
+              kind: g.kind,
+              node: g.node === undefined ? known.node : g.node,
+              template: g.template === false && known.template !== false ? known.template : g.template,
+            }
+          : g,
+      );
+    } else unnumberedGuests.push(g);
+  }
+  const guests = [...guestByVmid.values()].sort((a, b) => a.vmid - b.vmid);
+
+  return {
+    timezone: asString(outputs.timezone),
+    tiers,
+    clusterKnown,
+    jobs,
+    storages,
+    storageIdsUnknown,
+    guests,
+    guestByVmid,
+    unnumberedGuests,
+  };
+}
+
+function readTiers(value: unknown): Maybe<TierView[]> {
+  if (value === UNKNOWN) return UNKNOWN;
+  if (!Array.isArray(value)) return [];
+  const tiers: TierView[] = [];
+  for (const raw of value) {
+    if (raw === UNKNOWN || raw === null || typeof raw !== "object") continue;
+    const t = raw as Record<string, unknown>;
+    const id = asString(t.id);
+    const critical = asBoolean(t.critical);
+    tiers.push({
+      id: typeof id === "string" ? id : "?",
+      critical: critical === undefined ? false : critical,
+      job: asString(t.job),
+      mailto: asList(t.mailto, asString),
+    });
+  }
+  return tiers;
+}
+
+/** A stack job from its resource. */
+function jobFromResource(r: PolicyResource): JobView {
+  const p = toPlain(r.props) as JobProps;
+  const id = asString(p.resourceId);
+  const enabled = asBoolean(p.enabled);
+  const all = asBoolean(p.all);
+  const vmids = asList(p.vmids, asNumber);
+  const excludes = asList(p.excludes, asNumber);
+  const mailto = asList(p.mailtos, asString);
+  return {
+    id: id === undefined ? r.name : id,
+    label: typeof id === "string" ? id : r.name,
+    managed: true,
+    urn: r.urn,
+    storage: asString(p.storage),
+    enabled: enabled === undefined ? true : enabled,
+    schedule: asString(p.schedule),
+    node: asOptionalString(p.node),
+    all: all === undefined ? false : all,
+    vmids: vmids === undefined ? [] : vmids,
+    excludes: excludes === undefined ? [] : excludes,
+    pool: asOptionalString(p.pool),
+    pruneBackups: p.pruneBackups,
+    maxfiles: asNumber(p.maxfiles),
+    mailto: mailto === undefined ? [] : mailto,
+  };
+}
+
+/** A cluster job from the inventory (`ClusterJob`). */
+function jobFromCluster(j: Record<string, unknown>): JobView {
+  const id = asString(j.id);
+  const enabled = asBoolean(j.enabled);
+  const all = asBoolean(j.all);
+  const vmids = asList(j.vmids, asNumber);
+  const excludes = asList(j.excludes, asNumber);
+  const mailto = asList(j.mailto, asString);
+  return {
+    id: id === undefined ? "?" : id,
+    label: typeof id === "string" ? id : "?",
+    managed: false,
+    storage: asOptionalString(j.storage),
+    enabled: enabled === undefined ? true : enabled,
+    schedule: asString(j.schedule),
+    node: asOptionalString(j.node),
+    all: all === undefined ? false : all,
+    vmids: vmids === undefined ? [] : vmids,
+    excludes: excludes === undefined ? [] : excludes,
+    pool: asOptionalString(j.pool),
+    pruneBackups: j.pruneBackups,
+    maxfiles: undefined,
+    mailto: mailto === undefined ? [] : mailto,
+  };
+}
+
+function storageFromCluster(s: Record<string, unknown>): StorageView | undefined {
+  const id = asString(s.id);
+  if (typeof id !== "string") return undefined;
+  const disabled = asBoolean(s.disabled);
+  // The inventory does not carry a storage's prune-backups today; read it if it ever does.
+  const reported = "pruneBackups" in s;
+  return {
+    id,
+    managed: false,
+    type: (asString(s.type) as string | undefined) ?? "",
+    content: fullyKnown(asList(s.content, asString)),
+    nodes: fullyKnown(asList(s.nodes, asString)),
+    disabled: disabled === undefined ? false : disabled,
+    retentionReported: reported,
+    retention: reported ? readPrune(s.pruneBackups) : undefined,
+  };
+}
+
+/** A storage the stack declares; UNKNOWN when its id is unknown. */
+function storageFromResource(r: PolicyResource): Maybe<StorageView | undefined> {
+  const p = toPlain(r.props) as StorageProps;
+  const id = asString(p.resourceId);
+  if (id === UNKNOWN) return UNKNOWN;
+  if (id === undefined) return undefined;
+  const disabled = asBoolean(p.disable);
+  return {
+    id,
+    managed: true,
+    type: storageTypeOf(r.type),
+    content: fullyKnown(asList(p.contents, asString)),
+    nodes: fullyKnown(asList(p.nodes, asString)),
+    disabled: disabled === undefined ? false : disabled,
+    retentionReported: true,
+    retention: backupsToPrune(p.backups),
+  };
+}
+
+/** The provider's `backups` block ({keepLast: 3, keepAll: false}) as PVE's prune-backups. */
+function backupsToPrune(value: StorageProps["backups"]): Maybe<PruneBackups | undefined> {
+  if (value === UNKNOWN) return UNKNOWN;
+  if (value === null || typeof value !== "object") return undefined;
+  if (hasUnknown(value)) return UNKNOWN;
+  const b = value as Record<string, unknown>;
+  const prune: PruneBackups = {};
+  for (const k of KEEP_OPTIONS) {
+    const n = asNumber(b[BACKUPS_BLOCK_KEY[k]]);
+    if (typeof n === "number") prune[k] = n;
+  }
+  if (asBoolean(b.keepAll) === true) prune["keep-all"] = 1;
+  return Object.keys(prune).length > 0 ? prune : undefined;
+}
+
+function readPrune(value: unknown): Maybe<PruneBackups | undefined> {
+  if (hasUnknown(value)) return UNKNOWN;
+  try {
+    const prune = parsePruneBackups(value);
+    return prune && Object.keys(prune).length > 0 ? prune : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function guestFromCluster(g: Record<string, unknown>): GuestView | undefined {
+  const vmid = asNumber(g.vmid);
+  const kind = asString(g.kind);
+  if (typeof vmid !== "number" || (kind !== "qemu" && kind !== "lxc")) return undefined;
+  const name = asString(g.name);
+  const template = asBoolean(g.template);
+  return {
+    vmid,
+    kind,
+    name: typeof name === "string" ? name : "",
+    node: asOptionalString(g.node),
+    template: template === undefined ? false : template,
+  };
+}
+
+function guestFromResource(r: PolicyResource, kind: GuestKind): Maybe<GuestView | UnnumberedGuest> {
+  const p = toPlain(r.props) as GuestProps;
+  // VmLegacy and ContainerLegacy take `vmId`; Vm and Vm2Legacy take the vmid as `resourceId`.
+  const vmid = asNumber("vmId" in p ? p.vmId : p.resourceId);
+  if (vmid === UNKNOWN) return UNKNOWN;
+  const init = p.initialization;
+  const hostname = init && init !== UNKNOWN ? asString(init.hostname) : undefined;
+  const name = asString(p.name);
+  const template = asBoolean(p.template);
+  const base: UnnumberedGuest = {
+    kind,
+    name: typeof name === "string" ? name : typeof hostname === "string" ? hostname : r.name,
+    template: template === undefined ? false : template,
+    urn: r.urn,
+  };
+  if (vmid === undefined) return base;
+  return { ...base, vmid, node: asOptionalString(p.nodeName) };
+}

@@ -1,0 +1,13 @@
+/** README.md and package.json agree: every `npm run` script is shown, and every one shown exists. */
+import * as fs from "fs";
+import * as path from "path";
+
+const ROOT = path.join(__dirname, "..");
+
+test("every npm script appears in the README, and the README names no other", () => {
+  const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts).sort();
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const shown = new Set([...readme.matchAll(/npm run ([a-z][a-z0-9:-]*[a-z0-9])/g)].map((m) => m[1]));
+  if (/\bnpm test\b/.test(readme)) shown.add("test");
+  expect([...shown].sort()).toEqual(scripts);
+});
