@@ -14,6 +14,7 @@ import {
   snapshotGuests,
   snapshotJobs,
   snapshotNodes,
+  snapshotOfflineNodes,
   snapshotStorages,
 } from "../tiers/snapshot";
 import { readStackFile } from "../tiers/stackConfig";
@@ -41,7 +42,9 @@ export interface OfflineRun {
 /** The answers the provider's data sources would give on the snapshot's cluster, by invoke token. */
 export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args: Record<string, unknown>) => unknown {
   const nodes = snapshotNodes(snapshot);
-  const guests = snapshotGuests(snapshot);
+  const offline = new Set(snapshotOfflineNodes(snapshot));
+  // The provider lists guests node by node and skips a node that does not answer (PVE's 595).
+  const guests = snapshotGuests(snapshot).filter((g) => !offline.has(g.node));
   const storages = snapshotStorages(snapshot);
   const toProviderGuest = (g: PveGuest) => ({
     vmId: g.vmid,
@@ -73,13 +76,14 @@ export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args
   return (token, args) => {
     switch (token) {
       case "proxmoxve:index/getNodesLegacy:getNodesLegacy":
-        return { id: "nodes", names: nodes, onlines: nodes.map(() => true) };
+        return { id: "nodes", names: nodes, onlines: nodes.map((n) => !offline.has(n)) };
       case "proxmoxve:index/getVmsLegacy:getVmsLegacy":
         return { id: "vms", vms: guests.filter((g) => g.kind === "qemu").map(toProviderGuest) };
       case "proxmoxve:index/getContainersLegacy:getContainersLegacy":
         return { id: "containers", containers: guests.filter((g) => g.kind === "lxc").map(toProviderGuest) };
       case "proxmoxve:index/getDatastores:getDatastores": {
         const nodeName = String(args.nodeName);
+        if (offline.has(nodeName)) throw new Error(`node '${nodeName}' is offline: no route to host (595)`);
         const datastores = storages
           .filter((s) => s.nodes === undefined || s.nodes.includes(nodeName))
           .map((s) => ({
@@ -164,15 +168,19 @@ function urnOf(stack: string, type: string, name: string): string {
   return `urn:pulumi:${stack}::${PROJECT_NAME}::${type}::${name}`;
 }
 
-/** Waits for every exported Output or Promise, the way the engine resolves stack outputs. */
+/**
+ * Waits for every exported Output or Promise, the way the engine resolves stack outputs. A Promise
+ * is awaited as it is, so that a failing data source (discovery's) fails the run instead of leaving
+ * it waiting on an Output that never resolves.
+ */
 async function resolveExports(exports: Record<string, unknown>): Promise<Record<string, unknown>> {
   const entries = await Promise.all(
-    Object.entries(exports).map(
-      ([key, value]) =>
-        new Promise<[string, unknown]>((resolve) => {
-          (pulumi.output(value as pulumi.Input<object>) as pulumi.Output<unknown>).apply((v) => resolve([key, v]));
-        }),
-    ),
+    Object.entries(exports).map(async ([key, value]): Promise<[string, unknown]> => {
+      const settled = value instanceof Promise ? await value : value;
+      return new Promise<[string, unknown]>((resolve) => {
+        (pulumi.output(settled as pulumi.Input<object>) as pulumi.Output<unknown>).apply((v) => resolve([key, v]));
+      });
+    }),
   );
   return Object.fromEntries(entries);
 }

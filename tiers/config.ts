@@ -70,6 +70,11 @@ const tierSchema = z
       .max(JOB_ID_MAX_LENGTH, `must be at most ${JOB_ID_MAX_LENGTH} characters`)
       .regex(JOB_ID_PATTERN, "must match PVE's ^[a-z][a-z0-9_-]+$"),
     schedule: z.string().min(1),
+    /**
+     * The tier means to back up hourly or more often. Without it, a schedule whose runs come an hour
+     * or less apart (`hourly`, `mon..fri 22`) is refused by the policy pack as a mistake.
+     */
+    frequent: z.boolean().default(false),
     storage: storageId,
     /** Absent: the storage's own retention applies (it must then be a storage managed here). */
     retention: retentionSchema.optional(),

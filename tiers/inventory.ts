@@ -46,6 +46,11 @@ export interface ClusterJob {
 
 export interface ClusterInventory {
   nodes: string[];
+  /**
+   * Nodes the cluster lists as not online. Discovery cannot ask them for their guests or storages,
+   * so what lives only there is unknown: not missing.
+   */
+  offlineNodes: string[];
   guests: ClusterGuest[];
   storages: ClusterStorage[];
   jobs: ClusterJob[];
@@ -59,6 +64,8 @@ export interface TierSummary {
   critical: boolean;
   job: string;
   schedule: string;
+  /** The tier means to back up hourly or more often (config `frequent`). */
+  frequent: boolean;
   storage: string;
   pruneBackups: Record<string, string>;
   mailto: string[];
@@ -92,6 +99,7 @@ export function summarizeTier(tier: Tier): TierSummary {
     critical: tier.critical,
     job: tier.job,
     schedule: tier.schedule,
+    frequent: tier.frequent,
     storage: tier.storage,
     pruneBackups: toPruneBackupsMap(tier.retention),
     mailto: tier.notification?.mailto ?? [],

@@ -81,8 +81,11 @@ export const clusterSnapshotSchema = z
     resources: z.array(resourceSchema),
     storage: z.array(storageSchema),
     backup: z.array(jobSchema).default([]),
-    /** Optional `GET /nodes`; without it the nodes are those the guests and storages name. */
-    nodes: z.array(z.looseObject({ node: z.string() })).optional(),
+    /**
+     * Optional `GET /nodes`; without it the nodes are those the guests and storages name, all online.
+     * A node's `status` is online, offline or unknown; without one the node counts as online.
+     */
+    nodes: z.array(z.looseObject({ node: z.string(), status: z.string().optional() })).optional(),
   })
   .strict();
 
@@ -136,6 +139,12 @@ export function snapshotNodes(snapshot: ClusterSnapshot): string[] {
   for (const r of snapshot.resources) if (r.node) names.add(r.node);
   for (const s of snapshot.storage) for (const n of parseList(s.nodes)) names.add(n);
   return [...names].sort();
+}
+
+/** The nodes of the snapshot's `/nodes` whose status is not `online` (the provider's `onlines` false). */
+export function snapshotOfflineNodes(snapshot: ClusterSnapshot): string[] {
+  const offline = (snapshot.nodes ?? []).filter((n) => n.status !== undefined && n.status !== "online");
+  return [...new Set(offline.map((n) => n.node))].sort();
 }
 
 /** A guest of `/cluster/resources`, as PVE means the record. */
