@@ -1,0 +1,40 @@
+import type { StackValidationPolicy } from "@pulumi/policy";
+import { describeJob, listVmids } from "../pveRules";
+import { stackView } from "../stackView";
+import { UNKNOWN } from "../unknown";
+
+/**
+ * adoptable-jobs (mandatory). Protects against an adoption that cannot converge: a job on the
+ * cluster under a stack job's id that backs up all guests, all but some (`exclude`) or a pool's
+ * cannot be turned into a job of selected guests by the provider. Its `all` is kept from the state
+ * (an optional, computed input) and sent with the tier's `vmid`, which PVE refuses ("option
+ * conflicts with option 'vmid'"); declaring `all: false` instead conflicts with `vmid` in the
+ * provider itself. So `pulumi up` fails half-way, every time, while the hand-made job keeps running
+ * with its own selection. The job must be switched to selected guests by hand first.
+ */
+export const adoptableJobs: StackValidationPolicy = {
+  name: "adoptable-jobs",
+  description:
+    "A job on the cluster under a stack job's id selects guests by vmid (not all, exclude or pool), so the provider can converge it.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    for (const job of stackView(args.resources).jobs) {
+      const existing = job.onCluster;
+      if (!job.managed || !existing) continue;
+      const excludes = existing.excludes === UNKNOWN ? [] : existing.excludes;
+      const selection =
+        typeof existing.pool === "string"
+          ? `the guests of pool ${existing.pool}`
+          : existing.all === true || excludes.length > 0
+            ? `all guests${excludes.length > 0 ? ` but ${listVmids(excludes)}` : ""}`
+            : undefined;
+      if (!selection) continue;
+      const wanted = job.vmids === UNKNOWN ? "the tier's guests" : `guests ${listVmids(job.vmids)}`;
+      reportViolation(
+        `job ${describeJob(job)} exists on the cluster and backs up ${selection}: the provider cannot change it to ${wanted} (PVE refuses 'all', 'exclude' or 'pool' together with 'vmid'), so pulumi up would fail half-way. ` +
+          `Switch the job to selected guests by hand first (Datacenter → Backup → Edit → Selection mode "Include selected VMs": ${wanted}), then adopt it.`,
+        job.urn,
+      );
+    }
+  },
+};
