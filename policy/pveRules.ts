@@ -119,8 +119,10 @@ export function scheduleProblem(
 ): "never" | "no-longer" | "frequent" | undefined {
   if (!event.matchesAnyDate()) return "never";
   if (event.next(now, scheduleZone(view)) === undefined) return "no-longer";
-  if (job.managed && job.tier?.frequent !== true && event.runsHourlyOrMoreOften()) return "frequent";
-  return undefined;
+  if (!job.managed || !event.runsHourlyOrMoreOften()) return undefined;
+  // Whether the tier allows it must be known: never a false violation during preview.
+  if (view.tiers === UNKNOWN || job.tier?.frequent === UNKNOWN || job.tier?.frequent === true) return undefined;
+  return "frequent";
 }
 
 /** `1 hour`, `22 minutes`, `1 minute 30 seconds`, `1 second`. */

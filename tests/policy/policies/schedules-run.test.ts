@@ -111,5 +111,7 @@ describe("schedules-run", () => {
         schedulesRun,
       ),
     ).toEqual([]);
+    const flagUnknown = change(withSchedule("hourly"), (s) => ((s.outputs.tiers[1] as any).frequent = UNKNOWN_VALUE));
+    expect(check(flagUnknown, schedulesRun)).toEqual([]);
   });
 });
