@@ -63,6 +63,7 @@ export class CalendarEvent {
   readonly warnings: string[];
   private readonly fields: Fields;
   private interval?: { seconds: number | undefined };
+  private anyDate?: boolean;
 
   private constructor(expression: string, utc: boolean, fields: Fields, warnings: string[]) {
     this.expression = expression;
@@ -106,7 +107,8 @@ export class CalendarEvent {
 
   /** Whether any date matches all of the schedule's fields (`*-02-30` matches none), whatever "now" is. */
   matchesAnyDate(): boolean {
-    return matchingDays(this.fields).any;
+    this.anyDate ??= matchingDays(this.fields).any;
+    return this.anyDate;
   }
 
   /**
@@ -131,12 +133,15 @@ export class CalendarEvent {
   /**
    * The runs within the reference week or year (`referenceCycle`) on the node's wall clock in
    * `timeZone`, with any year field set aside: a verdict over these is the same whatever day it is
-   * computed. At most `limit` runs (callers leave hourly-or-more-often schedules out).
+   * computed. `overlapMs` adds the first moments of the next cycle, so that runs on either side of
+   * the cycle's end (Sunday 23:55 and Monday 00:02) can be compared too. At most `limit` runs
+   * (callers leave hourly-or-more-often schedules out).
    */
-  runsInReferenceCycle(cycle: Cycle, timeZone = "UTC", limit = 100_000): Date[] {
+  runsInReferenceCycle(cycle: Cycle, timeZone = "UTC", options: { overlapMs?: number; limit?: number } = {}): Date[] {
     const { from, until } = referenceCycle(cycle, timeZone);
+    const end = toSeconds(new Date(until.getTime() + (options.overlapMs ?? 0))) - 1;
     const everyYear = new CalendarEvent(this.expression, this.utc, { ...this.fields, year: [] }, this.warnings);
-    return everyYear.collect(new Date(from.getTime() - 1000), limit, toSeconds(until) - 1, timeZone);
+    return everyYear.collect(new Date(from.getTime() - 1000), options.limit ?? 100_000, end, timeZone);
   }
 
   private collect(after: Date, count: number, until: number | undefined, timeZone: string): Date[] {

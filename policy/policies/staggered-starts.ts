@@ -14,7 +14,8 @@ import { UNKNOWN } from "../unknown";
  * Judged with the project's schedule engine (tiers/calendar.ts, PVE's own calendar-event rules) over
  * one whole cycle of the schedules, on the nodes' wall clock (outputs.timezone): the reference week
  * for weekday and time schedules, the reference year when one of a storage's schedules has date
- * fields (or ends in UTC while the nodes keep DST). The cycle is fixed, not "the next week from
+ * fields (or ends in UTC while the nodes keep DST), with the first N minutes of the next cycle so
+ * that starts either side of its end are compared. The cycle is fixed, not "the next week from
  * now", so a verdict never depends on the day it is taken. Schedules that never run or run hourly
  * or more often are left to schedules-run; what remains has at most a few starts a day, each
  * schedule's starts are computed once, and the starts are compared in one sweep of the sorted list:
@@ -50,7 +51,7 @@ export const staggeredStarts: StackValidationPolicy = {
       const key = `${cycle}\n${event.expression}`;
       let list = runs.get(key);
       if (!list) {
-        list = event.runsInReferenceCycle(cycle, timeZone).map((d) => d.getTime());
+        list = event.runsInReferenceCycle(cycle, timeZone, { overlapMs: windowMs }).map((d) => d.getTime());
         runs.set(key, list);
       }
       return list;

@@ -146,6 +146,11 @@ describe("the reference cycle: the same runs whatever day it is", () => {
       ["02", "03", "04", "05", "06", "07", "08"].map((d) => `2024-01-${d}T03:00:00.000Z`),
     );
     expect(iso(parse("2030-06-01 03:00").runsInReferenceCycle("year"))).toEqual(["2024-06-01T03:00:00.000Z"]);
+    // With an overlap, the first moments of the next cycle as well.
+    expect(iso(parse("mon 00:02").runsInReferenceCycle("week", "UTC", { overlapMs: 10 * 60_000 }))).toEqual([
+      "2024-01-01T00:02:00.000Z",
+      "2024-01-08T00:02:00.000Z",
+    ]);
   });
 
   test("does not depend on the clock", () => {

@@ -6,6 +6,7 @@ import {
   check,
   clusterJob,
   homeStack,
+  jobProps,
   messages,
   withCluster,
   withJob,
@@ -109,6 +110,18 @@ describe("staggered-starts", () => {
       ),
     ]);
     for (const v of verdicts) expect(v).toEqual(verdicts[0]);
+  });
+
+  it("compares starts on either side of the cycle's end: Sunday 23:55 and Monday 00:02", () => {
+    const stack = change(
+      withJob(home, "backup-home-p1-daily", (p) => (p.schedule = "mon 00:02")),
+      (s) => (jobProps(s, "backup-home-p2-weekly").schedule = "sun 23:55"),
+    );
+    expect(messages(check(stack, staggeredStarts))).toEqual([
+      expect.stringContaining(
+        "start 7 minutes apart (backup-home-p2-weekly at Sun 23:55, backup-home-p1-daily at Mon 00:02, America/New_York)",
+      ),
+    ]);
   });
 
   it("leaves schedules that run hourly or more often to schedules-run instead of expanding them", () => {
