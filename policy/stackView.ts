@@ -6,8 +6,8 @@
  *   contract in tiers/inventory.ts): the cluster inventory (guests, storages, existing jobs), the
  *   tiers and the coverage.
  * - The stack's own `proxmoxve` resources carry their inputs (typed here with the provider's own
- *   input types): backup jobs, storages and guests (made from scratch or cloned). Component resources (`pve-backup-tiers:backup:Tier`)
- *   arrive with empty properties.
+ *   input types): backup jobs, storages and guests (made from scratch or cloned). Component
+ *   resources (`pve-backup-tiers:backup:Tier`) arrive with empty properties.
  * - A job that exists on the cluster under the id of a stack job is judged by the stack's desired
  *   state: `pulumi up` is about to make the cluster match it.
  *
@@ -206,9 +206,9 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
       if (raw === UNKNOWN) continue;
       const job = jobFromCluster(raw);
       if (job.id === UNKNOWN) continue;
+      // A job with a stack job's id is judged by the stack's desired state; its own state is kept aside.
       const stackJob = stackJobs.get(jobKey(job.id));
-      if (stackJob)
-        stackJob.onCluster = job; // the stack's desired state counts
+      if (stackJob) stackJob.onCluster = job;
       else jobs.push(job);
     }
   }

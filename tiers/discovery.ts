@@ -31,8 +31,8 @@ export async function discoverCluster(opts?: pulumi.InvokeOptions): Promise<Clus
   ]);
   const names = nodes.names ?? [];
   const nodeNames = [...names].sort();
-  // `onlines[i]` is node `names[i]`'s; a node the provider gives no status for counts as offline.
-  const offlineNodes = names.filter((_, i) => nodes.onlines?.[i] !== true).sort();
+  // `onlines[i]` is node `names[i]`'s (false also when PVE gave no status); without the list, as before.
+  const offlineNodes = names.filter((_, i) => nodes.onlines?.[i] === false).sort();
   const onlineNodes = nodeNames.filter((n) => !offlineNodes.includes(n));
   const datastores = await Promise.all(onlineNodes.map((nodeName) => proxmoxve.getDatastores({ nodeName }, opts)));
   return {
