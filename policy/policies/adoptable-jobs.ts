@@ -6,11 +6,12 @@ import { UNKNOWN } from "../unknown";
 /**
  * adoptable-jobs (mandatory). Protects against an adoption that cannot converge: a job on the
  * cluster under a stack job's id that backs up all guests, all but some (`exclude`) or a pool's
- * cannot be turned into a job of selected guests by the provider. Its `all` is kept from the state
- * (an optional, computed input) and sent with the tier's `vmid`, which PVE refuses ("option
- * conflicts with option 'vmid'"); declaring `all: false` instead conflicts with `vmid` in the
- * provider itself. So `pulumi up` fails half-way, every time, while the hand-made job keeps running
- * with its own selection. The job must be switched to selected guests by hand first.
+ * cannot be turned into a job of selected guests by the provider. PVE keeps `vmid` apart from
+ * `all`, `exclude` and `pool` ("option conflicts with option 'vmid'"; an update naming `vmid` drops
+ * the others), while the provider plans `all`, an optional and computed input, unchanged from its
+ * state, and refuses `all: false` beside `vmid` in its own validation. So `pulumi up` fails, or
+ * leaves the hand-made job with its own selection. The job must be switched to selected guests by
+ * hand first.
  */
 export const adoptableJobs: StackValidationPolicy = {
   name: "adoptable-jobs",
@@ -31,7 +32,7 @@ export const adoptableJobs: StackValidationPolicy = {
       if (!selection) continue;
       const wanted = job.vmids === UNKNOWN ? "the tier's guests" : `guests ${listVmids(job.vmids)}`;
       reportViolation(
-        `job ${describeJob(job)} exists on the cluster and backs up ${selection}: the provider cannot change it to ${wanted} (PVE refuses 'all', 'exclude' or 'pool' together with 'vmid'), so pulumi up would fail half-way. ` +
+        `job ${describeJob(job)} exists on the cluster and backs up ${selection}: the provider cannot change its selection to ${wanted} (PVE keeps 'vmid' apart from 'all', 'exclude' and 'pool'), so pulumi up would fail or leave the job as it is. ` +
           `Switch the job to selected guests by hand first (Datacenter → Backup → Edit → Selection mode "Include selected VMs": ${wanted}), then adopt it.`,
         job.urn,
       );

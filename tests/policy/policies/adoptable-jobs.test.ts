@@ -25,7 +25,7 @@ describe("adoptable-jobs", () => {
         level: "mandatory",
         urn: "urn:pulumi:home::pve-backup-tiers::proxmoxve:backup/job:Job::tier-p0-job",
         message:
-          "job backup-home-p0-daily (tier P0) exists on the cluster and backs up all guests: the provider cannot change it to guests 100, 102 (PVE refuses 'all', 'exclude' or 'pool' together with 'vmid'), so pulumi up would fail half-way. " +
+          "job backup-home-p0-daily (tier P0) exists on the cluster and backs up all guests: the provider cannot change its selection to guests 100, 102 (PVE keeps 'vmid' apart from 'all', 'exclude' and 'pool'), so pulumi up would fail or leave the job as it is. " +
           'Switch the job to selected guests by hand first (Datacenter → Backup → Edit → Selection mode "Include selected VMs": guests 100, 102), then adopt it.',
       },
     ]);
