@@ -91,10 +91,11 @@ function table(rows: string[][]): string {
 
 async function main(): Promise<void> {
   const { buildSyntheticStack } = await import("./policyStack");
+  const { policies } = await import("../policy/policies");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pve-policy-bench-"));
   try {
     console.log(
-      `Policy evaluation in process (commands/evaluate.ts, all 7 policies), ${RUNS} runs per size, node ${process.version}, ${os.cpus().length} CPUs\n`,
+      `Policy evaluation in process (commands/evaluate.ts, all ${policies.length} policies), ${RUNS} runs per size, node ${process.version}, ${os.cpus().length} CPUs\n`,
     );
     const results: WorkerResult[] = [];
     const files = new Map<number, string>();

@@ -185,6 +185,12 @@ function nextRuns(tier: TierSummary, outputs: StackOutputs, from: Date): string[
   return parsed.event.nextRuns(from, NEXT_RUNS, zone).map((d) => formatIsoTime(d, zone));
 }
 
+/** The schedule engine's warnings for a tier's schedule (valid, but not what it reads like). */
+function scheduleWarnings(tier: TierSummary): string[] {
+  const parsed = tryParseCalendarEvent(tier.schedule);
+  return parsed.ok ? parsed.event.warnings : [];
+}
+
 function retentionText(prune: Record<string, string>): string {
   return formatPruneBackups(parsePruneBackups(prune) ?? {}) || "(none)";
 }
@@ -193,15 +199,17 @@ function renderText(report: CheckReport): string {
   const { outputs } = report.run;
   const lines: string[] = [];
   const c = outputs.cluster;
+  const offline = c.offlineNodes.length > 0 ? ` (offline: ${c.offlineNodes.join(", ")}; their guests are unknown)` : "";
   lines.push(
-    `Stack ${report.stack} against ${report.cluster}: nodes ${c.nodes.join(", ") || "(none)"}, ` +
+    `Stack ${report.stack} against ${report.cluster}: nodes ${c.nodes.join(", ") || "(none)"}${offline}, ` +
       `${c.guests.length} guests, ${c.storages.length} storages, ${c.jobs.length} existing jobs`,
     "",
   );
   for (const tier of outputs.tiers) {
     lines.push(`Tier ${tier.id}: ${tier.description} (priority ${tier.priority}${tier.critical ? ", critical" : ""})`);
     lines.push(`  job        ${tier.job}`);
-    lines.push(`  schedule   ${tier.schedule}  next: ${nextRuns(tier, outputs, report.from).join(", ")}`);
+    lines.push(`  schedule   ${tier.schedule}  next: ${nextRuns(tier, outputs, report.from).join(", ") || "never"}`);
+    for (const warning of scheduleWarnings(tier)) lines.push(`  warning    ${warning}`);
     lines.push(`  storage    ${tier.storage}`);
     lines.push(`  retention  ${retentionText(tier.pruneBackups)}`);
     if (tier.mailto.length > 0)
@@ -274,7 +282,12 @@ function renderJson(report: CheckReport): string {
       ...(r.ignoreChanges.length > 0 ? { ignoreChanges: r.ignoreChanges } : {}),
       inputs: r.props,
     })),
-    tiers: outputs.tiers.map((t) => ({ ...t, nextRuns: nextRuns(t, outputs, report.from) })),
+    tiers: outputs.tiers.map((t) => ({
+      ...t,
+      nextRuns: nextRuns(t, outputs, report.from),
+      warnings: scheduleWarnings(t),
+    })),
+    offlineNodes: outputs.cluster.offlineNodes,
     coverage: outputs.coverage,
     plan: report.plan.steps,
     untouched: report.plan.untouched,

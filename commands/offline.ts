@@ -24,6 +24,7 @@ import {
   snapshotGuests,
   snapshotJobs,
   snapshotNodes,
+  snapshotOfflineNodes,
   snapshotStorages,
 } from "../tiers/snapshot";
 import { readStackFile } from "../tiers/stackConfig";
@@ -78,9 +79,11 @@ interface RegistrationMonitor {
 const runtimeSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 
 /** The answers the provider's data sources would give on the snapshot's cluster, by invoke token. */
-function providerAnswers(snapshot: ClusterSnapshot): (token: string, args: Record<string, unknown>) => unknown {
+export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args: Record<string, unknown>) => unknown {
   const nodes = snapshotNodes(snapshot);
-  const guests = snapshotGuests(snapshot);
+  const offline = new Set(snapshotOfflineNodes(snapshot));
+  // The provider lists guests node by node and skips a node that does not answer (PVE's 595).
+  const guests = snapshotGuests(snapshot).filter((g) => !offline.has(g.node));
   const storages = snapshotStorages(snapshot);
   const toProviderGuest = (g: PveGuest) => ({
     vmId: g.vmid,
@@ -112,13 +115,14 @@ function providerAnswers(snapshot: ClusterSnapshot): (token: string, args: Recor
   return (token, args) => {
     switch (token) {
       case "proxmoxve:index/getNodesLegacy:getNodesLegacy":
-        return { id: "nodes", names: nodes, onlines: nodes.map(() => true) };
+        return { id: "nodes", names: nodes, onlines: nodes.map((n) => !offline.has(n)) };
       case "proxmoxve:index/getVmsLegacy:getVmsLegacy":
         return { id: "vms", vms: guests.filter((g) => g.kind === "qemu").map(toProviderGuest) };
       case "proxmoxve:index/getContainersLegacy:getContainersLegacy":
         return { id: "containers", containers: guests.filter((g) => g.kind === "lxc").map(toProviderGuest) };
       case "proxmoxve:index/getDatastores:getDatastores": {
         const nodeName = String(args.nodeName);
+        if (offline.has(nodeName)) throw new Error(`node '${nodeName}' is offline: no route to host (595)`);
         const datastores = storages
           .filter((s) => s.nodes === undefined || s.nodes.includes(nodeName))
           .map((s) => ({

@@ -24,7 +24,7 @@ export interface StaggerConfig {
 }
 
 export const DEFAULT_STAGGER_MINUTES = 10;
-/** A week, the horizon over which staggered-starts compares runs. */
+/** A week: the shortest cycle over which staggered-starts compares runs. */
 const MAX_STAGGER_MINUTES = 7 * 24 * 60;
 
 export const everyGuestConfigSchema: PolicyConfigSchema = {

@@ -1,13 +1,15 @@
 /**
  * PVE's rules as the policies apply them to the stack view, with what is unknown during preview
  * kept unknown: which guests a job backs up (tiers/coverage.ts decides for known values), whether a
- * storage takes backups and is available on a node, how job ids compare; and how messages name
- * guests and jobs.
+ * storage takes backups and is available on a node, how job ids compare, which retention a job ends
+ * with, whether a schedule backs up as a tier means (the schedule engine decides); and how messages
+ * name guests and jobs.
  */
+import { CalendarEvent, isValidTimeZone, tryParseCalendarEvent } from "../tiers/calendar";
 import { jobSelects } from "../tiers/coverage";
-import { BACKUP_CONTENT, GuestKind } from "../tiers/pve";
+import { BACKUP_CONTENT, GuestKind, PruneBackups, formatPruneBackups, parsePruneBackups } from "../tiers/pve";
 import type { GuestView, JobView, StackView, StorageView } from "./stackView";
-import { Maybe, UNKNOWN } from "./unknown";
+import { Maybe, UNKNOWN, hasUnknown } from "./unknown";
 
 /** Job ids are case-insensitive in PVE. */
 export function jobKey(id: string): string {
@@ -89,4 +91,69 @@ export function describeJob(job: JobView): string {
 export function listVmids(vmids: readonly Maybe<number>[]): string {
   const known = vmids.filter((v): v is number => v !== UNKNOWN);
   return known.length === 0 ? "none" : known.join(", ");
+}
+
+/** The nodes' zone for schedules: the stack's when known and valid, else UTC. */
+function scheduleZone(view: StackView): string {
+  return typeof view.timezone === "string" && isValidTimeZone(view.timezone) ? view.timezone : "UTC";
+}
+
+/** A job's schedule as the engine reads it; undefined when unknown, absent, or rejected by PVE. */
+export function jobSchedule(job: JobView): CalendarEvent | undefined {
+  if (typeof job.schedule !== "string") return undefined;
+  const parsed = tryParseCalendarEvent(job.schedule);
+  return parsed.ok ? parsed.event : undefined; // a schedule PVE rejects is the config validation's
+}
+
+/**
+ * Why an enabled job's schedule does not back up as a tier means, from the schedule engine:
+ * `never` (no date matches its fields), `no-longer` (every date it names is past `now`) or, for a
+ * job of the stack whose tier is not marked frequent, `frequent` (two runs an hour or less apart).
+ * Hand-made jobs on the cluster are held to the first two only: what they are meant for is unknown.
+ */
+export function scheduleProblem(
+  job: JobView,
+  event: CalendarEvent,
+  view: StackView,
+  now: Date,
+): "never" | "no-longer" | "frequent" | undefined {
+  if (!event.matchesAnyDate()) return "never";
+  if (event.next(now, scheduleZone(view)) === undefined) return "no-longer";
+  if (!job.managed || !event.runsHourlyOrMoreOften()) return undefined;
+  // Whether the tier allows it must be known: never a false violation during preview.
+  if (view.tiers === UNKNOWN || job.tier?.frequent === UNKNOWN || job.tier?.frequent === true) return undefined;
+  return "frequent";
+}
+
+/** `1 hour`, `22 minutes`, `1 minute 30 seconds`, `1 second`. */
+export function describeDuration(seconds: number): string {
+  const parts: string[] = [];
+  const unit = (n: number, name: string) => n > 0 && parts.push(`${n} ${name}${n === 1 ? "" : "s"}`);
+  unit(Math.floor(seconds / 86400), "day");
+  unit(Math.floor((seconds % 86400) / 3600), "hour");
+  unit(Math.floor((seconds % 3600) / 60), "minute");
+  unit(seconds % 60, "second");
+  return parts.join(" ") || "0 seconds";
+}
+
+/**
+ * The retention a job ends with, in PVE's words: its own prune-backups (or deprecated maxfiles),
+ * else its storage's when the stack can see it.
+ */
+export function describeRetention(job: JobView, view: StackView): string {
+  let own: PruneBackups | undefined;
+  try {
+    own = hasUnknown(job.pruneBackups) ? undefined : parsePruneBackups(job.pruneBackups);
+  } catch {
+    own = undefined;
+  }
+  if (own && Object.keys(own).length > 0) return formatPruneBackups(own);
+  if (typeof job.maxfiles === "number" && job.maxfiles > 0) return `maxfiles=${job.maxfiles}`;
+  const storage = typeof job.storage === "string" ? view.storages.get(job.storage) : undefined;
+  if (storage?.retentionReported && storage.retention !== UNKNOWN) {
+    return storage.retention === undefined
+      ? "keep-all (neither job nor storage sets one)"
+      : `the storage's ${formatPruneBackups(storage.retention)}`;
+  }
+  return "the storage's retention";
 }

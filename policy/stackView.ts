@@ -6,8 +6,8 @@
  *   contract in tiers/inventory.ts): the cluster inventory (guests, storages, existing jobs), the
  *   tiers and the coverage.
  * - The stack's own `proxmoxve` resources carry their inputs (typed here with the provider's own
- *   input types): backup jobs, storages and guests. Component resources (`pve-backup-tiers:backup:Tier`)
- *   arrive with empty properties.
+ *   input types): backup jobs, storages and guests (made from scratch or cloned). Component
+ *   resources (`pve-backup-tiers:backup:Tier`) arrive with empty properties.
  * - A job that exists on the cluster under the id of a stack job is judged by the stack's desired
  *   state: `pulumi up` is about to make the cluster match it.
  *
@@ -49,12 +49,23 @@ type GuestProps = Props<Pick<VmLegacyArgs, "vmId" | "name" | "nodeName" | "templ
   Props<Pick<ContainerLegacyArgs, "initialization">> &
   Props<Pick<VmArgs, "resourceId">>;
 
+/** A guest as a tier names it. */
+export interface TierGuest {
+  vmid: number;
+  kind: GuestKind;
+  name: string;
+}
+
 interface TierView {
   id: string;
   critical: Maybe<boolean>;
+  /** The tier means to back up hourly or more often (absent: false). */
+  frequent: Maybe<boolean>;
   /** The tier's job id. */
   job: Maybe<string | undefined>;
   mailto: Maybe<Maybe<string>[] | undefined>;
+  /** The guests the tier names, as its config names them (known entries only). */
+  guests: TierGuest[];
 }
 
 /** A backup job: one the stack declares, or one on the cluster the stack does not manage. */
@@ -82,6 +93,11 @@ export interface JobView {
   mailto: Maybe<Maybe<string>[]>;
   /** The tier whose job this is, by job id. */
   tier?: TierView;
+  /**
+   * For a stack job: the job of the same id that already exists on the cluster (what an adoption
+   * imports, and what `pulumi up` must change), as the inventory reports it.
+   */
+  onCluster?: JobView;
 }
 
 /** A storage: one the stack declares (its desired state wins) or one on the cluster. */
@@ -126,6 +142,13 @@ export interface StackView {
   /** Whether the cluster inventory is known: without it, absence on the cluster proves nothing. */
   clusterKnown: boolean;
   /**
+   * Nodes the cluster lists as offline: discovery could not read their guests and storages, so what
+   * lives only there is unknown. Empty when every node is online (or the inventory says nothing).
+   */
+  offlineNodes: string[];
+  /** How many guests the cluster's listing holds; undefined when the listing is unknown. */
+  clusterGuestCount: number | undefined;
+  /**
    * Stack jobs, then the cluster's jobs the stack does not manage. While a stack job's id is unknown,
    * no cluster job is listed: any of them may be the one the stack is about to change.
    */
@@ -168,13 +191,13 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
 
   // Jobs: the stack's, then the cluster's that no stack job claims.
   const jobs: JobView[] = [];
-  const stackJobIds = new Set<string>();
+  const stackJobs = new Map<string, JobView>();
   let someStackJobIdUnknown = false;
   for (const r of resources) {
     if (r.type !== JOB_TYPE) continue;
     const job = jobFromResource(r);
     if (job.id === UNKNOWN) someStackJobIdUnknown = true;
-    else stackJobIds.add(jobKey(job.id));
+    else stackJobs.set(jobKey(job.id), job);
     jobs.push(job);
   }
   const clusterJobs = asList(clusterObj.jobs, (j) => (j === UNKNOWN ? UNKNOWN : (j as Record<string, unknown>)));
@@ -182,8 +205,11 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
     for (const raw of clusterJobs) {
       if (raw === UNKNOWN) continue;
       const job = jobFromCluster(raw);
-      if (job.id === UNKNOWN || stackJobIds.has(jobKey(job.id))) continue; // the stack's desired state counts
-      jobs.push(job);
+      if (job.id === UNKNOWN) continue;
+      // A job with a stack job's id is judged by the stack's desired state; its own state is kept aside.
+      const stackJob = stackJobs.get(jobKey(job.id));
+      if (stackJob) stackJob.onCluster = job;
+      else jobs.push(job);
     }
   }
   for (const job of jobs) if (job.id !== UNKNOWN) job.tier = tierByJob.get(jobKey(job.id));
@@ -211,6 +237,7 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
   // Guests: the cluster's (or, failing that, the coverage's), overlaid by the stack's.
   const guestByVmid = new Map<number, GuestView>();
   const clusterGuests = asList(clusterObj.guests, (g) => (g === UNKNOWN ? UNKNOWN : (g as Record<string, unknown>)));
+  const offline = fullyKnown(asList(clusterObj.offlineNodes, asString));
   const guestSource =
     clusterGuests !== UNKNOWN && clusterGuests !== undefined
       ? clusterGuests
@@ -251,6 +278,8 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
     timezone: asString(outputs.timezone),
     tiers,
     clusterKnown,
+    offlineNodes: offline === UNKNOWN || offline === undefined ? [] : offline,
+    clusterGuestCount: clusterGuests === UNKNOWN || clusterGuests === undefined ? undefined : clusterGuests.length,
     jobs,
     storages,
     storageIdsUnknown,
@@ -269,11 +298,15 @@ function readTiers(value: unknown): Maybe<TierView[]> {
     const t = raw as Record<string, unknown>;
     const id = asString(t.id);
     const critical = asBoolean(t.critical);
+    const frequent = asBoolean(t.frequent);
+    const guests = asList(t.guests, (g) => (g === UNKNOWN ? UNKNOWN : guestFromCluster(g as Record<string, unknown>)));
     tiers.push({
       id: typeof id === "string" ? id : "?",
       critical: critical === undefined ? false : critical,
+      frequent: frequent === undefined ? false : frequent,
       job: asString(t.job),
       mailto: asList(t.mailto, asString),
+      guests: guests === UNKNOWN || guests === undefined ? [] : guests.filter((g): g is GuestView => g !== UNKNOWN),
     });
   }
   return tiers;
@@ -412,7 +445,7 @@ function guestFromCluster(g: Record<string, unknown>): GuestView | undefined {
 
 function guestFromResource(r: PolicyResource, kind: GuestKind): Maybe<GuestView | UnnumberedGuest> {
   const p = toPlain(r.props) as GuestProps;
-  // VmLegacy and ContainerLegacy take `vmId`; Vm and Vm2Legacy take the vmid as `resourceId`.
+  // VmLegacy and ContainerLegacy take `vmId`; Vm, Vm2Legacy and the cloned VMs take it as `resourceId`.
   const vmid = asNumber("vmId" in p ? p.vmId : p.resourceId);
   if (vmid === UNKNOWN) return UNKNOWN;
   const init = p.initialization;

@@ -17,20 +17,50 @@ export interface BackupTierArgs {
   adopt?: boolean;
 }
 
-/** Job inputs that adoption takes from the cluster as they are; the next `pulumi up` converges them. */
-export const ADOPTED_JOB_PROPERTIES = [
-  "schedule",
-  "storage",
-  "vmids",
-  "mode",
-  "compress",
-  "enabled",
-  "node",
-  "pruneBackups",
-  "mailtos",
-  "mailnotification",
-  "notesTemplate",
-];
+/**
+ * Every input of the provider's Job but its id, each ignored while adopting: an import fails when a
+ * setting of the hand-made job (its `fleecing`, `pool`, `excludes`, `performance`, ...) differs from
+ * what the program declares, and the program declares only some. The next `pulumi up` converges
+ * them. `satisfies` makes this list the provider's: an input the provider adds, or drops, fails
+ * the compile here until it is listed.
+ */
+const ADOPTED_JOB_INPUTS = {
+  all: true,
+  bwlimit: true,
+  compress: true,
+  enabled: true,
+  excludePaths: true,
+  excludes: true,
+  fleecing: true,
+  ionice: true,
+  lockwait: true,
+  mailnotification: true,
+  mailtos: true,
+  maxfiles: true,
+  mode: true,
+  node: true,
+  notesTemplate: true,
+  pbsChangeDetectionMode: true,
+  performance: true,
+  pigz: true,
+  pool: true,
+  protected: true,
+  pruneBackups: true,
+  remove: true,
+  repeatMissed: true,
+  schedule: true,
+  script: true,
+  starttime: true,
+  stdexcludes: true,
+  stopwait: true,
+  storage: true,
+  tmpdir: true,
+  vmids: true,
+  zstd: true,
+} as const satisfies Record<Exclude<keyof proxmoxve.backup.JobArgs, "resourceId">, true>;
+
+/** Job inputs that adoption takes from the cluster as they are: all of them but the job id. */
+export const ADOPTED_JOB_PROPERTIES: string[] = Object.keys(ADOPTED_JOB_INPUTS);
 
 export class BackupTier extends pulumi.ComponentResource {
   static readonly TYPE = TIER_TYPE;

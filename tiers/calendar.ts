@@ -1,7 +1,8 @@
 /**
  * Proxmox VE calendar events: the one schedule engine of this project, and its public face. The
  * engine's parts: calendarParser.ts (the grammar), calendarSearch.ts (the next-run search),
- * calendarZone.ts (wall clocks and time zones), calendarWarnings.ts (valid but surprising schedules).
+ * calendarZone.ts (wall clocks and time zones), calendarWarnings.ts (valid but surprising schedules),
+ * calendarCycle.ts (a whole cycle at once: the shortest interval between runs, the reference week/year).
  *
  * PVE validates and runs backup-job schedules with the Rust crate proxmox-time
  * (`CalendarEvent`, a systemd.time look-alike). This module re-implements that
@@ -36,12 +37,17 @@
  * Nothing loops: every step moves the wall clock forward and the search
  * stops after proxmox-time's own limit of 1000 steps.
  */
+import { Cycle, REFERENCE_YEAR, cycleOf, matchingDays, minInterval } from "./calendarCycle";
 import { CalendarEventError, Fields, parseExpression } from "./calendarParser";
 import { computeNext } from "./calendarSearch";
 import { computeWarnings } from "./calendarWarnings";
 import { Zone, civilFromDays, mod, wallSeconds } from "./calendarZone";
 
 export { CalendarEventError };
+export type { Cycle };
+
+/** An hour in seconds: a schedule whose runs come this close together runs "hourly or more often". */
+export const HOUR_SECONDS = 3600;
 
 const floor = Math.floor;
 
@@ -56,6 +62,8 @@ export class CalendarEvent {
   /** Valid-but-surprising readings, in plain words (e.g. `mon..fri 22` is minute 22 of every hour). */
   readonly warnings: string[];
   private readonly fields: Fields;
+  private interval?: { seconds: number | undefined };
+  private anyDate?: boolean;
 
   private constructor(expression: string, utc: boolean, fields: Fields, warnings: string[]) {
     this.expression = expression;
@@ -92,6 +100,50 @@ export class CalendarEvent {
     return this.collect(after, limit, toSeconds(until), timeZone);
   }
 
+  /** The cycle over which the schedule repeats: a week, or a year when it has date fields. */
+  get cycle(): Cycle {
+    return cycleOf(this.fields);
+  }
+
+  /** Whether any date matches all of the schedule's fields (`*-02-30` matches none), whatever "now" is. */
+  matchesAnyDate(): boolean {
+    this.anyDate ??= matchingDays(this.fields).any;
+    return this.anyDate;
+  }
+
+  /**
+   * The shortest time in seconds between two consecutive runs over the schedule's whole cycle, on its
+   * own clock (no DST shifts); undefined when it runs at most once, or never. From the fields, without
+   * listing runs, so `*:*:*` costs what `03:00` costs.
+   */
+  minInterval(): number | undefined {
+    this.interval ??= { seconds: minInterval(this.fields) };
+    return this.interval.seconds;
+  }
+
+  /**
+   * True when two consecutive runs come an hour or less apart somewhere in the cycle: `hourly`,
+   * `minutely`, `*:*:*`, `mon..fri 22` (minute 22 of every hour), `03:00,03:30`, `23:30,00:10`.
+   */
+  runsHourlyOrMoreOften(): boolean {
+    const seconds = this.minInterval();
+    return seconds !== undefined && seconds <= HOUR_SECONDS;
+  }
+
+  /**
+   * The runs within the reference week or year (`referenceCycle`) on the node's wall clock in
+   * `timeZone`, with any year field set aside: a verdict over these is the same whatever day it is
+   * computed. `overlapMs` adds the first moments of the next cycle, so that runs on either side of
+   * the cycle's end (Sunday 23:55 and Monday 00:02) can be compared too. At most `limit` runs
+   * (callers leave hourly-or-more-often schedules out).
+   */
+  runsInReferenceCycle(cycle: Cycle, timeZone = "UTC", options: { overlapMs?: number; limit?: number } = {}): Date[] {
+    const { from, until } = referenceCycle(cycle, timeZone);
+    const end = toSeconds(new Date(until.getTime() + (options.overlapMs ?? 0))) - 1;
+    const everyYear = new CalendarEvent(this.expression, this.utc, { ...this.fields, year: [] }, this.warnings);
+    return everyYear.collect(new Date(from.getTime() - 1000), options.limit ?? 100_000, end, timeZone);
+  }
+
   private collect(after: Date, count: number, until: number | undefined, timeZone: string): Date[] {
     const zone = this.zoneFor(timeZone);
     const runs: Date[] = [];
@@ -115,6 +167,20 @@ function toSeconds(date: Date): number {
   const ms = date.getTime();
   if (Number.isNaN(ms)) throw new RangeError("invalid Date");
   return floor(ms / 1000); // PVE works in whole seconds
+}
+
+/**
+ * The reference week or year on the wall clock of `timeZone`: from Monday 2024-01-01 00:00 to seven
+ * days later, or to 2025-01-01 00:00 (2024 is a leap year that starts on a Monday). `until` is
+ * exclusive.
+ */
+export function referenceCycle(cycle: Cycle, timeZone = "UTC"): { from: Date; until: Date } {
+  const from = zonedTimeToDate({ year: REFERENCE_YEAR, month: 1, day: 1 }, timeZone);
+  const until =
+    cycle === "week"
+      ? zonedTimeToDate({ year: REFERENCE_YEAR, month: 1, day: 8 }, timeZone)
+      : zonedTimeToDate({ year: REFERENCE_YEAR + 1, month: 1, day: 1 }, timeZone);
+  return { from, until };
 }
 
 /** Parse without throwing, for validation paths (policy pack, CLI). */

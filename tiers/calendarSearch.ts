@@ -14,7 +14,7 @@ const abs = Math.abs;
 // ---------------------------------------------------------------------------
 // Field matching, as DateTimeValue::list_contains / find_next.
 
-function contains(list: Spec[], v: number): boolean {
+export function contains(list: Spec[], v: number): boolean {
   for (const s of list) {
     if (v < s.start) continue;
     if (s.step === 0 ? v === s.start : (v - s.start) % s.step === 0 && (s.end === undefined || v <= s.end)) {

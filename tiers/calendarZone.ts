@@ -12,7 +12,7 @@ const floor = Math.floor;
 // Civil-date arithmetic on plain numbers (fast, no Date objects in the loop).
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-function daysFromCivil(y: number, m: number, d: number): number {
+export function daysFromCivil(y: number, m: number, d: number): number {
   y -= m <= 2 ? 1 : 0;
   const era = floor(y / 400);
   const yoe = y - era * 400;

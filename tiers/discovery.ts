@@ -2,6 +2,11 @@
  * Reads the cluster through the provider's data sources: its nodes, guests, storages and existing
  * backup jobs. The policy pack judges from what this returns (exported as the `cluster` output),
  * since policies may make no network calls of their own.
+ *
+ * On a cluster with a node down: the provider lists guests node by node and skips a node that does
+ * not answer (a warning, "VM list may be incomplete"), and asking an offline node for its datastores
+ * fails the whole program. So datastores are read on the online nodes only (`getNodesLegacy`'s
+ * `onlines`), and the offline nodes are exported: what lives only on them is unknown, not missing.
  */
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type * as pulumi from "@pulumi/pulumi";
@@ -24,10 +29,15 @@ export async function discoverCluster(opts?: pulumi.InvokeOptions): Promise<Clus
     proxmoxve.getContainersLegacy({}, opts),
     proxmoxve.backup.getJobs(opts),
   ]);
-  const nodeNames = [...(nodes.names ?? [])].sort();
-  const datastores = await Promise.all(nodeNames.map((nodeName) => proxmoxve.getDatastores({ nodeName }, opts)));
+  const names = nodes.names ?? [];
+  const nodeNames = [...names].sort();
+  // `onlines[i]` is node `names[i]`'s (false also when PVE gave no status); without the list, as before.
+  const offlineNodes = names.filter((_, i) => nodes.onlines?.[i] === false).sort();
+  const onlineNodes = nodeNames.filter((n) => !offlineNodes.includes(n));
+  const datastores = await Promise.all(onlineNodes.map((nodeName) => proxmoxve.getDatastores({ nodeName }, opts)));
   return {
     nodes: nodeNames,
+    offlineNodes,
     guests: [...toGuests(vms.vms ?? [], "qemu"), ...toGuests(containers.containers ?? [], "lxc")].sort(
       (a, b) => a.vmid - b.vmid,
     ),

@@ -46,6 +46,11 @@ export interface ClusterJob {
 
 export interface ClusterInventory {
   nodes: string[];
+  /**
+   * Nodes the cluster lists as not online. Discovery cannot ask them for their guests or storages,
+   * so what lives only there is unknown: not missing.
+   */
+  offlineNodes: string[];
   guests: ClusterGuest[];
   storages: ClusterStorage[];
   jobs: ClusterJob[];

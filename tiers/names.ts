@@ -25,11 +25,16 @@ export const NFS_STORAGE_TYPE = "proxmoxve:storage/nfs:Nfs";
 /** Every storage resource of the provider starts so (`proxmoxve:storage/directory:Directory`, ...). */
 export const STORAGE_TYPE_PREFIX = "proxmoxve:storage/";
 
-/** Guest resource types a stack may manage, with the kind of guest each creates. */
+/**
+ * Guest resource types a stack may manage, with the kind of guest each creates: VMs made from
+ * scratch or cloned from a template (`proxmoxve.cloned.Vm`, `cloned.VmLegacy`), and containers.
+ */
 export const GUEST_TYPES: Readonly<Record<string, GuestKind>> = {
   "proxmoxve:index/vmLegacy:VmLegacy": "qemu",
   "proxmoxve:index/vm:Vm": "qemu",
   "proxmoxve:index/vm2Legacy:Vm2Legacy": "qemu",
+  "proxmoxve:cloned/vm:Vm": "qemu",
+  "proxmoxve:cloned/vmLegacy:VmLegacy": "qemu",
   "proxmoxve:index/containerLegacy:ContainerLegacy": "lxc",
 };
 

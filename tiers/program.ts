@@ -11,8 +11,24 @@ import { computeCoverage } from "./coverage";
 import { StackOutputs, summarizeTier } from "./inventory";
 import { toBackupsBlock } from "./pve";
 
-/** Storage inputs that adoption takes from the cluster as they are (server and export cannot change). */
-export const ADOPTED_STORAGE_PROPERTIES = ["backups", "contents", "nodes", "options", "disable"];
+/**
+ * Every input of the provider's NFS storage that adoption takes from the cluster as it is: all but
+ * its id, `server` and `export` (PVE cannot change those, so they must match). `satisfies` makes
+ * this list the provider's: an input the provider adds, or drops, fails the compile here.
+ */
+const ADOPTED_STORAGE_INPUTS = {
+  backups: true,
+  contents: true,
+  createBasePath: true,
+  createSubdirs: true,
+  disable: true,
+  nodes: true,
+  options: true,
+  preallocation: true,
+  snapshotAsVolumeChain: true,
+} as const satisfies Record<Exclude<keyof proxmoxve.storage.NfsArgs, "resourceId" | "server" | "export">, true>;
+
+export const ADOPTED_STORAGE_PROPERTIES: string[] = Object.keys(ADOPTED_STORAGE_INPUTS);
 
 export interface DeclaredSite {
   storages: proxmoxve.storage.Nfs[];

@@ -82,6 +82,7 @@ const jobSchema = z.looseObject({
 });
 
 /** `GET /nodes`: a node answers only while `online` (PVE proxies requests for an offline one: 595). */
+/** A node of `GET /nodes`: without a `status` it counts as online. */
 const nodeSchema = z.looseObject({
   node: z.string(),
   status: z.enum(["online", "offline", "unknown"]).optional(),
@@ -261,6 +262,12 @@ export function snapshotNodes(snapshot: ClusterSnapshot): string[] {
   for (const r of snapshot.resources) if (r.node) names.add(r.node);
   for (const s of snapshot.storage) for (const n of parseList(s.nodes)) names.add(n);
   return [...names].sort();
+}
+
+/** The nodes of the snapshot's `/nodes` whose status is not `online` (the provider's `onlines` false). */
+export function snapshotOfflineNodes(snapshot: ClusterSnapshot): string[] {
+  const offline = (snapshot.nodes ?? []).filter((n) => n.status !== undefined && n.status !== "online");
+  return [...new Set(offline.map((n) => n.node))].sort();
 }
 
 /** A guest of `/cluster/resources`, as PVE means the record. */

@@ -8,10 +8,11 @@ import { UNKNOWN } from "../unknown";
  * every-guest-in-a-tier (mandatory). Protects against guests nobody backs up: a VM or LXC created
  * on the cluster by hand, or by this stack, that no working job covers - the home site's LXC that
  * sat in no tier until the day it was needed. Every guest of the cluster (the program's discovery
- * outputs) and every guest the stack manages (VmLegacy, ContainerLegacy, Vm resources) must be
- * backed up by exactly one enabled job of the stack; two jobs means two tiers with conflicting
- * schedules and retention for one guest. A job limited to one node does not cover guests on other
- * nodes. Templates and the vmids in the `ignoreVmids` config are exempt.
+ * outputs) and every guest the stack manages (VmLegacy, ContainerLegacy, Vm resources, cloned VMs)
+ * must be backed up by exactly one enabled job of the stack; two jobs means two tiers with
+ * conflicting schedules and retention for one guest. A job limited to one node does not cover
+ * guests on other nodes. Templates and the vmids in the `ignoreVmids` config are exempt; a cluster
+ * guest on an offline node is unknown (nodes-online says so), not judged.
  */
 export const everyGuestInATier: StackValidationPolicy = {
   name: "every-guest-in-a-tier",
@@ -53,8 +54,10 @@ export const everyGuestInATier: StackValidationPolicy = {
     const exempt = (g: { vmid?: number; template: unknown }) =>
       g.template === true || g.template === UNKNOWN || (g.vmid !== undefined && ignored.has(g.vmid));
 
+    const offline = new Set(view.offlineNodes);
     for (const guest of view.guests) {
       if (exempt(guest)) continue;
+      if (!guest.urn && typeof guest.node === "string" && offline.has(guest.node)) continue;
       const jobs = covering.get(guest.vmid) ?? [];
       if (jobs.length === 1) continue;
       if (jobs.length === 0) {

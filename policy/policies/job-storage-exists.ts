@@ -11,7 +11,9 @@ import { UNKNOWN } from "../unknown";
  * job's storage must be declared in the stack or exist on the cluster, must not be disabled, must
  * be available on the node(s) the job runs on, and must accept `backup` content. Jobs that exist on
  * the cluster but are not managed by the stack are checked the same way; a cluster job with the id
- * of a stack job is judged by the stack's desired state.
+ * of a stack job is judged by the stack's desired state. Discovery cannot read the storages of an
+ * offline node: a storage not found while a node is offline, and whether a cluster storage is
+ * available on an offline node, are unknown, not violations.
  */
 export const jobStorageExists: StackValidationPolicy = {
   name: "job-storage-exists",
@@ -40,8 +42,9 @@ function storageProblem(job: JobView, view: StackView): string | undefined {
   }
   const storage = view.storages.get(id);
   if (!storage) {
-    // Absence proves nothing when the inventory, or the id of a storage the stack creates, is unknown.
-    if (!view.clusterKnown || view.storageIdsUnknown) return undefined;
+    // Absence proves nothing when the inventory, or the id of a storage the stack creates, is unknown,
+    // or when the storage may be defined on an offline node only.
+    if (!view.clusterKnown || view.storageIdsUnknown || view.offlineNodes.length > 0) return undefined;
     return `${id}, which is neither declared in the stack nor exists on the cluster; PVE accepts such a job and fails only when it runs`;
   }
   const where = storage.managed ? "declared in the stack" : "on the cluster";
@@ -54,7 +57,10 @@ function storageProblem(job: JobView, view: StackView): string | undefined {
         : storage.content.join(",") || "none";
     return `${id}, which does not accept ${BACKUP_CONTENT} content (${where}; content: ${content}); add ${BACKUP_CONTENT} to its content`;
   }
-  const missing = nodesWithout(job, view, (node) => availableOn(storage, node));
+  const offline = new Set(view.offlineNodes);
+  const missing = nodesWithout(job, view, (node) =>
+    offline.has(node) && !storage.managed ? UNKNOWN : availableOn(storage, node),
+  );
   if (missing.length > 0) {
     return `${id}, which is not available on ${missing.map((m) => `node ${m.node}${m.why}`).join(", ")} (${where}; nodes: ${
       storage.nodes === undefined || storage.nodes === UNKNOWN ? "all" : storage.nodes.join(",") || "none"

@@ -1,21 +1,26 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { CalendarEvent, tryParseCalendarEvent } from "../../tiers/calendar";
+import { CalendarEvent, Cycle, isValidTimeZone } from "../../tiers/calendar";
 import { readStaggerConfig, staggerConfigSchema } from "../config";
+import { jobSchedule } from "../pveRules";
 import { JobView, stackView } from "../stackView";
 import { UNKNOWN } from "../unknown";
-
-/** The horizon over which starts are compared. */
-const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
-/** A job cannot start more often than once a minute: a week holds at most this many runs. */
-const MAX_RUNS_PER_WEEK = 7 * 24 * 60 + 1;
 
 /**
  * staggered-starts (advisory). Protects against jobs that start together on one storage: two
  * vzdump jobs writing to the same NAS at the same minute compete for its disks and network, run
  * long, and overlap the next window (or time out). Two jobs on one storage must not start within
- * N minutes of each other (config `minutes`, default 10), computed with the project's schedule
- * engine (tiers/calendar.ts, PVE's own calendar-event rules) over the next week of runs, on the
- * nodes' wall clock (outputs.timezone). Each job's week of runs is computed once.
+ * N minutes of each other (config `minutes`, default 10).
+ *
+ * Judged with the project's schedule engine (tiers/calendar.ts, PVE's own calendar-event rules) over
+ * one whole cycle of the schedules, on the nodes' wall clock (outputs.timezone): the reference week
+ * for weekday and time schedules, the reference year when one of a storage's schedules has date
+ * fields (or ends in UTC while the nodes keep DST), with the first N minutes of the next cycle so
+ * that starts either side of its end are compared. The cycle is fixed, not "the next week from
+ * now", so a verdict never depends on the day it is taken. Schedules that never run or run hourly
+ * or more often are left to schedules-run; what remains has at most a few starts a day, each
+ * schedule's starts are computed once, and the starts are compared in one sweep of the sorted list:
+ * the cost grows with the number of starts. Starts that follow one another less than N minutes
+ * apart form one group, reported once per set of jobs.
  */
 export const staggeredStarts: StackValidationPolicy = {
   name: "staggered-starts",
@@ -28,62 +33,92 @@ export const staggeredStarts: StackValidationPolicy = {
     const view = stackView(args.resources);
     if (view.timezone === UNKNOWN) return;
     const timeZone = view.timezone ?? "UTC";
-    const from = new Date();
-    const until = new Date(from.getTime() + WEEK_MS);
+    if (!isValidTimeZone(timeZone)) return; // nothing here can be judged
     const windowMs = minutes * 60_000;
 
-    // storage → every run of every enabled job writing to it, in time order.
-    const byStorage = new Map<string, { t: number; job: number }[]>();
-    const jobs: JobView[] = [];
+    const byStorage = new Map<string, { job: JobView; event: CalendarEvent }[]>();
     for (const job of view.jobs) {
-      if (job.enabled !== true || typeof job.storage !== "string" || typeof job.schedule !== "string") continue;
-      const parsed = tryParseCalendarEvent(job.schedule);
-      if (!parsed.ok) continue; // PVE rejects it; the site config's validation says so
-      let runs: Date[];
-      try {
-        runs = weekOfRuns(parsed.event, from, until, timeZone);
-      } catch {
-        return; // an unknown time zone: nothing here can be judged
-      }
-      const index = jobs.push(job) - 1;
-      const events = byStorage.get(job.storage) ?? [];
-      for (const run of runs) events.push({ t: run.getTime(), job: index });
-      byStorage.set(job.storage, events);
+      if (job.enabled !== true || typeof job.storage !== "string") continue;
+      const event = jobSchedule(job);
+      if (!event || !event.matchesAnyDate() || event.runsHourlyOrMoreOften()) continue;
+      const list = byStorage.get(job.storage) ?? [];
+      list.push({ job, event });
+      byStorage.set(job.storage, list);
     }
 
-    const format = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      weekday: "short",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    });
-    for (const [storage, events] of byStorage) {
-      events.sort((a, b) => a.t - b.t);
+    const runs = new Map<string, number[]>(); // one computation per schedule and cycle
+    const startsOf = (event: CalendarEvent, cycle: Cycle): number[] => {
+      const key = `${cycle}\n${event.expression}`;
+      let list = runs.get(key);
+      if (!list) {
+        list = event.runsInReferenceCycle(cycle, timeZone, { overlapMs: windowMs }).map((d) => d.getTime());
+        runs.set(key, list);
+      }
+      return list;
+    };
+
+    for (const [storage, jobs] of byStorage) {
+      if (jobs.length < 2) continue;
+      const cycle: Cycle =
+        jobs.some((j) => j.event.cycle === "year") ||
+        (timeZone !== "UTC" && jobs.some((j) => j.event.utc) && jobs.some((j) => !j.event.utc))
+          ? "year"
+          : "week";
+      const starts: { t: number; job: number }[] = [];
+      jobs.forEach(({ event }, job) => {
+        for (const t of startsOf(event, cycle)) starts.push({ t, job });
+      });
+      starts.sort((a, b) => a.t - b.t || a.job - b.job);
+
+      const format = new Intl.DateTimeFormat("en-US", {
+        timeZone,
+        weekday: "short",
+        ...(cycle === "year" ? { month: "short", day: "numeric" } : {}),
+        hour: "2-digit",
+        minute: "2-digit",
+        hourCycle: "h23",
+      });
       const reported = new Set<string>();
-      for (let i = 0; i < events.length; i++) {
-        const a = events[i];
-        for (let j = i + 1; j < events.length && events[j].t - a.t < windowMs; j++) {
-          const b = events[j];
-          if (b.job === a.job) continue;
-          const pair = a.job < b.job ? `${a.job}:${b.job}` : `${b.job}:${a.job}`;
-          if (reported.has(pair)) continue;
-          reported.add(pair);
-          const first = jobs[a.job];
-          const second = jobs[b.job];
+      // A group: starts that each follow the previous one by less than the window.
+      let first = 0;
+      for (let i = 1; i <= starts.length; i++) {
+        if (i < starts.length && starts[i].t - starts[i - 1].t < windowMs) continue;
+        const begin = first;
+        first = i;
+        if (i - begin < 2) continue;
+        const group = starts.slice(begin, i);
+        const firstStart = new Map<number, number>(); // job → its first start in the group
+        for (const s of group) if (!firstStart.has(s.job)) firstStart.set(s.job, s.t);
+        if (firstStart.size < 2) continue;
+        const key = [...firstStart.keys()].sort((a, b) => a - b).join(",");
+        if (reported.has(key)) continue;
+        reported.add(key);
+
+        const at = (job: number, t: number) => `${jobs[job].job.label} at ${format.format(t)}`;
+        const urn = [...firstStart.keys()].map((j) => jobs[j].job.urn).find((u) => u !== undefined);
+        if (firstStart.size === 2) {
+          // The closest two starts of different jobs in the group.
+          let a = group[0];
+          let b = group[1];
+          for (let k = 1; k < group.length; k++) {
+            const [x, y] = [group[k - 1], group[k]];
+            if (x.job !== y.job && (a.job === b.job || y.t - x.t < b.t - a.t)) [a, b] = [x, y];
+          }
           const gap = Math.round((b.t - a.t) / 60_000);
           reportViolation(
-            `jobs ${first.label} and ${second.label} both write to storage ${storage} and start ${gap === 0 ? "at the same minute" : `${gap} minute${gap === 1 ? "" : "s"} apart`} ` +
-              `(${first.label} at ${format.format(a.t)}, ${second.label} at ${format.format(b.t)}, ${timeZone}); stagger them by at least ${minutes} minutes.`,
-            first.urn ?? second.urn,
+            `jobs ${jobs[a.job].job.label} and ${jobs[b.job].job.label} both write to storage ${storage} and start ${gap === 0 ? "at the same minute" : `${gap} minute${gap === 1 ? "" : "s"} apart`} ` +
+              `(${at(a.job, a.t)}, ${at(b.job, b.t)}, ${timeZone}); stagger them by at least ${minutes} minutes.`,
+            urn,
+          );
+        } else {
+          const names = [...firstStart.keys()].map((j) => jobs[j].job.label);
+          reportViolation(
+            `jobs ${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} all write to storage ${storage} and start less than ${minutes} minutes after one another ` +
+              `(${[...firstStart].map(([j, t]) => at(j, t)).join(", ")}, ${timeZone}); stagger them by at least ${minutes} minutes.`,
+            urn,
           );
         }
       }
     }
   },
 };
-
-/** The runs of an event with from < run <= until, capped at one a minute (the engine's own range query). */
-export function weekOfRuns(event: CalendarEvent, from: Date, until: Date, timeZone: string): Date[] {
-  return event.runsBetween(from, until, timeZone, MAX_RUNS_PER_WEEK);
-}

@@ -7,6 +7,7 @@ import * as path from "path";
 import { RegisteredResource, runProgramOffline } from "../../commands/offline";
 import { PlanStep, computePlan } from "../../commands/plan";
 import { ClusterSnapshot, parseClusterSnapshot } from "../../tiers/snapshot";
+import { FIXTURE_STACK_DIR } from "../stacks";
 
 const snapshotFile = path.join(__dirname, "../../examples/home-cluster.json");
 const home = parseClusterSnapshot(fs.readFileSync(snapshotFile, "utf8"), snapshotFile);
@@ -14,9 +15,15 @@ const home = parseClusterSnapshot(fs.readFileSync(snapshotFile, "utf8"), snapsho
 let declared: RegisteredResource[];
 let adopting: RegisteredResource[];
 beforeAll(async () => {
-  declared = (await runProgramOffline({ stack: "home", snapshot: home })).resources;
-  adopting = (await runProgramOffline({ stack: "home", snapshot: home, config: { "pve-backup-tiers:adopt": "true" } }))
-    .resources;
+  declared = (await runProgramOffline({ stack: "home", stackDir: FIXTURE_STACK_DIR, snapshot: home })).resources;
+  adopting = (
+    await runProgramOffline({
+      stack: "home",
+      stackDir: FIXTURE_STACK_DIR,
+      snapshot: home,
+      config: { "pve-backup-tiers:adopt": "true" },
+    })
+  ).resources;
 });
 
 /** The home snapshot with one change. */

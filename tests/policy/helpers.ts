@@ -56,7 +56,7 @@ export function change(stack: TestStack, edit: (copy: TestStack) => void): TestS
 }
 
 /** The props of the stack job with this PVE job id (throws when there is none). */
-function jobProps(stack: TestStack, jobId: string): Record<string, unknown> {
+export function jobProps(stack: TestStack, jobId: string): Record<string, unknown> {
   const job = stack.resources.find((r) => r.type === JOB_TYPE && r.props.resourceId === jobId);
   if (!job) throw new Error(`no stack job ${jobId}`);
   return job.props;

@@ -65,12 +65,18 @@ describe("the policy pack through the Analyzer protocol", () => {
     const served = info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]);
     expect(served).toEqual([
       ["every-guest-in-a-tier", 1],
+      ["tier-guests-exist", 1],
       ["job-storage-exists", 1],
       ["jobs-enabled", 1],
+      ["schedules-run", 1],
       ["retention-bounded", 1],
+      ["one-job-per-guest-and-storage", 1],
+      ["adoptable-jobs", 1],
       ["critical-tiers-notify", 0],
       ["staggered-starts", 0],
+      ["schedule-warnings", 0],
       ["unmanaged-jobs", 0],
+      ["nodes-online", 0],
     ]);
     expect(served.map(([name]) => name)).toEqual(policies.map((p) => p.name));
     const schemas = Object.fromEntries(

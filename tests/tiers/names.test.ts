@@ -24,13 +24,15 @@ test("the project name is Pulumi.yaml's", () => {
   expect(PROJECT_NAME).toBe(project.name);
 });
 
-test("the provider's type tokens: the job, the NFS storage and every guest type", () => {
+test("the provider's type tokens: the job, the NFS storage and every guest type, cloned VMs included", () => {
   expect(JOB_TYPE).toBe(pulumiType(proxmoxve.backup.Job));
   expect(NFS_STORAGE_TYPE).toBe(pulumiType(proxmoxve.storage.Nfs));
   expect(GUEST_TYPES).toEqual({
     [pulumiType(proxmoxve.VmLegacy)]: "qemu",
     [pulumiType(proxmoxve.Vm)]: "qemu",
     [pulumiType(proxmoxve.Vm2Legacy)]: "qemu",
+    [pulumiType(proxmoxve.cloned.Vm)]: "qemu",
+    [pulumiType(proxmoxve.cloned.VmLegacy)]: "qemu",
     [pulumiType(proxmoxve.ContainerLegacy)]: "lxc",
   });
   for (const storage of [proxmoxve.storage.Nfs, proxmoxve.storage.Directory, proxmoxve.storage.Pbs]) {

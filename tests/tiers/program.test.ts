@@ -150,6 +150,12 @@ describe("the home site", () => {
     ]);
   });
 
+  test("a tier's frequent flag travels in its summary (default false)", async () => {
+    expect(home.outputs.tiers.map((t) => t.frequent)).toEqual([false, false, false]);
+    const result = await run(withSite((s) => Object.assign(s.tiers[1], { schedule: "hourly", frequent: true })));
+    expect(result.outputs.tiers[1]).toMatchObject({ id: "P1", schedule: "hourly", frequent: true });
+  });
+
   test("a guest the config does not name shows in the coverage with no tier", async () => {
     const snapshot = structuredClone(homeSnapshot);
     snapshot.resources.push({ type: "lxc", vmid: 104, name: "nextcloud", node: "pve", template: false });

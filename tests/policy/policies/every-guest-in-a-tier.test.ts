@@ -83,6 +83,48 @@ describe("every-guest-in-a-tier", () => {
     ]);
   });
 
+  it("counts cloned VMs (cloned.Vm, cloned.VmLegacy) as guests of the stack", () => {
+    const stack = change(home, (s) => {
+      s.resources.push(
+        {
+          type: "proxmoxve:cloned/vm:Vm",
+          name: "web-1",
+          urn: "urn:web-1",
+          props: { resourceId: "130", name: "web-1", nodeName: "pve", clone: { sourceVmId: 9000 } },
+        },
+        {
+          type: "proxmoxve:cloned/vmLegacy:VmLegacy",
+          name: "web-2",
+          urn: "urn:web-2",
+          props: { resourceId: "131", name: "web-2", nodeName: "pve", clone: { sourceVmId: 9000 } },
+        },
+      );
+    });
+    const violations = check(stack, everyGuestInATier);
+    expect(messages(violations)).toEqual([
+      expect.stringMatching(/^VM 130 \(web-1\) is in no tier/),
+      expect.stringMatching(/^VM 131 \(web-2\) is in no tier/),
+    ]);
+    expect(violations.map((v) => v.urn)).toEqual(["urn:web-1", "urn:web-2"]);
+  });
+
+  it("treats a cluster guest on an offline node as unknown, not in no tier", () => {
+    const stack = withCluster(home, (c) => {
+      c.nodes.push("pve2");
+      c.offlineNodes = ["pve2"];
+      c.guests.push({ ...nextcloud, node: "pve2" });
+    });
+    expect(check(stack, everyGuestInATier)).toEqual([]);
+    expect(
+      messages(
+        check(
+          withCluster(stack, (c) => (c.offlineNodes = [])),
+          everyGuestInATier,
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/^LXC 104 \(nextcloud\) is in no tier/)]);
+  });
+
   it("accepts a managed guest that a stack job backs up", () => {
     const stack = change(
       withJob(home, "backup-home-p1-daily", (p) => (p.vmids as string[]).push("110")),

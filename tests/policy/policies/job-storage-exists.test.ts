@@ -116,6 +116,27 @@ describe("job-storage-exists", () => {
     ]);
   });
 
+  it("with a node offline: a cluster storage's availability there, and a storage not found, are unknown", () => {
+    const stray = clusterJob({ id: "stray", storage: "local", node: "pve2", vmids: [] });
+    const online = withCluster(home, (c) => {
+      c.nodes.push("pve2");
+      c.jobs.push(stray, clusterJob({ id: "elsewhere", storage: "pve2-disk", vmids: [] }));
+    });
+    expect(messages(check(online, jobStorageExists))).toEqual([
+      expect.stringMatching(/^job stray .* storage local, which is not available on node pve2, the job's node/),
+      expect.stringMatching(/^job elsewhere .* storage pve2-disk, which is neither declared in the stack nor exists/),
+    ]);
+    const offline = withCluster(online, (c) => (c.offlineNodes = ["pve2"]));
+    expect(check(offline, jobStorageExists)).toEqual([]);
+    // A storage the stack declares says its own nodes: still judged.
+    const declared = withJob(offline, "backup-home-p0-daily", (p) => (p.node = "pve2"));
+    expect(messages(check(declared, jobStorageExists))).toEqual([
+      expect.stringMatching(
+        /^job backup-home-p0-daily writes to storage synology-backups, which is not available on node pve2/,
+      ),
+    ]);
+  });
+
   it("accepts a job on a storage the stack is about to create, though the cluster lacks it", () => {
     const stack = withCluster(home, (c) => (c.storages = c.storages.filter((s) => s.id !== "synology-backups")));
     expect(check(stack, jobStorageExists)).toEqual([]);

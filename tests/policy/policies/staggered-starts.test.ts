@@ -1,5 +1,4 @@
-import { staggeredStarts, weekOfRuns } from "../../../policy/policies/staggered-starts";
-import { CalendarEvent } from "../../../tiers/calendar";
+import { staggeredStarts } from "../../../policy/policies/staggered-starts";
 import {
   TestStack,
   UNKNOWN_VALUE,
@@ -7,6 +6,7 @@ import {
   check,
   clusterJob,
   homeStack,
+  jobProps,
   messages,
   withCluster,
   withJob,
@@ -88,18 +88,76 @@ describe("staggered-starts", () => {
     expect(check(zone, staggeredStarts)).toEqual([]);
   });
 
-  it("computes a week of runs with the schedule engine, in batches", () => {
-    const from = new Date("2026-01-01T00:00:00Z");
-    const until = new Date(from.getTime() + 7 * 24 * 3600 * 1000);
-    const iso = (runs: Date[]) => runs.map((d) => d.toISOString().slice(0, 16));
-    expect(iso(weekOfRuns(CalendarEvent.parse("03:00"), from, until, "UTC"))).toEqual(
-      ["01", "02", "03", "04", "05", "06", "07"].map((d) => `2026-01-${d}T03:00`),
+  it("gives the same verdict whatever day it runs: one whole cycle, not the next week from now", () => {
+    // The 1st of the month at 03:05 next to a daily 03:00: within 5 minutes once a month.
+    const monthly = withJob(home, "backup-home-p1-daily", (p) => (p.schedule = "*-*-1 03:05"));
+    const verdicts = [
+      "2026-01-01T12:00:00Z",
+      "2026-01-10T12:00:00Z",
+      "2026-03-08T07:00:00Z",
+      "2031-06-30T23:59:00Z",
+    ].map((now) => {
+      jest.useFakeTimers({ now: new Date(now) });
+      try {
+        return messages(check(monthly, staggeredStarts));
+      } finally {
+        jest.useRealTimers();
+      }
+    });
+    expect(verdicts[0]).toEqual([
+      expect.stringMatching(
+        /^jobs backup-home-p0-daily and backup-home-p1-daily .* start 5 minutes apart \(backup-home-p0-daily at Mon, Jan 1, 03:00, backup-home-p1-daily at Mon, Jan 1, 03:05, America\/New_York\)/,
+      ),
+    ]);
+    for (const v of verdicts) expect(v).toEqual(verdicts[0]);
+  });
+
+  it("compares starts on either side of the cycle's end: Sunday 23:55 and Monday 00:02", () => {
+    const stack = change(
+      withJob(home, "backup-home-p1-daily", (p) => (p.schedule = "mon 00:02")),
+      (s) => (jobProps(s, "backup-home-p2-weekly").schedule = "sun 23:55"),
     );
-    const quarterHours = iso(weekOfRuns(CalendarEvent.parse("*:0/15"), from, until, "UTC"));
-    expect(quarterHours.slice(0, 2)).toEqual(["2026-01-01T00:15", "2026-01-01T00:30"]);
-    expect(quarterHours.slice(-1)).toEqual(["2026-01-08T00:00"]);
-    expect(
-      weekOfRuns(CalendarEvent.parse("sun 04:00"), from, until, "America/New_York").map((d) => d.toISOString()),
-    ).toEqual(["2026-01-04T09:00:00.000Z"]);
+    expect(messages(check(stack, staggeredStarts))).toEqual([
+      expect.stringContaining(
+        "start 7 minutes apart (backup-home-p2-weekly at Sun 23:55, backup-home-p1-daily at Mon 00:02, America/New_York)",
+      ),
+    ]);
+  });
+
+  it("leaves schedules that run hourly or more often to schedules-run instead of expanding them", () => {
+    const minutely = withJob(home, "backup-home-p1-daily", (p) => (p.schedule = "minutely"));
+    expect(check(minutely, staggeredStarts)).toEqual([]);
+    const never = withJob(home, "backup-home-p1-daily", (p) => (p.schedule = "*-02-30"));
+    expect(check(never, staggeredStarts)).toEqual([]);
+  });
+
+  it("reports starts that follow one another closely as one group of jobs", () => {
+    const stack = withCluster(home, (c) =>
+      c.jobs.push(clusterJob({ id: "stray-a", schedule: "03:06" }), clusterJob({ id: "stray-b", schedule: "03:12" })),
+    );
+    expect(messages(check(stack, staggeredStarts))).toEqual([
+      "jobs backup-home-p0-daily, stray-a, stray-b and backup-home-p1-daily all write to storage synology-backups and start less than 10 minutes after one another " +
+        "(backup-home-p0-daily at Mon 03:00, stray-a at Mon 03:06, stray-b at Mon 03:12, backup-home-p1-daily at Mon 03:15, America/New_York); stagger them by at least 10 minutes.",
+    ]);
+  });
+
+  it("compares a schedule in UTC with the nodes' wall clock over a year, DST included", () => {
+    // 08:00 UTC is 03:00 in New York in winter (with P0), 04:00 in summer (with P2 on Sundays).
+    const winter = withJob(home, "backup-home-p1-daily", (p) => (p.schedule = "08:00 UTC"));
+    expect(messages(check(winter, staggeredStarts))).toEqual([
+      expect.stringContaining(
+        "start at the same minute (backup-home-p0-daily at Mon, Jan 1, 03:00, backup-home-p1-daily at Mon, Jan 1, 03:00",
+      ),
+      expect.stringContaining(
+        "start at the same minute (backup-home-p1-daily at Sun, Mar 10, 04:00, backup-home-p2-weekly at Sun, Mar 10, 04:00",
+      ),
+    ]);
+    // 07:00 UTC is 02:00 in winter, 03:00 from the day DST starts.
+    const summer = withJob(home, "backup-home-p1-daily", (p) => (p.schedule = "07:00 UTC"));
+    expect(messages(check(summer, staggeredStarts))).toEqual([
+      expect.stringContaining(
+        "start at the same minute (backup-home-p0-daily at Sun, Mar 10, 03:00, backup-home-p1-daily at Sun, Mar 10, 03:00",
+      ),
+    ]);
   });
 });

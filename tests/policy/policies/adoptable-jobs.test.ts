@@ -1,0 +1,48 @@
+import { adoptableJobs } from "../../../policy/policies/adoptable-jobs";
+import { TestStack, check, clusterJob, homeStack, withCluster } from "../helpers";
+
+let home: TestStack;
+beforeAll(async () => {
+  home = await homeStack();
+});
+
+const P0 = "backup-home-p0-daily";
+const onCluster = (overrides: Parameters<typeof clusterJob>[0]) =>
+  withCluster(home, (c) => {
+    c.jobs = c.jobs.filter((j) => j.id !== overrides.id);
+    c.jobs.push(clusterJob(overrides));
+  });
+
+describe("adoptable-jobs", () => {
+  it("passes the home stack: its jobs on the cluster select guests by vmid", () => {
+    expect(check(home, adoptableJobs)).toEqual([]);
+  });
+
+  it("stops a cluster job under a stack job's id that backs up all guests: switch it by hand first", () => {
+    expect(check(onCluster({ id: P0, all: true }), adoptableJobs)).toEqual([
+      {
+        policy: "adoptable-jobs",
+        level: "mandatory",
+        urn: "urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:backup:Tier$proxmoxve:backup/job:Job::tier-p0-job",
+        message:
+          "job backup-home-p0-daily (tier P0) exists on the cluster and backs up all guests: the provider cannot change its selection to guests 100, 102 (PVE keeps 'vmid' apart from 'all', 'exclude' and 'pool'), so pulumi up would fail or leave the job as it is. " +
+          'Switch the job to selected guests by hand first (Datacenter → Backup → Edit → Selection mode "Include selected VMs": guests 100, 102), then adopt it.',
+      },
+    ]);
+  });
+
+  it.each([
+    [{ all: true, excludes: [104] }, "all guests but 104"],
+    [{ excludes: [104] }, "all guests but 104"],
+    [{ pool: "prod" }, "the guests of pool prod"],
+  ])("stops %j: backs up %s", (selection, text) => {
+    const [violation] = check(onCluster({ id: "BACKUP-HOME-P0-DAILY", ...selection }), adoptableJobs);
+    expect(violation.message).toContain(
+      `job backup-home-p0-daily (tier P0) exists on the cluster and backs up ${text}:`,
+    );
+  });
+
+  it("leaves jobs under other ids alone (unmanaged-jobs lists them)", () => {
+    expect(check(onCluster({ id: "backup-everything", all: true }), adoptableJobs)).toEqual([]);
+  });
+});
