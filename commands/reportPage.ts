@@ -8,6 +8,7 @@
  * width) and on paper (print styles keep the colours and avoid breaking a figure). A state is never
  * shown by colour alone: every badge carries its word, every bar sits in a lane named by its tier.
  */
+import type { CapacityLevel, GuestState } from "./statusModel";
 
 /** A time as the page shows it: the instant and its wall clock in the site's zone. */
 export interface ShownTime {
@@ -71,8 +72,6 @@ export interface WeekTimeline {
   nominalMinutes: number;
   storages: StorageTimeline[];
 }
-
-export type GuestState = "OK" | "FAILED" | "LATE" | "MISSING" | "PENDING" | "UNTIERED";
 
 export interface TierGuest {
   vmid: number;
@@ -143,8 +142,6 @@ export interface GuestStatusRow {
   reason?: string;
 }
 
-export type CapacityLevel = "ok" | "warning" | "over";
-
 export interface StorageCapacity {
   id: string;
   total: number;
@@ -202,6 +199,11 @@ const STATE_LOOK: Record<GuestState, { css: string; symbol: string; meaning: str
   MISSING: { css: "bad", symbol: "✗", meaning: "no backup, though the job has run" },
   PENDING: { css: "info", symbol: "…", meaning: "no backup yet: the first run is still ahead" },
   UNTIERED: { css: "muted", symbol: "?", meaning: "in no tier" },
+  UNKNOWN: {
+    css: "warn",
+    symbol: "?",
+    meaning: "not judged: the token may not see its backups or the task history, or its node is offline",
+  },
 };
 
 const CAPACITY_LOOK: Record<CapacityLevel, { css: string; symbol: string; word: string }> = {
