@@ -424,6 +424,24 @@ export function judgeStatus(input: StatusInput): StatusReport {
     return logs.get(run.task.upid)!;
   };
 
+  const byGuest = new Map<StorageView, Map<number, BackupVolume[]>>();
+  const backupsByGuest = (view: StorageView) => {
+    let index = byGuest.get(view);
+    if (!index) {
+      index = new Map();
+      for (const b of view.backups ?? []) {
+        const vmid = b.vmid ?? parseVzdumpFileName(b.volid.split("/").pop() ?? "")?.vmid;
+        if (vmid !== undefined)
+          index
+            .set(vmid, index.get(vmid) ?? [])
+            .get(vmid)!
+            .push(b);
+      }
+      byGuest.set(view, index);
+    }
+    return index;
+  };
+
   const guests: GuestJudgement[] = [];
   const tierVmids = new Set<number>();
   const newestSize = new Map<number, number>();
@@ -505,8 +523,7 @@ export function judgeStatus(input: StatusInput): StatusReport {
       } else {
         const gap = backupVisibilityGap(tier.storage, g.vmid, storage.privileges, storage.guestPrivileges.get(g.vmid));
         if (gap) unknown = `${input.tokenId} ${gap}`;
-        const own = storage.backups
-          .filter((b) => (b.vmid ?? parseVzdumpFileName(b.volid.split("/").pop() ?? "")?.vmid) === g.vmid)
+        const own = (backupsByGuest(storage).get(g.vmid) ?? [])
           .map((b) => readBackup(b, g.kind, timeZone))
           .filter((b) => b.time === undefined || b.time.getTime() <= at.getTime())
           .sort((a, b) => (b.time?.getTime() ?? 0) - (a.time?.getTime() ?? 0));
