@@ -294,13 +294,9 @@ export function scheduleOf(tier: Tier, job: StatusJob | undefined): CalendarEven
   return parsed.ok ? parsed.event : undefined;
 }
 
-/** The earliest event whose run the status may judge: from the last event back to the first one due by grace alone. */
+/** The latest event at least `grace` seconds before `at`: due by grace alone, and the earliest the status may judge. */
 export function earliestCandidate(event: CalendarEvent, at: Date, timeZone: string, grace: number): Date | undefined {
-  let e = event.previous(new Date(at.getTime() + 1000), timeZone);
-  for (let steps = 0; e && at.getTime() - e.getTime() < grace * 1000 && steps < 10_000; steps++) {
-    e = event.previous(e, timeZone);
-  }
-  return e;
+  return event.previous(new Date(at.getTime() - grace * 1000 + 1000), timeZone);
 }
 
 /**
@@ -315,14 +311,15 @@ export function lastDueRun(
   grace: number,
   runs: readonly JobRun[],
 ): Date | null {
-  let e = event.previous(new Date(at.getTime() + 1000), timeZone);
-  for (let steps = 0; e && steps < 10_000; steps++) {
-    if (at.getTime() - e.getTime() >= grace * 1000) return e;
+  // Events within the grace, newest first: due only once their runs ended.
+  const from = new Date(at.getTime() - grace * 1000);
+  // pvescheduler starts a job at most once a minute
+  const withinGrace = event.runsBetween(from, at, timeZone, Math.ceil(grace / 60) + 1).reverse();
+  for (const e of withinGrace) {
     const of = runsOfEvent(event, e, timeZone, runs, at);
     if (of.length > 0 && of.every((r) => ended(r.task, at))) return e;
-    e = event.previous(e, timeZone);
   }
-  return null;
+  return earliestCandidate(event, at, timeZone, grace) ?? null;
 }
 
 /** The runs started for event `e`: at or after it, before the next event (and not after `at`). */
