@@ -137,6 +137,8 @@ export interface StatusJob {
   node?: string;
   enabled: boolean;
   notesTemplate?: string;
+  /** Taken from the stack, not read from the cluster: its runs are told by guests and storage alone. */
+  declared?: true;
 }
 
 /** A backup volume as the content listing (`content=backup`) gives it. */
@@ -246,6 +248,7 @@ export function stackJobOf(tier: Tier): StatusJob {
     node: tier.node,
     enabled: true,
     notesTemplate: jobNotesTemplate(tier),
+    declared: true,
   };
 }
 
@@ -282,7 +285,9 @@ export function isRunOf(start: VzdumpJobStart, job: StatusJob): boolean {
     const excluded = parseList(one("exclude") ?? "").map(Number);
     if (one("all") !== "1" || !sameSet(excluded, job.exclude)) return false;
   } else return false;
-  return one("storage") === job.storage && one("node") === job.node && one("notes-template") === job.notesTemplate;
+  if (one("storage") !== job.storage) return false;
+  // A job known only from the stack may differ on the cluster in what the stack does not decide alone.
+  return job.declared || (one("node") === job.node && one("notes-template") === job.notesTemplate);
 }
 
 // ---------------------------------------------------------------------------------------------

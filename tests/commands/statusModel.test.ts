@@ -3,7 +3,15 @@
  * them, double/vzdump.ts) judged at chosen times. Each state and why; the last due run by a task's
  * end or by grace; which tasks are a job's runs; the archive checks; the space at full retention.
  */
-import { GuestJudgement, StatusInput, isRunOf, judgeStatus, mayBeRunOf, statusJobOf } from "../../commands/statusModel";
+import {
+  GuestJudgement,
+  StatusInput,
+  isRunOf,
+  judgeStatus,
+  mayBeRunOf,
+  stackJobOf,
+  statusJobOf,
+} from "../../commands/statusModel";
 import { parseSite } from "../../tiers/config";
 import { parseVzdumpJobStart } from "../../tiers/pve";
 import { fixtureSite } from "../stacks";
@@ -327,6 +335,10 @@ describe("which vzdump tasks are a job's scheduled runs", () => {
     expect(isRunOf(start(own.replace("--storage synology-backups", "--storage local")), p0)).toBe(false);
     expect(isRunOf(start(own.replace("vzdump 100 102", "vzdump 100")), p0)).toBe(false);
     expect(isRunOf(start(own.replace("job backup-home-p0-daily'", "job other'")), p0)).toBe(false);
+    // a job known only from the stack (the token may not read the cluster's): guests and storage decide
+    const declared = stackJobOf(site.tiers[0]);
+    expect(isRunOf(start(own.replace("job backup-home-p0-daily'", "job other'")), declared)).toBe(true);
+    expect(isRunOf(start(own.replace("--storage synology-backups", "--storage local")), declared)).toBe(false);
     const task = { upid: "u", node: "pve", type: "vzdump", id: "103", user: "root@pam", starttime: 0 };
     expect(mayBeRunOf(task, p0)).toBe(false); // a one-guest run of 103 is not P0's
     expect(mayBeRunOf({ ...task, id: "100", user: "admin@pve" }, p0)).toBe(false);
