@@ -347,3 +347,46 @@ export function pveumFix(
   }
   return lines;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Who sees a backup (pve-storage Storage.pm `check_volume_access`, API2/Storage/Content.pm).
+
+/** Listing a storage's content (and reading its status) needs one of these on `/storage/<id>`. */
+export const STORAGE_LISTING_PRIVILEGES = ["Datastore.Audit", "Datastore.AllocateSpace"] as const;
+
+/**
+ * Whether the content listing shows a backup of a guest: with Datastore.Allocate on the storage, or
+ * with Datastore.AllocateSpace there and VM.Backup on `/vms/<vmid>`. Any other backup the listing
+ * skips silently. `onGuest` may be left out when `onStorage` decides alone.
+ */
+export function seesBackup(onStorage: PathPrivileges, onGuest?: PathPrivileges): boolean {
+  if (onStorage["Datastore.Allocate"] !== undefined) return true;
+  return onStorage["Datastore.AllocateSpace"] !== undefined && onGuest?.["VM.Backup"] !== undefined;
+}
+
+/**
+ * Why a caller cannot see the backups of guest `vmid` on `storage`, naming what it lacks; undefined
+ * when it can. The listing itself needs Datastore.Audit or Datastore.AllocateSpace on the storage.
+ */
+export function backupVisibilityGap(
+  storage: string,
+  vmid: number,
+  onStorage: PathPrivileges,
+  onGuest?: PathPrivileges,
+): string | undefined {
+  if (seesBackup(onStorage, onGuest)) return undefined;
+  const storagePath = `/storage/${storage}`;
+  if (!STORAGE_LISTING_PRIVILEGES.some((p) => onStorage[p] !== undefined)) {
+    return `lacks ${STORAGE_LISTING_PRIVILEGES.join(" or ")} on ${storagePath}, so PVE lists nothing there`;
+  }
+  if (onStorage["Datastore.AllocateSpace"] !== undefined) {
+    return (
+      `lacks VM.Backup on /vms/${vmid} (or Datastore.Allocate on ${storagePath}), ` +
+      "so PVE's listing leaves this guest's backups out"
+    );
+  }
+  return (
+    `lacks Datastore.Allocate on ${storagePath} (or Datastore.AllocateSpace there and VM.Backup on /vms/${vmid}), ` +
+    "so PVE's listing leaves this guest's backups out"
+  );
+}

@@ -4,7 +4,7 @@
  * Runs the PVE API double (double/server.ts) standalone, on 127.0.0.1, with the cluster of a
  * snapshot file (default examples/home-cluster.json), until Ctrl-C. It prints its URL, an API token
  * and the certificate's fingerprint, writes its CA certificate to a file for `--ca`, and the
- * commands to point `npm run doctor` at it. `--write-env` also writes PROXMOX_VE_ENDPOINT,
+ * commands to point `npm run doctor` and `npm run status` at it. `--write-env` also writes PROXMOX_VE_ENDPOINT,
  * PROXMOX_VE_API_TOKEN and PROXMOX_VE_INSECURE lines (for a CI job's environment).
  *
  * Exit codes: 2 bad input (flags, snapshot); 3 an internal error (e.g. the port is taken).
@@ -109,9 +109,10 @@ export async function startDoubleCommand(
         ]
       : []),
     "",
-    "Check a stack against it, in another shell:",
+    "Check a stack against it, and its backups' status, in another shell:",
     `  export PROXMOX_VE_API_TOKEN='${token}'`,
     `  npm run doctor -- --stack home --endpoint ${double.url} --ca ${caFile}`,
+    `  npm run status -- --stack home --endpoint ${double.url} --ca ${caFile}`,
     "A stack without its own proxmoxve:endpoint (and the provider) take the endpoint from the environment:",
     `  export PROXMOX_VE_ENDPOINT=${double.url} PROXMOX_VE_INSECURE=true`,
     "Ctrl-C stops it.",

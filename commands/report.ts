@@ -12,16 +12,14 @@
  * line naming the file and the place; 3 a bug.
  */
 import * as fs from "fs";
-import { z } from "zod";
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";
-import { formatPath } from "../tiers/config";
-import { GUEST_KINDS, formatPruneBackups, parsePruneBackups } from "../tiers/pve";
+import { formatPruneBackups, parsePruneBackups } from "../tiers/pve";
 import { CheckReport, runCheck } from "./check";
 import { PROJECT_DIR } from "./offline";
 import { DEFAULT_STACK } from "./stack";
-import { CommandResult, InputError, UsageError, parseArgs, readInputFile, runMain, userErrorResult } from "./cli";
+import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorResult } from "./cli";
+import { CAPACITY_THRESHOLDS, StatusDocument, capacityLevel, formatAge, readStatusDocument } from "./statusModel";
 import {
-  GuestState,
   Overlap,
   ReportModel,
   RunSegment,
@@ -52,72 +50,7 @@ const SPEC = {
 } as const;
 
 // ---------------------------------------------------------------------------
-// The status document (issue 11's `npm run status -- --json`)
-
-const GUEST_STATES = ["OK", "FAILED", "LATE", "MISSING", "PENDING", "UNTIERED"] as const;
-
-const isoTime = z
-  .string()
-  .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) && !Number.isNaN(Date.parse(v)), "is not an ISO-8601 time");
-const bytes = z.number().nonnegative();
-
-const statusGuestSchema = z.looseObject({
-  vmid: z.number().int(),
-  kind: z.enum(GUEST_KINDS),
-  name: z.string(),
-  tier: z.string().nullish(),
-  job: z.string().nullish(),
-  storage: z.string().nullish(),
-  state: z.enum(GUEST_STATES),
-  newest: z.looseObject({ volid: z.string(), time: isoTime, size: bytes }).nullable(),
-  lastDue: isoTime.nullish(),
-  nextRun: isoTime.nullish(),
-  reason: z.string().optional(),
-  /**
-   * Not (yet) in issue 11's document: seconds this guest's backup took in its job's last run (task
-   * log, "Starting Backup of VM" to "Finished Backup of VM" or its error). When every guest of a job
-   * has one, the timeline draws the job's runs that long.
-   */
-  duration: z.number().nonnegative().optional(),
-});
-
-const statusDocumentSchema = z.looseObject({
-  stack: z.string(),
-  at: isoTime,
-  ok: z.boolean(),
-  guests: z.array(statusGuestSchema),
-  storages: z.array(z.looseObject({ id: z.string(), total: bytes, used: bytes, avail: bytes, needed: bytes })),
-});
-
-export type StatusDocument = z.output<typeof statusDocumentSchema>;
-
-/** Reads and validates a status document; a mistake is one line naming the file, the place and the value. */
-export function readStatusDocument(file: string): StatusDocument {
-  const text = readInputFile(file);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${file}: not valid JSON: ${(err as Error).message}`);
-  }
-  const parsed = statusDocumentSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  let value: unknown = raw;
-  for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
-  const got = value === undefined ? "missing" : JSON.stringify(value).slice(0, 80);
-  const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : "";
-  throw new InputError(`${file}: ${formatPath("$", issue.path)}: ${issue.message} (got ${got})${more}`);
-}
-
-// ---------------------------------------------------------------------------
 // The model
-
-/**
- * Capacity levels, as fractions of a storage's total: as `npm run status` judges them (issue 11:
- * over 80% a warning, over 100% a failure).
- */
-export const CAPACITY_THRESHOLDS = { warning: 0.8, over: 1 };
 
 const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -158,16 +91,6 @@ export function shownTime(date: Date, timeZone: string): ShownTime {
     iso: formatIsoTime(date, timeZone),
     text: `${WEEKDAYS[weekday]} ${wall.day} ${MONTHS[wall.month - 1]} ${hhmm}`,
   };
-}
-
-/** How old a backup is, in the words a person uses: 59 min, 5 h 20 min, 3 d 4 h. */
-export function formatAge(ms: number): string {
-  const minutes = Math.max(0, Math.floor(ms / 60_000));
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
-  const days = Math.floor(hours / 24);
-  return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
 }
 
 export interface ReportInputs {
@@ -247,7 +170,7 @@ function buildStatus(file: string, doc: StatusDocument, timeZone: string): Statu
       tier: g.tier ?? undefined,
       job: g.job ?? undefined,
       storage: g.storage ?? undefined,
-      state: g.state as GuestState,
+      state: g.state,
       newest: g.newest
         ? {
             volid: g.newest.volid,
@@ -261,9 +184,7 @@ function buildStatus(file: string, doc: StatusDocument, timeZone: string): Statu
       reason: g.reason,
     })),
     storages: doc.storages.map((s) => {
-      const share = s.total > 0 ? s.needed / s.total : s.needed > 0 ? Infinity : 0;
-      const level = share > CAPACITY_THRESHOLDS.over ? "over" : share > CAPACITY_THRESHOLDS.warning ? "warning" : "ok";
-      return { id: s.id, total: s.total, used: s.used, avail: s.avail, needed: s.needed, level };
+      return { id: s.id, total: s.total, used: s.used, avail: s.avail, needed: s.needed, level: capacityLevel(s) };
     }),
     thresholds: CAPACITY_THRESHOLDS,
   };

@@ -9,6 +9,7 @@
  * shown by colour alone: every badge carries its word, every bar sits in a lane named by its tier.
  */
 import type { Plan } from "./plan";
+import type { CapacityLevel, GuestState } from "./statusModel";
 
 /** A time as the page shows it: the instant and its wall clock in the site's zone. */
 export interface ShownTime {
@@ -73,8 +74,6 @@ export interface WeekTimeline {
   storages: StorageTimeline[];
 }
 
-export type GuestState = "OK" | "FAILED" | "LATE" | "MISSING" | "PENDING" | "UNTIERED";
-
 interface TierGuest {
   vmid: number;
   kind: "qemu" | "lxc";
@@ -118,8 +117,6 @@ interface GuestStatusRow {
   nextRun?: ShownTime;
   reason?: string;
 }
-
-type CapacityLevel = "ok" | "warning" | "over";
 
 interface StorageCapacity {
   id: string;
@@ -179,6 +176,11 @@ const STATE_LOOK: Record<GuestState, { css: string; symbol: string; meaning: str
   MISSING: { css: "bad", symbol: "✗", meaning: "no backup, though the job has run" },
   PENDING: { css: "info", symbol: "…", meaning: "no backup yet: the first run is still ahead" },
   UNTIERED: { css: "muted", symbol: "?", meaning: "in no tier" },
+  UNKNOWN: {
+    css: "warn",
+    symbol: "?",
+    meaning: "not judged: the token may not see its backups or the task history, or its node is offline",
+  },
 };
 
 const CAPACITY_LOOK: Record<CapacityLevel, { css: string; symbol: string; word: string }> = {

@@ -15,6 +15,8 @@ import {
   PROGRAM_ROLE_PRIVILEGES,
   ROOT_USER,
   hasPrivileges,
+  privilegesAt,
+  seesBackup,
   splitTokenId,
 } from "../api/privileges";
 import { JsonSchema, Params, methodInfo, parsePropertyString, splitList } from "../api/schema";
@@ -56,7 +58,7 @@ export interface BackupVolume {
   node?: string;
   volid: string;
   size: number;
-  ctime: number;
+  ctime?: number;
   vmid?: number;
   format: string;
   subtype: string;
@@ -183,9 +185,8 @@ export class DoubleCluster {
   private toVolume(b: NonNullable<ClusterSnapshot["backups"]>[number]): BackupVolume {
     const file = b.volid.slice(b.volid.indexOf(":backup/") + ":backup/".length);
     const name = parseVzdumpFileName(file);
-    const ctime =
-      b.ctime ??
-      (name ? zonedTimeToDate(name.wall, this.timezone).getTime() / 1000 : Math.floor(this.now().getTime() / 1000));
+    // PVE reads ctime from the vzdump file name (Storage.pm archive_info); a name it cannot read has none.
+    const ctime = b.ctime ?? (name ? zonedTimeToDate(name.wall, this.timezone).getTime() / 1000 : undefined);
     return {
       storage: b.storage,
       node: b.node,
@@ -586,7 +587,7 @@ export class DoubleCluster {
         content: "backup",
         format: v.format,
         size: v.size,
-        ctime: v.ctime,
+        ...(v.ctime !== undefined ? { ctime: v.ctime } : {}),
         subtype: v.subtype,
         ...(v.vmid !== undefined ? { vmid: v.vmid } : {}),
         ...(v.notes !== undefined ? { notes: v.notes.split("\n")[0] } : {}),
@@ -595,12 +596,9 @@ export class DoubleCluster {
   }
 
   private mayAccessBackup(authid: string, v: BackupVolume): boolean {
-    if (this.can(authid, `/storage/${v.storage}`, ["Datastore.Allocate"])) return true;
-    if (v.vmid === undefined) return false;
-    return (
-      this.can(authid, `/storage/${v.storage}`, ["Datastore.AllocateSpace"]) &&
-      this.can(authid, `/vms/${v.vmid}`, ["VM.Backup"])
-    );
+    const onStorage = privilegesAt(this.access, authid, `/storage/${v.storage}`);
+    if (v.vmid === undefined) return seesBackup(onStorage);
+    return seesBackup(onStorage, privilegesAt(this.access, authid, `/vms/${v.vmid}`));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -786,7 +784,7 @@ function booleanOption(key: string, value: string): string | number {
 }
 
 /** `UPID:node:pid:pstart:starttime:type:id:user:`, hex fields upper case as PVE writes them. */
-function makeUpid(t: {
+export function makeUpid(t: {
   node: string;
   pid: number;
   pstart: number;

@@ -90,6 +90,21 @@ export class CalendarEvent {
     return t === undefined ? undefined : new Date(t * 1000);
   }
 
+  /**
+   * The last run strictly before `before`, or undefined when it never fired before then (searched
+   * back to 1970). PVE only ever searches forwards; this searches forwards over windows reaching
+   * back from `before`, each twice as long as the last, so it is the forward search's own answer.
+   */
+  previous(before: Date, timeZone = "UTC"): Date | undefined {
+    const until = new Date((toSeconds(before) - 1) * 1000);
+    for (let window = 60; ; window *= 2) {
+      const after = new Date(Math.max(0, until.getTime() - window * 1000));
+      const runs = this.collect(after, Number.POSITIVE_INFINITY, toSeconds(until), timeZone);
+      if (runs.length > 0) return runs[runs.length - 1];
+      if (after.getTime() === 0) return undefined;
+    }
+  }
+
   /** Up to `count` consecutive runs strictly after `after` (fewer when the event stops firing). */
   nextRuns(after: Date, count: number, timeZone = "UTC"): Date[] {
     return this.collect(after, count, undefined, timeZone);

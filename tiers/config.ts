@@ -34,6 +34,24 @@ export const CONFIG_NAMESPACE = PROJECT_NAME;
 /** The key under which a stack file holds the site. */
 export const SITE_KEY = `${CONFIG_NAMESPACE}:site`;
 
+/** A duration in the site config: days, hours and minutes, largest first (`2h`, `90m`, `1h30m`, `1d`). */
+const DURATION_PATTERN = /^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$/;
+
+/** `1h30m` → 5400 (seconds). Throws on text that is not a duration (validate with DURATION_PATTERN first). */
+export function parseDuration(text: string): number {
+  const m = DURATION_PATTERN.exec(text);
+  if (!m) throw new Error(`not a duration: ${JSON.stringify(text)}`);
+  return (Number(m[1] ?? 0) * 24 * 60 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 60;
+}
+
+/** How long a run may take when its tier does not say (`grace`): PVE gives a run no end in advance. */
+const DEFAULT_GRACE = "2h";
+
+/** A tier's grace in seconds: its own `grace`, or DEFAULT_GRACE. */
+export function graceSeconds(tier: Pick<Tier, "grace">): number {
+  return parseDuration(tier.grace ?? DEFAULT_GRACE);
+}
+
 const storageId = z.string().regex(STORAGE_ID_PATTERN, "is not a PVE storage id");
 const nodeName = z.string().min(1);
 
@@ -94,6 +112,16 @@ const tierSchema = z
      * tier (TierSummary) so the policy pack can tell the two apart.
      */
     frequent: z.boolean().default(false),
+    /**
+     * How long a run may take (`npm run status`): once this much time has passed since a scheduled
+     * run's start, that run counts as due even while PVE's task history shows it still going.
+     * Days, hours and minutes, largest first: `2h` (the default), `90m`, `1h30m`, `1d`.
+     */
+    grace: z
+      .string()
+      .regex(DURATION_PATTERN, "is not a duration such as 2h, 90m, 1h30m or 1d (days d, hours h, minutes m)")
+      .refine((v) => !DURATION_PATTERN.test(v) || parseDuration(v) > 0, "must be longer than 0 minutes")
+      .optional(),
     storage: storageId,
     /** Absent: the storage's own retention applies (it must then be a storage managed here). */
     retention: retentionSchema.optional(),
@@ -151,6 +179,16 @@ export interface Site {
  */
 export function jobNotesTemplate(tier: Pick<Tier, "id" | "description" | "job">): string {
   return `{{guestname}} ({{vmid}}) - tier ${tier.id}: ${tier.description} - job ${tier.job}`;
+}
+
+/**
+ * The job a backup's notes name, as `jobNotesTemplate` writes them (`... - job <id>` at the end),
+ * or undefined when the notes name none (a backup made by hand, or by a job with other notes). Read
+ * by the job id alone, so backups written before a tier's description changed still count as its job's.
+ */
+export function jobOfNotes(notes: string | undefined): string | undefined {
+  const m = / - job ([A-Za-z][A-Za-z0-9_-]*)$/.exec(notes?.trim() ?? "");
+  return m?.[1];
 }
 
 /**

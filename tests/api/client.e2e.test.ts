@@ -58,7 +58,7 @@ test("a valid token reads the cluster; answers match the schema", async () => {
   // next-run: the schedule's next event after "now" (09:00Z is 04:00 in New York: P0 next runs tomorrow 03:00)
   expect(jobs[0]["next-run"]).toBe(Date.parse("2026-02-13T08:00:00Z") / 1000);
   const content = await c.storageContent("pve", "synology-backups", { content: "backup" });
-  expect(content.map((v) => v.vmid)).toEqual([100, 102]);
+  expect(content.map((v) => v.vmid)).toEqual([100, 102, 102]);
 });
 
 test("a self-signed certificate is refused by default, accepted when insecure or with the CA pinned", async () => {

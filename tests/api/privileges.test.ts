@@ -5,12 +5,14 @@
 import {
   AccessModel,
   BUILTIN_ROLES,
+  backupVisibilityGap,
   effectivePermissions,
   missingPrivileges,
   parsePermissionFailure,
   privilegesAt,
   programPrivileges,
   pveumFix,
+  seesBackup,
 } from "../../api/privileges";
 
 const ROLE = { BackupTiers: ["Sys.Audit", "Sys.Modify", "Datastore.Audit", "Datastore.Allocate", "VM.Audit"] };
@@ -154,4 +156,27 @@ test("a path below a / that holds the privilege, yet lacks it, gets its own gran
     "/storage",
     "/storage/nas",
   ]);
+});
+
+describe("who sees a backup in the content listing (Storage.pm check_volume_access)", () => {
+  const held = (...privs: string[]) => Object.fromEntries(privs.map((p) => [p, true]));
+  test("Datastore.Allocate on the storage, or AllocateSpace there plus VM.Backup on the guest", () => {
+    expect(seesBackup(held("Datastore.Allocate"))).toBe(true);
+    expect(seesBackup(held("Datastore.AllocateSpace"), held("VM.Backup"))).toBe(true);
+    expect(seesBackup(held("Datastore.AllocateSpace"), held("VM.Audit"))).toBe(false);
+    expect(seesBackup(held("Datastore.Audit"), held("VM.Backup"))).toBe(false);
+  });
+
+  test("what is lacking, in the words the status uses", () => {
+    expect(backupVisibilityGap("nas", 101, held("Datastore.Allocate"))).toBeUndefined();
+    expect(backupVisibilityGap("nas", 101, held("Datastore.Audit"))).toBe(
+      "lacks Datastore.Allocate on /storage/nas (or Datastore.AllocateSpace there and VM.Backup on /vms/101), so PVE's listing leaves this guest's backups out",
+    );
+    expect(backupVisibilityGap("nas", 101, held("Datastore.AllocateSpace"), held("VM.Audit"))).toBe(
+      "lacks VM.Backup on /vms/101 (or Datastore.Allocate on /storage/nas), so PVE's listing leaves this guest's backups out",
+    );
+    expect(backupVisibilityGap("nas", 101, {})).toBe(
+      "lacks Datastore.Audit or Datastore.AllocateSpace on /storage/nas, so PVE lists nothing there",
+    );
+  });
 });

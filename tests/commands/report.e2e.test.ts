@@ -178,15 +178,23 @@ describeInBrowser("the home site's report page in Chromium", () => {
       }),
     );
     expect(states).toEqual([
-      ["VM 100 home-assistant", "✓ OK", "59 min old\nThu 12 Feb 03:00 · 5.6 GiB"],
-      ["VM 102 vaultwarden", "✓ OK", "53 min old\nThu 12 Feb 03:06 · 3.6 GiB"],
+      ["VM 100 home-assistant", "✓ OK", "59 min old\nThu 12 Feb 03:00 · 4.5 GiB"],
+      ["VM 102 vaultwarden", "✓ OK", "57 min old\nThu 12 Feb 03:02 · 1.2 GiB"],
       [
         "LXC 103 download",
-        "✗ FAILED\nERROR: Backup of VM 103 failed - command 'mount -o ro /dev/loop0 /mnt/vzsnap0' failed: exit code 32",
+        "✗ FAILED\nthe run of 2026-02-12T03:15:00-05:00 failed: unable to create temporary directory '/mnt/pve/synology-backups/dump/vzdump-lxc-103-2026_02_12-03_15_00.tmp' at /usr/share/perl5/PVE/VZDump/LXC.pm line 185.",
         "no backup",
       ],
-      ["VM 101 immich", "… PENDING", "no backup"],
-      ["LXC 105 pihole", "… PENDING", "no backup"],
+      [
+        "VM 101 immich",
+        "… PENDING\njob backup-home-p2-weekly has not run yet (PVE's task history shows no run): the first is 2026-02-15T04:00:00-05:00",
+        "no backup",
+      ],
+      [
+        "LXC 105 pihole",
+        "… PENDING\njob backup-home-p2-weekly has not run yet (PVE's task history shows no run): the first is 2026-02-15T04:00:00-05:00",
+        "no backup",
+      ],
     ]);
     const colour = (name: string) =>
       page
@@ -222,7 +230,7 @@ describeInBrowser("the home site's report page in Chromium", () => {
     const capacity = page.locator("#capacity .capacity");
     await expect(capacity.locator("h3").textContent()).resolves.toBe("synology-backups ✓ OK");
     await expect(capacity.locator("p").textContent()).resolves.toContain(
-      "Needed at full retention: 36.8 GiB (0.33% of the total)",
+      "Needed at full retention: 22.8 GiB (0.61% of the total)",
     );
     const fill = (await capacity.locator(".fill.ok").boundingBox())!;
     const meter = (await capacity.locator(".meter").first().boundingBox())!;

@@ -8,14 +8,9 @@ import * as os from "os";
 import * as path from "path";
 import { CheckReport, runCheck } from "../../commands/check";
 import { PROJECT_DIR } from "../../commands/offline";
-import {
-  StatusDocument,
-  buildReportModel,
-  formatAge,
-  readStatusDocument,
-  runReportCommand,
-} from "../../commands/report";
+import { buildReportModel, runReportCommand } from "../../commands/report";
 import { ReportModel, StorageTimeline, renderReportPage } from "../../commands/reportPage";
+import { StatusDocument, formatAge, readStatusDocument } from "../../commands/statusModel";
 import { FIXTURE_STACK_DIR } from "../stacks";
 
 const STATUS_FILE = path.join(PROJECT_DIR, "tests/fixtures/status-home-2026-02-12.json");
@@ -88,18 +83,18 @@ describe("the home site on its own day (status at 2026-02-12T09:00Z)", () => {
   test("run lengths: measured where every guest of the job has a duration, else nominal", () => {
     const s = storage(model);
     expect(s.lanes.map((l) => [l.tier, l.length.source, Math.round(l.length.minutes * 60)])).toEqual([
-      ["P0", "measured", 371 + 486],
-      ["P1", "measured", 41],
+      ["P0", "measured", 151 + 140],
+      ["P1", "measured", 12],
       ["P2", "nominal", 600],
     ]);
-    expect(s.runs[0].end.iso).toBe("2026-02-12T03:14:17-05:00");
+    expect(s.runs[0].end.iso).toBe("2026-02-12T03:04:51-05:00");
   });
 
-  test("no overlap; the tightest gap is P0's end to P1's start, 43 s", () => {
+  test("no overlap; the tightest gap is P0's end to P1's start, 10 min 9 s", () => {
     const s = storage(model);
     expect(s.overlaps).toEqual([]);
     expect(s.runs.every((r) => !r.overlaps)).toBe(true);
-    expect(s.tightestGap).toMatchObject({ seconds: 43, before: 0, after: 1 });
+    expect(s.tightestGap).toMatchObject({ seconds: 609, before: 0, after: 1 });
     expect(s.tightestGap!.at.iso).toBe("2026-02-12T03:15:00-05:00");
   });
 
@@ -112,12 +107,12 @@ describe("the home site on its own day (status at 2026-02-12T09:00Z)", () => {
     const rows = model.status!.guests.map((g) => [g.vmid, g.state, g.newest?.age ?? null]);
     expect(rows).toEqual([
       [100, "OK", "59 min"],
-      [102, "OK", "53 min"],
+      [102, "OK", "57 min"],
       [103, "FAILED", null],
       [101, "PENDING", null],
       [105, "PENDING", null],
     ]);
-    expect(model.status!.guests[2].reason).toContain("Backup of VM 103 failed");
+    expect(model.status!.guests[2].reason).toContain("unable to create temporary directory");
     expect(model.tiers.find((t) => t.id === "P1")!.guests).toEqual([
       { vmid: 103, kind: "lxc", name: "download", state: "FAILED" },
     ]);
@@ -133,7 +128,7 @@ describe("the home site on its own day (status at 2026-02-12T09:00Z)", () => {
 
   test("capacity: needed against the total, judged like the status (80% warning, 100% over)", () => {
     expect(model.status!.storages).toEqual([
-      expect.objectContaining({ id: "synology-backups", needed: 39531816856, level: "ok" }),
+      expect.objectContaining({ id: "synology-backups", needed: 24481313584, level: "ok" }),
     ]);
     const levels = (needed: number) =>
       modelOf(statusWith((d) => (d.storages[0].needed = needed))).status!.storages[0].level;
@@ -159,13 +154,13 @@ describe("the home site on its own day (status at 2026-02-12T09:00Z)", () => {
 
 describe("overlaps and odd windows", () => {
   test("P0 running longer than 15 minutes overlaps P1 every day; both runs and the span are marked", () => {
-    const model = modelOf(statusWith((d) => (d.guests[1].duration = 1000))); // P0: 371 + 1000 s
+    const model = modelOf(statusWith((d) => (d.guests[1].duration = 1000))); // P0: 151 + 1000 s
     const s = storage(model);
     expect(s.overlaps).toHaveLength(7);
     expect(s.overlaps[0]).toMatchObject({ lanes: [0, 1] });
     expect([s.overlaps[0].start.iso, s.overlaps[0].end.iso]).toEqual([
       "2026-02-12T03:15:00-05:00",
-      "2026-02-12T03:15:41-05:00", // P1 (41 s) ends before P0 does
+      "2026-02-12T03:15:12-05:00", // P1 (12 s) ends before P0 does
     ]);
     expect(s.runs.filter((r) => r.overlaps).map((r) => s.lanes[r.lane].tier)).toEqual(
       Array.from({ length: 7 }, () => ["P0", "P1"]).flat(),
@@ -241,7 +236,7 @@ describe("the page", () => {
       /VM 100 home-assistant<\/div><\/td><td data-label="Tier"><div>P0<\/div><\/td><td data-label="State" class="state"><div><span class="badge ok"[^>]*>.*? OK<\/span>/,
     );
     expect(page).toContain(
-      `FAILED</span><span class="reason">ERROR: Backup of VM 103 failed - command &#39;mount -o ro /dev/loop0 /mnt/vzsnap0&#39; failed: exit code 32</span>`,
+      `FAILED</span><span class="reason">the run of 2026-02-12T03:15:00-05:00 failed: unable to create temporary directory &#39;/mnt/pve/synology-backups/dump/vzdump-lxc-103-2026_02_12-03_15_00.tmp&#39; at /usr/share/perl5/PVE/VZDump/LXC.pm line 185.</span>`,
     );
     expect(page).toContain("<b>59 min</b> old");
   });

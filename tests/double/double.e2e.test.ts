@@ -246,6 +246,8 @@ test("backups: shown with Datastore.Allocate, or AllocateSpace plus VM.Backup; s
       ctime: Date.parse("2026-02-12T08:00:04Z") / 1000,
       notes: "home-assistant (100) - tier P0 - job backup-home-p0-daily",
     }),
+    // the site's manual `vzdump 102` of 2026-02-11, made without notes
+    expect.objectContaining({ vmid: 102, ctime: Date.parse("2026-02-11T13:53:32Z") / 1000, size: 3870000000 }),
     expect.objectContaining({ vmid: 102, protected: 1 }),
   ]);
   expect(await as("pulumi@pve!auditor").storageContent("pve", "synology-backups", { content: "backup" })).toEqual([]);
@@ -277,6 +279,7 @@ test("tasks: vzdump runs newest first, own or with Sys.Audit on the node, logs p
   expect(tasks.map((t) => [t.id, t.status])).toEqual([
     ["103", "job errors"],
     ["", "OK"],
+    ["102", "OK"], // the site's manual `vzdump 102` the day before
   ]);
   expect(tasks[0].upid).toMatch(/^UPID:pve:[0-9A-F]{8}:[0-9A-F]{8}:698D8C04:vzdump:103:root@pam:$/);
   const log = await c.taskLogLines("pve", tasks[0].upid, 3);

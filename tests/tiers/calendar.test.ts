@@ -314,3 +314,34 @@ describe("never-firing events", () => {
     expect(runs("sun 04:00", "2026-01-04T03:59:59.999Z", 1)).toEqual(["2026-01-04T04:00:00Z"]);
   });
 });
+
+describe("previous: the last run strictly before a time, the forward search's own answer", () => {
+  const prev = (expr: string, before: string, tz = "UTC") =>
+    iso(CalendarEvent.parse(expr).previous(new Date(before), tz));
+
+  test("daily, weekly, the same second excluded", () => {
+    expect(prev("03:00", "2026-02-12T09:00:00Z", "America/New_York")).toBe("2026-02-12T08:00:00Z");
+    expect(prev("03:00", "2026-02-12T08:00:00Z", "America/New_York")).toBe("2026-02-11T08:00:00Z");
+    expect(prev("sun 04:00", "2026-02-12T09:00:00Z", "America/New_York")).toBe("2026-02-08T09:00:00Z");
+    expect(prev("*:*:*", "2026-02-12T09:00:00Z")).toBe("2026-02-12T08:59:59Z");
+    expect(prev("*-12-25 00:00", "2026-02-12T09:00:00Z")).toBe("2025-12-25T00:00:00Z");
+  });
+
+  test("across DST, on the node's wall clock: 03:00 New York is 07:00Z on the day clocks spring forward", () => {
+    expect(prev("03:00", "2026-03-08T12:00:00Z", "America/New_York")).toBe("2026-03-08T07:00:00Z");
+    expect(prev("03:00", "2026-03-08T07:00:00Z", "America/New_York")).toBe("2026-03-07T08:00:00Z");
+  });
+
+  test("agrees with next over a year of a busy schedule", () => {
+    const event = CalendarEvent.parse("mon..fri 02,14:30");
+    const from = new Date("2026-01-01T00:00:00Z");
+    const forward = event.runsBetween(from, new Date("2027-01-01T00:00:00Z"), "Europe/Berlin");
+    for (let i = 1; i < forward.length; i += 37) {
+      expect(event.previous(forward[i], "Europe/Berlin")).toEqual(forward[i - 1]);
+    }
+  });
+
+  test("none before a schedule's only date", () => {
+    expect(CalendarEvent.parse("2030-01-01 00:00").previous(new Date("2026-02-12T09:00:00Z"))).toBeUndefined();
+  });
+});

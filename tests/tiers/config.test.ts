@@ -1,4 +1,12 @@
-import { ConfigError, SITE_KEY, parseSite } from "../../tiers/config";
+import {
+  ConfigError,
+  SITE_KEY,
+  graceSeconds,
+  jobNotesTemplate,
+  jobOfNotes,
+  parseDuration,
+  parseSite,
+} from "../../tiers/config";
 import { fixtureSite } from "../stacks";
 
 /** The home site as the stack file holds it: each case changes one thing. */
@@ -221,4 +229,36 @@ describe("parseSite: what PVE or the engine would reject, and frequent tiers", (
       expect(text).not.toContain(secret);
     }
   });
+});
+
+describe("a tier's grace: how long its run may take (npm run status)", () => {
+  test("2h unless the tier says; days, hours and minutes", () => {
+    const raw = homeSite();
+    raw.tiers[2].grace = "1d6h";
+    raw.tiers[1].grace = "45m";
+    const site = parseSite(raw, "x");
+    expect(site.tiers.map((t) => graceSeconds(t))).toEqual([2 * 3600, 45 * 60, 30 * 3600]);
+    expect(parseDuration("1h30m")).toBe(5400);
+  });
+
+  test.each([
+    ["2 hours", 'is not a duration such as 2h, 90m, 1h30m or 1d (days d, hours h, minutes m) (got "2 hours")'],
+    ["30m2h", "is not a duration"],
+    ["90", "is not a duration"],
+    ["0m", 'must be longer than 0 minutes (got "0m")'],
+  ])("refuses %j, naming the key path", (grace, message) => {
+    const raw = homeSite();
+    raw.tiers[0].grace = grace;
+    expect(problemsOf(raw)).toEqual([expect.stringContaining(`${SITE_KEY}.tiers[0].grace: ${message}`)]);
+  });
+});
+
+test("jobOfNotes: the job a backup's notes name, as the tiers' notes-template writes them", () => {
+  const tier = parseSite(homeSite(), "x").tiers[0];
+  const notes = jobNotesTemplate(tier).replace("{{guestname}}", "home-assistant").replace("{{vmid}}", "100");
+  expect(notes).toBe("home-assistant (100) - tier P0: critical, daily - job backup-home-p0-daily");
+  expect(jobOfNotes(notes)).toBe("backup-home-p0-daily");
+  expect(jobOfNotes("vaultwarden (102) - tier P0 - job backup-home-p0-daily")).toBe("backup-home-p0-daily");
+  expect(jobOfNotes("made by hand before the tiers")).toBeUndefined();
+  expect(jobOfNotes(undefined)).toBeUndefined();
 });

@@ -31,6 +31,10 @@ import {
   redactValue,
   toBackupsBlock,
   toPruneBackupsMap,
+  VZDUMP_JOB_START,
+  parseVzdumpJobStart,
+  readVzdumpLog,
+  vzdumpCommandLine,
 } from "../../tiers/pve";
 
 const TOKEN = "pulumi@pve!backup-tiers=0b6c3a8e-4f1d-4c55-9d7e-2a1b3c4d5e6f";
@@ -234,4 +238,73 @@ test("API tokens are redacted wherever they appear in a message", () => {
     "token [secret] refused",
   );
   expect(redactSecrets("user pulumi@pve without a token")).toBe("user pulumi@pve without a token");
+});
+
+describe("vzdump's task log: the first line a run writes, and what it says of each guest", () => {
+  test("a scheduled run's line: the job's parameters and --quiet 1, quoted as String::ShellQuote does, never the job id", () => {
+    const line = vzdumpCommandLine({
+      id: "backup-home-p0-daily",
+      "job-id": "backup-home-p0-daily",
+      vmid: "100,102",
+      enabled: 1,
+      storage: "synology-backups",
+      "prune-backups": "keep-last=3",
+      mailto: "admin@home.arpa, root",
+      "notes-template": "{{guestname}} ({{vmid}}) - tier P0: it's critical - job backup-home-p0-daily",
+      quiet: 1,
+    });
+    expect(line).toBe(
+      "vzdump 100 102 --storage synology-backups --prune-backups 'keep-last=3' --mailto admin@home.arpa,root " +
+        "--notes-template '{{guestname}} ({{vmid}}) - tier P0: it'\\''s critical - job backup-home-p0-daily' --quiet 1",
+    );
+    const start = parseVzdumpJobStart(`${VZDUMP_JOB_START}${line}`)!;
+    expect(start.vmids).toEqual([100, 102]);
+    expect(Object.fromEntries([...start.options].map(([k, v]) => [k, v[0]]))).toEqual({
+      storage: "synology-backups",
+      "prune-backups": "keep-last=3",
+      mailto: "admin@home.arpa,root",
+      "notes-template": "{{guestname}} ({{vmid}}) - tier P0: it's critical - job backup-home-p0-daily",
+      quiet: "1",
+    });
+  });
+
+  test("exclude-path repeats; a line that is not a run's first line is no start", () => {
+    expect(vzdumpCommandLine({ all: 1, "exclude-path": ["/tmp/?*", "/var/cache"] })).toBe(
+      "vzdump --all 1 --exclude-path '/tmp/?*' --exclude-path /var/cache",
+    );
+    expect(parseVzdumpJobStart("INFO: Starting Backup of VM 100 (qemu)")).toBeUndefined();
+    expect(parseVzdumpJobStart(`${VZDUMP_JOB_START}vzdump 100 --storage 'unterminated`)).toBeUndefined();
+    expect(parseVzdumpJobStart(`${VZDUMP_JOB_START}vzdump 0100 --storage x`)).toBeUndefined();
+  });
+
+  test("per guest: finished with vzdump's own time, failed with its reason and times, or still running", () => {
+    const { guests, jobError } = readVzdumpLog([
+      "INFO: starting new backup job: vzdump 100 103 104 105 --quiet 1",
+      "INFO: Starting Backup of VM 100 (qemu)",
+      "INFO: Backup started at 2026-02-12 03:00:04",
+      "INFO: Finished Backup of VM 100 (00:02:31)",
+      "INFO: Backup finished at 2026-02-12 03:02:35",
+      "ERROR: Backup of VM 104 failed - unable to find VM '104'",
+      "INFO: Starting Backup of VM 103 (lxc)",
+      "INFO: Backup started at 2026-02-12 03:02:36",
+      "ERROR: Backup of VM 103 failed - unable to create temporary directory",
+      "INFO: Failed at 2026-02-12 03:02:48",
+      "INFO: Starting Backup of VM 105 (lxc)",
+      "INFO: Backup started at 2026-02-12 03:02:49",
+      "TASK ERROR: job errors",
+    ]);
+    expect(guests.get(100)).toMatchObject({ result: "ok", seconds: 151 });
+    expect(guests.get(104)).toMatchObject({ result: "failed", reason: "unable to find VM '104'" });
+    expect(guests.get(103)).toMatchObject({
+      result: "failed",
+      reason: "unable to create temporary directory",
+      started: { hour: 3, minute: 2, second: 36 },
+      ended: { hour: 3, minute: 2, second: 48 },
+    });
+    expect(guests.get(105)).toMatchObject({ result: "running" });
+    expect(jobError).toBeUndefined(); // "job errors" only says that guests failed
+    expect(readVzdumpLog(["TASK ERROR: could not activate storage 'nas': storage 'nas' does not exist"]).jobError).toBe(
+      "could not activate storage 'nas': storage 'nas' does not exist",
+    );
+  });
 });
