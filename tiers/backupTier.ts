@@ -3,7 +3,8 @@
  * Component resources reach policies with empty properties, so what a policy needs of the tier
  * itself (criticality, guests) travels in the stack outputs (see inventory.ts).
  */
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+// The provider's submodule, not its root: the root module pulls in every resource type it has.
+import * as backup from "@muhlba91/pulumi-proxmoxve/backup";
 import * as pulumi from "@pulumi/pulumi";
 import type { Tier } from "./config";
 import { toPruneBackupsMap } from "./pve";
@@ -33,12 +34,12 @@ export const ADOPTED_JOB_PROPERTIES = [
 
 export class BackupTier extends pulumi.ComponentResource {
   static readonly TYPE = "pve-backup-tiers:backup:Tier";
-  readonly job: proxmoxve.backup.Job;
+  readonly job: backup.Job;
 
   constructor(name: string, args: BackupTierArgs, opts?: pulumi.ComponentResourceOptions) {
     super(BackupTier.TYPE, name, {}, opts);
     const { tier } = args;
-    this.job = new proxmoxve.backup.Job(
+    this.job = new backup.Job(
       `${name}-job`,
       {
         resourceId: tier.job,

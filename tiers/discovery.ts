@@ -3,7 +3,13 @@
  * backup jobs. The policy pack judges from what this returns (exported as the `cluster` output),
  * since policies may make no network calls of their own.
  */
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+// The provider's submodules, not its root: the root module pulls in every resource type it has.
+import * as backup from "@muhlba91/pulumi-proxmoxve/backup";
+import { getContainersLegacy } from "@muhlba91/pulumi-proxmoxve/getContainersLegacy";
+import { getDatastores } from "@muhlba91/pulumi-proxmoxve/getDatastores";
+import { getNodesLegacy } from "@muhlba91/pulumi-proxmoxve/getNodesLegacy";
+import { getVmsLegacy } from "@muhlba91/pulumi-proxmoxve/getVmsLegacy";
+import type * as providerOutputs from "@muhlba91/pulumi-proxmoxve/types/output";
 import type * as pulumi from "@pulumi/pulumi";
 import { ClusterGuest, ClusterInventory, ClusterJob, ClusterStorage } from "./inventory";
 import { GuestKind, parsePruneBackups } from "./pve";
@@ -19,13 +25,13 @@ interface ProviderGuest {
 
 export async function discoverCluster(opts?: pulumi.InvokeOptions): Promise<ClusterInventory> {
   const [nodes, vms, containers, jobs] = await Promise.all([
-    proxmoxve.getNodesLegacy(opts),
-    proxmoxve.getVmsLegacy({}, opts),
-    proxmoxve.getContainersLegacy({}, opts),
-    proxmoxve.backup.getJobs(opts),
+    getNodesLegacy(opts),
+    getVmsLegacy({}, opts),
+    getContainersLegacy({}, opts),
+    backup.getJobs(opts),
   ]);
   const nodeNames = [...(nodes.names ?? [])].sort();
-  const datastores = await Promise.all(nodeNames.map((nodeName) => proxmoxve.getDatastores({ nodeName }, opts)));
+  const datastores = await Promise.all(nodeNames.map((nodeName) => getDatastores({ nodeName }, opts)));
   return {
     nodes: nodeNames,
     guests: [...toGuests(vms.vms ?? [], "qemu"), ...toGuests(containers.containers ?? [], "lxc")].sort(
@@ -48,7 +54,7 @@ function toGuests(list: readonly ProviderGuest[], kind: GuestKind): ClusterGuest
 }
 
 /** Per-node datastore rows → one entry per storage, with the nodes on which it is enabled. */
-export function mergeStorages(rows: readonly proxmoxve.types.output.GetDatastoresDatastore[]): ClusterStorage[] {
+export function mergeStorages(rows: readonly providerOutputs.GetDatastoresDatastore[]): ClusterStorage[] {
   const byId = new Map<string, ClusterStorage & { listedOn: number }>();
   for (const row of rows) {
     const entry = byId.get(row.id) ?? {
@@ -74,7 +80,7 @@ export function mergeStorages(rows: readonly proxmoxve.types.output.GetDatastore
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-function toClusterJob(job: proxmoxve.types.output.backup.GetJobsJob): ClusterJob {
+function toClusterJob(job: providerOutputs.backup.GetJobsJob): ClusterJob {
   let pruneBackups: ClusterJob["pruneBackups"];
   try {
     pruneBackups = parsePruneBackups(job.pruneBackups);

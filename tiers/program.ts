@@ -2,7 +2,8 @@
  * The program: from a validated site to resources and stack outputs. `index.ts` feeds it the
  * stack's config; tests and the `check` command run it under Pulumi's mocks.
  */
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+// The provider's submodules, not its root: the root module pulls in every resource type it has.
+import * as storage from "@muhlba91/pulumi-proxmoxve/storage";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupTier } from "./backupTier";
 import { NfsStorage, Site } from "./config";
@@ -14,13 +15,13 @@ import { toBackupsBlock } from "./pve";
 export const ADOPTED_STORAGE_PROPERTIES = ["backups", "contents", "nodes", "options", "disable"];
 
 export interface DeclaredSite {
-  storages: proxmoxve.storage.Nfs[];
+  storages: storage.Nfs[];
   tiers: BackupTier[];
   outputs: { [K in keyof StackOutputs]: pulumi.Input<StackOutputs[K]> };
 }
 
 export function declareSite(site: Site, options: { adopt?: boolean } = {}): DeclaredSite {
-  const storages = new Map<string, proxmoxve.storage.Nfs>();
+  const storages = new Map<string, storage.Nfs>();
   for (const s of site.storages) storages.set(s.id, declareNfsStorage(s, options.adopt === true));
 
   const tiers = site.tiers.map(
@@ -45,8 +46,8 @@ export function declareSite(site: Site, options: { adopt?: boolean } = {}): Decl
   };
 }
 
-function declareNfsStorage(s: NfsStorage, adopt: boolean): proxmoxve.storage.Nfs {
-  return new proxmoxve.storage.Nfs(
+function declareNfsStorage(s: NfsStorage, adopt: boolean): storage.Nfs {
+  return new storage.Nfs(
     `storage-${s.id}`,
     {
       resourceId: s.id,
