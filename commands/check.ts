@@ -19,7 +19,8 @@ import type { StackOutputs, TierSummary } from "../tiers/inventory";
 import { SnapshotError, parseClusterSnapshot } from "../tiers/snapshot";
 import { readStackFile } from "../tiers/stackConfig";
 import { CommandResult, InputError, UsageError, parseArgs, readInputFile, runMain, userErrorResult } from "./cli";
-import { OfflineRun, PROJECT_DIR, runProgramOffline } from "./offline";
+import { PROJECT_DIR } from "../start/sources";
+import { OfflineRun, runProgramOffline } from "./offline";
 
 const USAGE =
   "usage: npm run check -- [--stack NAME] [--cluster FILE] [--policy-config FILE] [--from ISO] [--json]\n" +

@@ -3,14 +3,13 @@
  * runtime in mock mode, the provider's data sources answered from a cluster snapshot. Used by the
  * `check` command, the program's tests and the policy pack's tests: no Pulumi CLI, no cluster.
  */
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { PROJECT_DIR } from "../start/sources";
 import type { StackOutputs } from "../tiers/inventory";
 import { parseList, parsePruneBackups } from "../tiers/pve";
 import { ClusterSnapshot, snapshotGuests, snapshotNodes } from "../tiers/snapshot";
 import { readStackFile } from "../tiers/stackConfig";
 
-export const PROJECT_DIR = path.resolve(__dirname, "..");
 export const PROJECT_NAME = "pve-backup-tiers";
 
 /** A resource the program registered, with the inputs it gave it. */
@@ -145,9 +144,10 @@ export async function runProgramOffline(options: {
   ]);
 
   // index.ts exports the program as a function; its result is the stack outputs. It is loaded only
-  // now, after the mocks are in place, as the engine would load it.
+  // now, after the mocks are in place, as the engine would load it; from beside this module's own
+  // copy (the sources, or dist/ when the command runs compiled).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program = require(path.join(PROJECT_DIR, "index")) as () => Promise<Record<string, unknown>>;
+  const program = require("../index") as () => Promise<Record<string, unknown>>;
   const outputs = (await resolveExports(await program())) as unknown as StackOutputs;
   await settle();
   // Registration order depends on which outputs resolve first; callers get a stable order.
