@@ -1,14 +1,14 @@
 /**
- * `npm run build`: compiles the program, the policy pack and the commands with tsc into dist/ (the
- * tsconfig.build.json project; its own git-ignored folder, never beside the sources), then writes the
- * manifest of the sources it compiled from (start/sources.ts). tsc type-checks as it compiles and
- * writes nothing when it finds an error (noEmitOnError), so dist/ only ever holds code that
- * type-checked, and a failed build leaves dist/ stale, so the next start tries again and says why.
+ * `npm run build`: compiles the program, the policy pack and the commands into dist/ (the
+ * tsconfig.build.json project, compiled as `tsc -p tsconfig.build.json` would, through the compiler's
+ * API; its own git-ignored folder, never beside the sources), then writes the manifest of the sources
+ * it compiled from (start/sources.ts). The compiler type-checks as it compiles and writes nothing when
+ * it finds an error (noEmitOnError), so dist/ only ever holds code that type-checked, and a failed
+ * build leaves dist/ stale: the next start tries again and says why.
  *
  * `npm ci` runs it (the `prepare` script); so does any start that finds dist/ stale (start/fresh.ts).
  * Builds take a lock, so a program and a pack started together by `pulumi preview` build once.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import {
@@ -56,7 +56,7 @@ export interface BuildResult {
   ms: number;
 }
 
-/** The build's own files at the top of dist/: its manifest, a failure record, tsc's incremental state. */
+/** The build's own files at the top of dist/: its manifest, a failure record, the compiler's incremental state. */
 const isBuildFile = (name: string) =>
   name === MANIFEST_FILE || name === FAILURE_FILE || name.endsWith(".tsbuildinfo") || name.endsWith(".tmp");
 
@@ -65,19 +65,22 @@ const LOCK_TIMEOUT_MS = 10 * 60_000;
 /** A lock folder without a holder's pid this old is left over from a crash. */
 const ORPHAN_LOCK_MS = 10_000;
 
+type TypeScript = typeof import("typescript");
+
 interface BuildProject {
+  ts: TypeScript;
+  parsed: import("typescript").ParsedCommandLine;
   projectDir: string;
   outDir: string;
   roots: SourceRoot[];
   /** Compile inputs besides the sources: the tsconfig chain and the package manifests. */
   extraFiles: string[];
-  tsBuildInfoFile?: string;
 }
 
 /** The build's project as tsc reads it (TypeScript is loaded here, never on a fresh start). */
 function readBuildProject(projectDir: string): BuildProject {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ts = require("typescript") as typeof import("typescript");
+  const ts = require("typescript") as TypeScript;
   const configFile = path.join(projectDir, BUILD_TSCONFIG);
   let fatal: string | undefined;
   const parsed = ts.getParsedCommandLineOfConfigFile(
@@ -111,12 +114,44 @@ function readBuildProject(projectDir: string): BuildProject {
     .map((f) => ({ path: relative(f), folder: false, recursive: false }));
   const extended = (parsed.options.configFile as { extendedSourceFiles?: string[] } | undefined)?.extendedSourceFiles;
   return {
+    ts,
+    parsed,
     projectDir,
     outDir: relative(outDir),
     roots: [...folders, ...files],
     extraFiles: [BUILD_TSCONFIG, ...(extended ?? []).map(relative), "package.json", "package-lock.json"],
-    tsBuildInfoFile: parsed.options.tsBuildInfoFile,
   };
+}
+
+/**
+ * Compiles the project as `tsc -p` does (its diagnostics in the same order and format as
+ * `tsc --pretty false`), in this process: TypeScript is loaded once, for reading the project and
+ * compiling it. Returns the errors, or an empty string when it wrote the output.
+ */
+function compile({ ts, parsed, projectDir }: BuildProject): string {
+  const host = ts.createIncrementalCompilerHost(parsed.options);
+  const program = ts.createIncrementalProgram({
+    rootNames: parsed.fileNames,
+    options: parsed.options,
+    projectReferences: parsed.projectReferences,
+    configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(parsed),
+    host,
+  });
+  // What tsc reports, in its order: semantic errors only when the syntax and the options are sound.
+  const diagnostics = [...program.getConfigFileParsingDiagnostics(), ...program.getSyntacticDiagnostics()];
+  if (diagnostics.length === 0) {
+    diagnostics.push(...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics());
+    if (diagnostics.length === 0) diagnostics.push(...program.getSemanticDiagnostics());
+  }
+  diagnostics.push(...program.emit().diagnostics);
+  const errors = ts
+    .sortAndDeduplicateDiagnostics(diagnostics)
+    .filter((d) => d.category === ts.DiagnosticCategory.Error);
+  return ts.formatDiagnostics(errors, {
+    getCanonicalFileName: (f) => f,
+    getCurrentDirectory: () => projectDir,
+    getNewLine: () => "\n",
+  });
 }
 
 /** The record still describes the sources (and, for a manifest, its outputs are all there). */
@@ -163,7 +198,7 @@ export function build(options: BuildOptions = {}): BuildResult {
           `and ts-node would run it instead of the sources and hide every edit; delete it (the build writes to ${outDir}/).`,
       );
     }
-    // Hashed before compiling: a source edited while tsc runs leaves the manifest stale, not wrong.
+    // Hashed before compiling: a source edited while it compiles leaves the manifest stale, not wrong.
     const current: SourceRecord = {
       outDir,
       roots,
@@ -175,19 +210,16 @@ export function build(options: BuildOptions = {}): BuildResult {
       return { compiled: false, sources, ms: Date.now() - start };
     }
 
-    // tsc's incremental state assumes its outputs are still there: start over when some are not.
-    if (missing.length > 0 && project.tsBuildInfoFile) fs.rmSync(project.tsBuildInfoFile, { force: true });
-    log(`compiling with tsc -p ${BUILD_TSCONFIG} into ${outDir}/ ...`);
-    const tsc = spawnSync(
-      process.execPath,
-      [require.resolve("typescript/bin/tsc", { paths: [projectDir] }), "-p", BUILD_TSCONFIG, "--pretty", "false"],
-      { cwd: projectDir, encoding: "utf8" },
-    );
-    if (tsc.status !== 0) {
-      const said = `${tsc.stdout ?? ""}${tsc.stderr ?? ""}`.trim() || String(tsc.error ?? `exit ${tsc.status}`);
+    // The compiler's incremental state assumes its outputs are still there: start over when some are not.
+    const buildInfo = project.parsed.options.tsBuildInfoFile;
+    if (missing.length > 0 && buildInfo) fs.rmSync(buildInfo, { force: true });
+    log(`compiling ${BUILD_TSCONFIG} into ${outDir}/ ...`);
+    const errors = compile(project).trim();
+    if (errors) {
       const message =
-        `the TypeScript sources do not compile, so ${outDir}/ was not updated; tsc -p ${BUILD_TSCONFIG} says:\n` +
-        `${said}\nFix the sources; the next start (or \`npm run build\`) compiles them again.`;
+        `the TypeScript sources do not compile, so ${outDir}/ was not updated; the compiler says ` +
+        `(as \`tsc -p ${BUILD_TSCONFIG}\` would):\n${errors}\n` +
+        "Fix the sources; the next start (or `npm run build`) compiles them again.";
       writeRecord(failureFile, { ...current, message } as FailureRecord);
       throw new BuildError(message);
     }
