@@ -190,7 +190,6 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const order = names.map((_, i) => names[(i + round) % names.length]);
       for (const name of order) times.get(name)!.push(await runs[name]());
-      process.stdout.write(`  round ${round + 1}/${ROUNDS} done\r`);
     }
     const sourceTimes = { program: [] as number[], pack: [] as number[] };
     for (let round = 0; round < SOURCE_ROUNDS; round++) {
