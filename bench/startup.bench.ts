@@ -6,7 +6,9 @@
  * - The program: `@pulumi/pulumi/cmd/run` as the nodejs language host starts it for
  *   `pulumi preview` (arguments and environment from Pulumi.yaml), against a fake engine
  *   (tests/engine.ts) that answers the data sources from the home snapshot; spawn to exit. Anchor:
- *   a precompiled JavaScript program declaring one component.
+ *   a precompiled JavaScript program declaring one component. For scale, a precompiled program that
+ *   declares from constants what the home program declares (3 components, 3 jobs, 1 NFS storage):
+ *   Pulumi's own cost for those resources, before any config, validation or data source.
  * - The pack: `@pulumi/pulumi/cmd/run-policy-pack` in policy/, as the CLI starts it for
  *   `--policy-pack policy`; spawn to its first answer (GetAnalyzerInfo). Anchor: a precompiled
  *   pack with one policy.
@@ -43,34 +45,74 @@ const homeAnswers = providerAnswers(
   ),
 );
 
-/** The minimal program and pack, compiled by the project's tsc into a temporary folder. */
-function buildAnchors(tmp: string): { program: string; pack: string } {
-  const program = path.join(tmp, "anchor-program");
-  const pack = path.join(tmp, "anchor-pack");
-  fs.mkdirSync(program);
-  fs.mkdirSync(pack);
+/** A precompiled JavaScript program in its own folder: index.ts compiled beside it, Pulumi.yaml, package.json. */
+function writeProgram(dir: string, name: string, source: string[]): void {
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, "index.ts"), `${source.join("\n")}\n`);
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, main: "index.js" }));
+  fs.writeFileSync(
+    path.join(dir, "Pulumi.yaml"),
+    `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n`,
+  );
+}
+
+interface Anchors {
+  /** The program anchor: one component. */
+  program: string;
+  /** For scale: Pulumi alone declaring what the home program declares, from constants. */
+  sameResources: string;
+  /** The pack anchor: one policy. */
+  pack: string;
+}
+
+/** The anchors, compiled by the project's tsc into a temporary folder (node_modules linked above them). */
+function buildAnchors(tmp: string): Anchors {
+  const anchors: Anchors = {
+    program: path.join(tmp, "anchor-program"),
+    sameResources: path.join(tmp, "same-resources"),
+    pack: path.join(tmp, "anchor-pack"),
+  };
   fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(tmp, "node_modules"), "dir");
+  writeProgram(anchors.program, "anchor", [
+    'import * as pulumi from "@pulumi/pulumi";',
+    "class Minimal extends pulumi.ComponentResource {",
+    "  constructor(name: string) {",
+    '    super("anchor:index:Minimal", name, {});',
+    "    this.registerOutputs({});",
+    "  }",
+    "}",
+    'export const urn = new Minimal("one").urn;',
+  ]);
+  writeProgram(anchors.sameResources, "same-resources", [
+    'import * as backup from "@muhlba91/pulumi-proxmoxve/backup";',
+    'import * as storage from "@muhlba91/pulumi-proxmoxve/storage";',
+    'import * as pulumi from "@pulumi/pulumi";',
+    "class Tier extends pulumi.ComponentResource {",
+    "  constructor(name: string, storageId: pulumi.Input<string>) {",
+    '    super("anchor:index:Tier", name, {});',
+    "    new backup.Job(",
+    "      `${name}-job`,",
+    "      {",
+    '        resourceId: `backup-${name}`, schedule: "03:00", storage: storageId, vmids: ["100", "102"],',
+    '        node: "pve", mode: "snapshot", compress: "zstd", pruneBackups: { "keep-last": "3" }, enabled: true,',
+    '        mailtos: ["root@example.com"], mailnotification: "always", notesTemplate: "{{guestname}}",',
+    "      },",
+    "      { parent: this },",
+    "    );",
+    "    this.registerOutputs({});",
+    "  }",
+    "}",
+    "const nfs = new storage.Nfs(",
+    '  "storage-nas",',
+    '  { resourceId: "nas", server: "10.0.0.150", export: "/volume1/backups", contents: ["backup"], nodes: ["pve"],',
+    "    backups: { keepLast: 3 } },",
+    "  { protect: true },",
+    ");",
+    'export const tiers = ["p0", "p1", "p2"].map((t) => new Tier(`tier-${t}`, nfs.resourceId).urn);',
+  ]);
+  fs.mkdirSync(anchors.pack);
   fs.writeFileSync(
-    path.join(program, "index.ts"),
-    [
-      'import * as pulumi from "@pulumi/pulumi";',
-      "class Minimal extends pulumi.ComponentResource {",
-      "  constructor(name: string) {",
-      '    super("anchor:index:Minimal", name, {});',
-      "    this.registerOutputs({});",
-      "  }",
-      "}",
-      'export const urn = new Minimal("one").urn;',
-      "",
-    ].join("\n"),
-  );
-  fs.writeFileSync(path.join(program, "package.json"), JSON.stringify({ name: "anchor", main: "index.js" }));
-  fs.writeFileSync(
-    path.join(program, "Pulumi.yaml"),
-    "name: anchor\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n",
-  );
-  fs.writeFileSync(
-    path.join(pack, "index.ts"),
+    path.join(anchors.pack, "index.ts"),
     [
       'import { PolicyPack } from "@pulumi/policy";',
       'new PolicyPack("anchor", {',
@@ -82,22 +124,21 @@ function buildAnchors(tmp: string): { program: string; pack: string } {
     ].join("\n"),
   );
   fs.writeFileSync(
-    path.join(pack, "package.json"),
+    path.join(anchors.pack, "package.json"),
     JSON.stringify({ name: "anchor-pack", version: "0.0.1", main: "index.js" }),
   );
-  fs.writeFileSync(path.join(pack, "PulumiPolicy.yaml"), "runtime: nodejs\n");
+  fs.writeFileSync(path.join(anchors.pack, "PulumiPolicy.yaml"), "runtime: nodejs\n");
   execFileSync(
     process.execPath,
     [
       require.resolve("typescript/bin/tsc"),
       ...["--target", "ES2022", "--module", "commonjs", "--esModuleInterop", "--skipLibCheck", "--strict"],
       ...["--types", "node"],
-      path.join(program, "index.ts"),
-      path.join(pack, "index.ts"),
+      ...Object.values(anchors).map((dir) => path.join(dir, "index.ts")),
     ],
     { cwd: tmp, stdio: "inherit" },
   );
-  return { program, pack };
+  return anchors;
 }
 
 /** The pack's TypeScript sources as the CLI ran them before the build: policy/ without `main`. */
@@ -178,6 +219,7 @@ async function main(): Promise<void> {
     const runs: Record<string, () => Promise<number>> = {
       "anchor program": () => timeProgram(anchors.program, "dev", "anchor:index:Minimal"),
       program: () => timeProgram(PROJECT_DIR, "home", "proxmoxve:backup/job:Job"),
+      "same resources": () => timeProgram(anchors.sameResources, "dev", "proxmoxve:backup/job:Job"),
       "anchor pack": () => timePack(anchors.pack, "anchor"),
       pack: () => timePack(path.join(PROJECT_DIR, "policy"), "pve-backup-tiers"),
       "check --help": () => timeScript("check", ["--help"]),
@@ -214,6 +256,7 @@ async function main(): Promise<void> {
 
     line("anchor program: one component, precompiled", "anchor program", "");
     line("program (home, preview) through cmd/run", "program", "");
+    line("Pulumi alone declaring the same resources", "same resources", "precompiled, from constants");
     line("anchor pack: one policy, precompiled", "anchor pack", "");
     line("pack to first answer through run-policy-pack", "pack", "");
     line("npm run check -- --help (every module loaded)", "check --help", "");
@@ -249,6 +292,9 @@ async function main(): Promise<void> {
     console.log();
     console.log(
       `  program: ${program.toFixed(2)}× its anchor (${fmt(med("program"))} ms vs ${fmt(med("anchor program"))} ms): ${verdict(program, GOAL)}`,
+    );
+    console.log(
+      `           of which Pulumi's own work for its 3 components, 3 jobs and 1 storage: ${ratio("same resources", "anchor program").toFixed(2)}× (${fmt(med("same resources"))} ms)`,
     );
     console.log(
       `  pack:    ${pack.toFixed(2)}× its anchor (${fmt(med("pack"))} ms vs ${fmt(med("anchor pack"))} ms): ${verdict(pack, GOAL)}`,
