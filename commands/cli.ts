@@ -152,8 +152,8 @@ export function runMain(run: (argv: string[]) => CommandResult | Promise<Command
       process.exit(again.status ?? 3);
     }
   } catch (err) {
-    if (!(err instanceof BuildError)) throw err;
-    process.stderr.write(`error: ${err.message}\n`);
+    const text = err instanceof BuildError ? `error: ${err.message}` : `internal error: ${(err as Error).stack}`;
+    process.stderr.write(`${text}\n`);
     process.exit(3);
   }
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {

@@ -79,8 +79,13 @@ interface BuildProject {
 
 /** The build's project as tsc reads it (TypeScript is loaded here, never on a fresh start). */
 function readBuildProject(projectDir: string): BuildProject {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ts = require("typescript") as TypeScript;
+  let ts: TypeScript;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ts = require("typescript") as TypeScript;
+  } catch {
+    throw new BuildError("compiling needs TypeScript, a dev dependency, which is not installed: run `npm ci`");
+  }
   const configFile = path.join(projectDir, BUILD_TSCONFIG);
   let fatal: string | undefined;
   const parsed = ts.getParsedCommandLineOfConfigFile(

@@ -10,12 +10,16 @@ import { ensureFresh } from "./fresh";
 /**
  * Makes sure dist/ matches the sources (start/fresh.ts). Sources that do not compile stop the start
  * with a RunError holding the compiler's message: Pulumi shows a RunError's message, and only that.
+ * Anything else that stops the check (a dist/ it may not write) is reported the same way, its stack
+ * in the message.
  */
 export function checkDist(): void {
   try {
     ensureFresh();
   } catch (err) {
-    throw err instanceof BuildError ? withoutFrames(new RunError(err.message)) : err;
+    const message =
+      err instanceof BuildError ? err.message : `checking dist/ against the sources failed: ${(err as Error).stack}`;
+    throw withoutFrames(new RunError(message));
   }
 }
 
