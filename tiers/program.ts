@@ -20,7 +20,15 @@ export interface DeclaredSite {
   outputs: { [K in keyof StackOutputs]: pulumi.Input<StackOutputs[K]> };
 }
 
-export function declareSite(site: Site, options: { adopt?: boolean } = {}): DeclaredSite {
+export async function declareSite(site: Site, options: { adopt?: boolean } = {}): Promise<DeclaredSite> {
+  // The cluster is read first, and its reads leave for the engine before the resources are declared
+  // (one turn of the event loop): the engine, and through the provider the PVE API, answers them while
+  // the program declares, rather than after. The outputs carry a failed read; the catch only keeps it
+  // from counting as unhandled during that turn.
+  const cluster = discoverCluster();
+  cluster.catch(() => undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+
   const storages = new Map<string, storage.Nfs>();
   for (const s of site.storages) storages.set(s.id, declareNfsStorage(s, options.adopt === true));
 
@@ -33,7 +41,6 @@ export function declareSite(site: Site, options: { adopt?: boolean } = {}): Decl
       }),
   );
 
-  const cluster = discoverCluster();
   return {
     storages: [...storages.values()],
     tiers,
