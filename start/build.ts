@@ -32,7 +32,7 @@ export class BuildError extends Error {
   override name = "BuildError";
 }
 
-export interface BuildOptions {
+interface BuildOptions {
   projectDir?: string;
   /**
    * The output folder, when the caller knows it (a start does: it runs from there). Lets a start that
@@ -49,7 +49,7 @@ export interface BuildOptions {
   log?: (line: string) => void;
 }
 
-export interface BuildResult {
+interface BuildResult {
   /** False when dist/ already matched the sources. */
   compiled: boolean;
   sources: number;

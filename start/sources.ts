@@ -62,7 +62,7 @@ function hashFile(file: string): string | undefined {
 }
 
 /** The sources under the roots (as tsc's include: not in node_modules, dot-folders or the output), project-relative. */
-export function listSources(projectDir: string, roots: readonly SourceRoot[], outDir: string): string[] {
+function listSources(projectDir: string, roots: readonly SourceRoot[], outDir: string): string[] {
   const found = new Set<string>();
   const output = path.resolve(projectDir, outDir);
   const walk = (dir: string, recursive: boolean) => {

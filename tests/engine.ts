@@ -20,8 +20,8 @@ import type * as structTypes from "google-protobuf/google/protobuf/struct_pb";
 import { parse as parseYaml } from "yaml";
 import { readStackFile } from "../tiers/stackConfig";
 
-export const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
-export const RUN_PROGRAM = path.join(PULUMI_DIR, "cmd", "run");
+const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+const RUN_PROGRAM = path.join(PULUMI_DIR, "cmd", "run");
 
 // The stubs' own copies of grpc-js and google-protobuf: messages and services must come from the
 // modules the generated code checks with instanceof.
@@ -36,7 +36,7 @@ const engineGrpc = require("@pulumi/pulumi/proto/engine_grpc_pb") as typeof engi
 const SUPPORTED_FEATURES = new Set(["secrets", "resourceReferences", "outputValues", "deletedWith", "aliasSpecs"]);
 const STACK_TYPE = "pulumi:pulumi:Stack";
 
-export interface RegisteredResource {
+interface RegisteredResource {
   type: string;
   name: string;
   urn: string;
@@ -46,12 +46,12 @@ export interface RegisteredResource {
   importId?: string;
 }
 
-export interface EngineLog {
+interface EngineLog {
   severity: "debug" | "info" | "warning" | "error";
   message: string;
 }
 
-export interface FakeEngine {
+interface FakeEngine {
   /** The address of both services (`--monitor` and `--engine`). */
   address: string;
   resources: RegisteredResource[];
@@ -62,7 +62,7 @@ export interface FakeEngine {
 }
 
 /** A data source's answer by invoke token and arguments (throw for a token the cluster cannot answer). */
-export type InvokeAnswers = (token: string, args: Record<string, unknown>) => unknown;
+type InvokeAnswers = (token: string, args: Record<string, unknown>) => unknown;
 
 type Callback<T> = (err: grpcTypes.ServiceError | null, value?: T) => void;
 type Call<T> = { request: T };
@@ -70,7 +70,7 @@ type Call<T> = { request: T };
 const SEVERITIES: EngineLog["severity"][] = ["debug", "info", "warning", "error"];
 
 /** Starts the monitor and engine services for one run of `project`'s `stack`. */
-export async function startFakeEngine(options: {
+async function startFakeEngine(options: {
   project: string;
   stack: string;
   answers: InvokeAnswers;
@@ -205,7 +205,7 @@ export interface ProjectRuntime {
   nodeargs: string[];
 }
 
-export function readProjectRuntime(projectDir: string): ProjectRuntime {
+function readProjectRuntime(projectDir: string): ProjectRuntime {
   const doc = parseYaml(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as {
     name: string;
     main?: string;
@@ -221,7 +221,7 @@ export function readProjectRuntime(projectDir: string): ProjectRuntime {
   };
 }
 
-export interface ProgramRun {
+interface ProgramRun {
   exitCode: number | null;
   /** Spawn to exit. */
   ms: number;
