@@ -11,5 +11,5 @@ import { loadStackConfig } from "./tiers/stackConfig";
 export = async () => {
   const { site, adopt } = loadStackConfig();
   // The policy pack judges from these outputs: the root stack resource carries them as its properties.
-  return declareSite(site, { adopt }).outputs;
+  return (await declareSite(site, { adopt })).outputs;
 };

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { tryParseCalendarEvent } from "../tiers/calendar";
 import { JOB_ID_PATTERN, NODE_NAME_PATTERN, STORAGE_ID_PATTERN, VMID_PATTERN } from "../tiers/pve";
+import { PROJECT_DIR } from "../start/sources";
 
 /** A (sub)schema as PVE writes it: Perl-ish JSON schema, flags as 0/1. */
 export interface JsonSchema {
@@ -51,8 +52,11 @@ interface EndpointEntry {
   info: Record<string, MethodInfo>;
 }
 
-/** The schema file; code reads it from here (tests too), never from elsewhere. */
-const ENDPOINTS_FILE = path.join(__dirname, "endpoints.json");
+/**
+ * The schema file; code reads it from here (tests too), never from elsewhere. From the project folder,
+ * not this module's: compiled, this module runs from dist/, where no data file is copied.
+ */
+const ENDPOINTS_FILE = path.join(PROJECT_DIR, "api", "endpoints.json");
 
 let endpoints: Map<string, EndpointEntry> | undefined;
 

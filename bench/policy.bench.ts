@@ -5,15 +5,15 @@
  *    and 10,000 guests: the first run, the median of the next runs, the heap the evaluation
  *    allocates and the process's peak RSS. Each size runs in its own process (a worker of this
  *    file) on a stack built beforehand by the real program, so the figures are the evaluation's.
- * 2. The pack through the protocol: cold start (spawn run-policy-pack → GetAnalyzerInfo answered),
- *    from the TypeScript sources as the Pulumi CLI runs it (ts-node type-checks on load) and
- *    precompiled into a temporary folder outside policy/ (so a compile can never sit beside the
- *    sources and hide an edit); then one AnalyzeStack of the 1,000-guest stack.
+ * 2. The pack through the protocol as the Pulumi CLI runs it (run-policy-pack in policy/, its `main`
+ *    the compiled pack in dist/): cold start (spawn → GetAnalyzerInfo answered), then one
+ *    AnalyzeStack of the 1,000-guest stack. Start-up against an anchor: startup.bench.ts.
  */
-import { execFileSync, fork } from "child_process";
+import { fork } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { build } from "../start/build";
 
 const SIZES = [100, 1_000, 10_000];
 const RUNS = 7;
@@ -143,74 +143,42 @@ async function main(): Promise<void> {
       `\n  10,000 / 1,000 guests: ${(k10.medianMs / k1.medianMs).toFixed(1)}x the median time (linear would be 10x), 10,000 guests in ${k10.medianMs.toFixed(0)} ms`,
     );
 
-    await coldStart(tmp, files.get(1_000)!);
+    await coldStart(files.get(1_000)!);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-/** The pack through the Analyzer protocol, from the sources and precompiled. */
-async function coldStart(tmp: string, stackFile: string): Promise<void> {
+/** The pack through the Analyzer protocol, as the CLI runs it. */
+async function coldStart(stackFile: string): Promise<void> {
   const harness = await import("../tests/policy/harness");
-  console.log("\nThe pack through the Analyzer protocol (spawn run-policy-pack → GetAnalyzerInfo answered)\n");
+  console.log(
+    "\nThe pack through the Analyzer protocol (spawn run-policy-pack in policy/ → GetAnalyzerInfo answered)\n",
+  );
   const stale = harness.staleCompiledFiles();
   if (stale.length > 0)
     throw new Error(
-      `compiled JavaScript beside the pack's sources would be served instead of them: ${stale.join(", ")}`,
+      `compiled JavaScript beside the pack's sources would hide them from the tests: ${stale.join(", ")}`,
     );
+  build({ log: (line) => console.log(`  build: ${line}`) });
 
-  const time = async (cwd: string) => {
-    const start = process.hrtime.bigint();
-    const pack = await harness.startPack({ cwd });
-    try {
-      await harness.getAnalyzerInfo(pack.client);
-      const coldMs = ms(start);
-      const stack = JSON.parse(fs.readFileSync(stackFile, "utf8"));
-      const t = process.hrtime.bigint();
-      const diagnostics = await harness.analyzeStack(pack.client, stack);
-      return { coldMs, analyzeStackMs: ms(t), diagnostics: diagnostics.length };
-    } finally {
-      await pack.close();
-    }
-  };
-
-  const fromSources = await time(harness.POLICY_DIR);
-
-  // Precompiled: tsc into a temporary folder (never beside the sources), the pack's package.json and
-  // PulumiPolicy.yaml beside the output, the project's node_modules linked above it.
-  const out = path.join(tmp, "compiled");
   const start = process.hrtime.bigint();
-  execFileSync(
-    process.execPath,
-    [require.resolve("typescript/bin/tsc"), "-p", "policy", "--noEmit", "false", "--outDir", out, "--rootDir", "."],
-    {
-      cwd: PROJECT_DIR,
-      stdio: "inherit",
-    },
-  );
-  const compileMs = ms(start);
-  for (const f of ["package.json", "PulumiPolicy.yaml"])
-    fs.copyFileSync(path.join(harness.POLICY_DIR, f), path.join(out, "policy", f));
-  fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(tmp, "node_modules"), "dir");
-  const precompiled = await time(path.join(out, "policy"));
-
-  console.log(
-    table([
-      ["pack", "cold start ms", "AnalyzeStack 1,000 guests ms", "diagnostics"],
-      [
-        "TypeScript sources (ts-node, type-checked; as the CLI runs policy/)",
-        fromSources.coldMs.toFixed(0),
-        fromSources.analyzeStackMs.toFixed(0),
-        String(fromSources.diagnostics),
-      ],
-      [
-        `precompiled to a temp dir (tsc took ${compileMs.toFixed(0)} ms more)`,
-        precompiled.coldMs.toFixed(0),
-        precompiled.analyzeStackMs.toFixed(0),
-        String(precompiled.diagnostics),
-      ],
-    ]),
-  );
+  const pack = await harness.startPack({ cwd: harness.POLICY_DIR });
+  try {
+    await harness.getAnalyzerInfo(pack.client);
+    const coldMs = ms(start);
+    const stack = JSON.parse(fs.readFileSync(stackFile, "utf8"));
+    const t = process.hrtime.bigint();
+    const diagnostics = await harness.analyzeStack(pack.client, stack);
+    console.log(
+      table([
+        ["pack", "cold start ms", "AnalyzeStack 1,000 guests ms", "diagnostics"],
+        ["compiled (dist/), as the CLI runs policy/", coldMs.toFixed(0), ms(t).toFixed(0), String(diagnostics.length)],
+      ]),
+    );
+  } finally {
+    await pack.close();
+  }
   console.log(
     "\n  AnalyzeStack includes building the protobuf request here and the server decoding it once per stack policy.",
   );

@@ -23,7 +23,7 @@ import { formatIsoTime } from "../tiers/calendar";
 import { Site, Tier } from "../tiers/config";
 import { formatPruneBackups } from "../tiers/pve";
 import { CommandResult, InputError, UsageError, parseArgs, parseTimeFlag, runMain, userErrorResult } from "./cli";
-import { PROJECT_DIR } from "./offline";
+import { PROJECT_DIR } from "../start/sources";
 import { DEFAULT_STACK, readStackSite } from "./stack";
 import { NOMINAL_RUN_MINUTES, tierRunsBetween } from "./windows";
 

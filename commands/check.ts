@@ -31,7 +31,8 @@ import {
   runMain,
   userErrorResult,
 } from "./cli";
-import { DuplicateUrnError, OfflineRun, PROJECT_DIR, runProgramOffline } from "./offline";
+import { PROJECT_DIR } from "../start/sources";
+import { DuplicateUrnError, OfflineRun, runProgramOffline } from "./offline";
 import { Plan, PlanStep, PlanValue, computePlan } from "./plan";
 import { DEFAULT_STACK, readStackSite } from "./stack";
 

@@ -4,8 +4,11 @@
  * one-line errors meant for people ("error: unknown flag --x") instead of
  * node's exceptions, so a command can print them and exit 2 without a stack trace.
  */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { parseArgs as nodeParseArgs } from "node:util";
+import { BuildError } from "../start/build";
+import { ensureFresh } from "../start/fresh";
 import { zonedTimeToDate } from "../tiers/calendar";
 import { redactSecrets } from "../tiers/pve";
 
@@ -168,8 +171,22 @@ function emit(result: CommandResult): void {
  * A command's entry point: runs it on the process's arguments and prints the result. A reader that
  * goes away (`--json | head`) ends the command quietly, with its own exit code; an error that is not
  * a user mistake is a bug or a broken install: exit 3, with the stack, which is for a developer.
+ *
+ * Run from dist/, the command first makes sure dist/ matches the sources (start/fresh.ts). When it had
+ * to rebuild, the modules loaded so far are the old build's: the command runs again, from the new one.
+ * Sources that do not compile stop it with the compiler's message (exit 3).
  */
 export function runMain(run: (argv: string[]) => CommandResult | Promise<CommandResult>): void {
+  try {
+    if (ensureFresh()) {
+      const again = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit" });
+      process.exit(again.status ?? 3);
+    }
+  } catch (err) {
+    const text = err instanceof BuildError ? `error: ${err.message}` : `internal error: ${(err as Error).stack}`;
+    process.stderr.write(`${text}\n`);
+    process.exit(3);
+  }
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
     fail(err);

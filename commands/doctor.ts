@@ -19,7 +19,7 @@ import { Site, Tier } from "../tiers/config";
 import { BACKUP_CONTENT, MAIL_HONOURING_MODES } from "../tiers/pve";
 import type { SiteFile } from "../tiers/stackConfig";
 import { CommandResult, InputError, UsageError, parseArgs, readInputFile, runMain, userErrorResult } from "./cli";
-import { PROJECT_DIR } from "./offline";
+import { PROJECT_DIR } from "../start/sources";
 import { DEFAULT_STACK, readStackSite } from "./stack";
 
 const USAGE =

@@ -12,9 +12,9 @@
  *   not `...::pulumi:pulumi:Stack$proxmoxve:storage/nfs:Nfs::x`);
  * - a URN registered twice is an error, "Duplicate resource URN '<urn>'; try giving it a unique name".
  */
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as resproto from "@pulumi/pulumi/proto/resource_pb";
+import { PROJECT_DIR } from "../start/sources";
 import type { StackOutputs } from "../tiers/inventory";
 import { PROJECT_NAME, ROOT_STACK_TYPE } from "../tiers/names";
 import { JOB_DEFAULTS } from "../tiers/pve";
@@ -28,8 +28,6 @@ import {
   snapshotStorages,
 } from "../tiers/snapshot";
 import { readStackFile } from "../tiers/stackConfig";
-
-export const PROJECT_DIR = path.resolve(__dirname, "..");
 
 /** A resource the program registered, as the engine would receive it. */
 export interface RegisteredResource {
@@ -191,11 +189,12 @@ export async function runProgramOffline(options: {
   ]);
 
   // index.ts exports the program as a function; its result is the stack outputs. It is loaded only
-  // now, after the mocks are in place, and run inside the root stack resource, as the engine runs it.
+  // now, after the mocks are in place, and run inside the root stack resource, as the engine runs it;
+  // from beside this module's own copy (the sources, or dist/ when the command runs compiled).
   const program =
     options.program ??
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require(path.join(PROJECT_DIR, "index")) as () => Promise<Record<string, unknown>>);
+    (require("../index") as () => Promise<Record<string, unknown>>);
   // A failing program is caught inside the stack: the SDK would otherwise leave the rejection of the
   // stack's own output promises unhandled (the CLI's language host exits on it).
   let failure: { error: unknown } | undefined;

@@ -15,7 +15,7 @@ import * as path from "path";
 import { PveApiDouble } from "../double/server";
 import { SnapshotError, parseClusterSnapshot } from "../tiers/snapshot";
 import { InputError, UsageError, parseArgs, readInputFile, userErrorResult } from "./cli";
-import { PROJECT_DIR } from "./offline";
+import { PROJECT_DIR } from "../start/sources";
 
 const USAGE =
   "usage: npm run pve-double -- [--cluster FILE] [--port N] [--ca-out FILE] [--write-env FILE] [--log]\n" +

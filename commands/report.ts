@@ -15,7 +15,7 @@ import * as fs from "fs";
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";
 import { formatPruneBackups, parsePruneBackups } from "../tiers/pve";
 import { CheckReport, runCheck } from "./check";
-import { PROJECT_DIR } from "./offline";
+import { PROJECT_DIR } from "../start/sources";
 import { DEFAULT_STACK } from "./stack";
 import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorResult } from "./cli";
 import { CAPACITY_THRESHOLDS, StatusDocument, capacityLevel, formatAge, readStatusDocument } from "./statusModel";

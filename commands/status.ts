@@ -29,7 +29,7 @@ import {
   runMain,
   userErrorResult,
 } from "./cli";
-import { PROJECT_DIR } from "./offline";
+import { PROJECT_DIR } from "../start/sources";
 import { readStackSite } from "./stack";
 import {
   CAPACITY_THRESHOLDS,

@@ -3,7 +3,8 @@
  * Component resources reach policies with empty properties, so what a policy needs of the tier
  * itself (criticality, guests) travels in the stack outputs (see inventory.ts).
  */
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+// The provider's submodule, not its root: the root module pulls in every resource type it has.
+import * as backup from "@muhlba91/pulumi-proxmoxve/backup";
 import * as pulumi from "@pulumi/pulumi";
 import { Tier, jobNotesTemplate } from "./config";
 import { TIER_TYPE } from "./names";
@@ -57,19 +58,19 @@ const ADOPTED_JOB_INPUTS = {
   tmpdir: true,
   vmids: true,
   zstd: true,
-} as const satisfies Record<Exclude<keyof proxmoxve.backup.JobArgs, "resourceId">, true>;
+} as const satisfies Record<Exclude<keyof backup.JobArgs, "resourceId">, true>;
 
 /** Job inputs that adoption takes from the cluster as they are: all of them but the job id. */
 export const ADOPTED_JOB_PROPERTIES: string[] = Object.keys(ADOPTED_JOB_INPUTS);
 
 export class BackupTier extends pulumi.ComponentResource {
   static readonly TYPE = TIER_TYPE;
-  readonly job: proxmoxve.backup.Job;
+  readonly job: backup.Job;
 
   constructor(name: string, args: BackupTierArgs, opts?: pulumi.ComponentResourceOptions) {
     super(BackupTier.TYPE, name, {}, opts);
     const { tier } = args;
-    this.job = new proxmoxve.backup.Job(
+    this.job = new backup.Job(
       `${name}-job`,
       {
         resourceId: tier.job,

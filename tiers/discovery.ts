@@ -8,7 +8,13 @@
  * fails the whole program. So datastores are read on the online nodes only (`getNodesLegacy`'s
  * `onlines`), and the offline nodes are exported: what lives only on them is unknown, not missing.
  */
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+// The provider's submodules, not its root: the root module pulls in every resource type it has.
+import * as backup from "@muhlba91/pulumi-proxmoxve/backup";
+import { getContainersLegacy } from "@muhlba91/pulumi-proxmoxve/getContainersLegacy";
+import { getDatastores } from "@muhlba91/pulumi-proxmoxve/getDatastores";
+import { getNodesLegacy } from "@muhlba91/pulumi-proxmoxve/getNodesLegacy";
+import { getVmsLegacy } from "@muhlba91/pulumi-proxmoxve/getVmsLegacy";
+import type * as providerOutputs from "@muhlba91/pulumi-proxmoxve/types/output";
 import type * as pulumi from "@pulumi/pulumi";
 import { ClusterGuest, ClusterInventory, ClusterJob, ClusterStorage } from "./inventory";
 import { GuestKind, parsePruneBackups } from "./pve";
@@ -24,17 +30,17 @@ interface ProviderGuest {
 
 export async function discoverCluster(opts?: pulumi.InvokeOptions): Promise<ClusterInventory> {
   const [nodes, vms, containers, jobs] = await Promise.all([
-    proxmoxve.getNodesLegacy(opts),
-    proxmoxve.getVmsLegacy({}, opts),
-    proxmoxve.getContainersLegacy({}, opts),
-    proxmoxve.backup.getJobs(opts),
+    getNodesLegacy(opts),
+    getVmsLegacy({}, opts),
+    getContainersLegacy({}, opts),
+    backup.getJobs(opts),
   ]);
   const names = nodes.names ?? [];
   const nodeNames = [...names].sort();
   // `onlines[i]` is node `names[i]`'s (false also when PVE gave no status); without the list, as before.
   const offlineNodes = names.filter((_, i) => nodes.onlines?.[i] === false).sort();
   const onlineNodes = nodeNames.filter((n) => !offlineNodes.includes(n));
-  const datastores = await Promise.all(onlineNodes.map((nodeName) => proxmoxve.getDatastores({ nodeName }, opts)));
+  const datastores = await Promise.all(onlineNodes.map((nodeName) => getDatastores({ nodeName }, opts)));
   return {
     nodes: nodeNames,
     offlineNodes,
@@ -58,7 +64,7 @@ function toGuests(list: readonly ProviderGuest[], kind: GuestKind): ClusterGuest
 }
 
 /** Per-node datastore rows → one entry per storage, with the nodes on which it is enabled. */
-function mergeStorages(rows: readonly proxmoxve.types.output.GetDatastoresDatastore[]): ClusterStorage[] {
+function mergeStorages(rows: readonly providerOutputs.GetDatastoresDatastore[]): ClusterStorage[] {
   const byId = new Map<string, ClusterStorage & { listedOn: number }>();
   for (const row of rows) {
     const entry = byId.get(row.id) ?? {
@@ -84,7 +90,7 @@ function mergeStorages(rows: readonly proxmoxve.types.output.GetDatastoresDatast
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-function toClusterJob(job: proxmoxve.types.output.backup.GetJobsJob): ClusterJob {
+function toClusterJob(job: providerOutputs.backup.GetJobsJob): ClusterJob {
   let pruneBackups: ClusterJob["pruneBackups"];
   try {
     pruneBackups = parsePruneBackups(job.pruneBackups);

@@ -2,7 +2,8 @@
  * The program: from a validated site to resources and stack outputs. `index.ts` feeds it the
  * stack's config; tests and the `check` command run it under Pulumi's mocks.
  */
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+// The provider's submodules, not its root: the root module pulls in every resource type it has.
+import * as storage from "@muhlba91/pulumi-proxmoxve/storage";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupTier } from "./backupTier";
 import { NfsStorage, Site } from "./config";
@@ -26,18 +27,26 @@ const ADOPTED_STORAGE_INPUTS = {
   options: true,
   preallocation: true,
   snapshotAsVolumeChain: true,
-} as const satisfies Record<Exclude<keyof proxmoxve.storage.NfsArgs, "resourceId" | "server" | "export">, true>;
+} as const satisfies Record<Exclude<keyof storage.NfsArgs, "resourceId" | "server" | "export">, true>;
 
 export const ADOPTED_STORAGE_PROPERTIES: string[] = Object.keys(ADOPTED_STORAGE_INPUTS);
 
 export interface DeclaredSite {
-  storages: proxmoxve.storage.Nfs[];
+  storages: storage.Nfs[];
   tiers: BackupTier[];
   outputs: { [K in keyof StackOutputs]: pulumi.Input<StackOutputs[K]> };
 }
 
-export function declareSite(site: Site, options: { adopt?: boolean } = {}): DeclaredSite {
-  const storages = new Map<string, proxmoxve.storage.Nfs>();
+export async function declareSite(site: Site, options: { adopt?: boolean } = {}): Promise<DeclaredSite> {
+  // The cluster is read first, and its reads leave for the engine before the resources are declared
+  // (one turn of the event loop): the engine, and through the provider the PVE API, answers them while
+  // the program declares, rather than after. The outputs carry a failed read; the catch only keeps it
+  // from counting as unhandled during that turn.
+  const cluster = discoverCluster();
+  cluster.catch(() => undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+
+  const storages = new Map<string, storage.Nfs>();
   for (const s of site.storages) storages.set(s.id, declareNfsStorage(s, options.adopt === true));
 
   const tiers = site.tiers.map(
@@ -49,7 +58,6 @@ export function declareSite(site: Site, options: { adopt?: boolean } = {}): Decl
       }),
   );
 
-  const cluster = discoverCluster();
   return {
     storages: [...storages.values()],
     tiers,
@@ -62,8 +70,8 @@ export function declareSite(site: Site, options: { adopt?: boolean } = {}): Decl
   };
 }
 
-function declareNfsStorage(s: NfsStorage, adopt: boolean): proxmoxve.storage.Nfs {
-  return new proxmoxve.storage.Nfs(
+function declareNfsStorage(s: NfsStorage, adopt: boolean): storage.Nfs {
+  return new storage.Nfs(
     `storage-${s.id}`,
     {
       resourceId: s.id,

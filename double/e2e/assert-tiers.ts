@@ -19,7 +19,7 @@ import {
   runMain,
   userErrorResult,
 } from "../../commands/cli";
-import { PROJECT_DIR } from "../../commands/offline";
+import { PROJECT_DIR } from "../../start/sources";
 import { ConfigError, Site } from "../../tiers/config";
 import { formatPruneBackups, parsePruneBackups, toPruneBackupsMap } from "../../tiers/pve";
 import { readSiteFile } from "../../tiers/stackConfig";

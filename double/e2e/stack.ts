@@ -21,7 +21,7 @@ import {
   runMain,
   userErrorResult,
 } from "../../commands/cli";
-import { PROJECT_DIR } from "../../commands/offline";
+import { PROJECT_DIR } from "../../start/sources";
 import { stackFileName } from "../../tiers/stackConfig";
 
 const SPEC = {

@@ -5,7 +5,7 @@
  * iCalendar parser in calendar.test.ts.)
  */
 import { spawnSync } from "child_process";
-import { PROJECT_DIR } from "../../commands/offline";
+import { PROJECT_DIR } from "../../start/sources";
 
 test("npm run calendar: the home site's two weeks across the DST change", () => {
   const result = spawnSync(

@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { BrowserContext, Page, chromium } from "playwright-core";
-import { PROJECT_DIR } from "../../commands/offline";
+import { PROJECT_DIR } from "../../start/sources";
 import { runReportCommand } from "../../commands/report";
 import { FIXTURE_STACK_DIR } from "../stacks";
 

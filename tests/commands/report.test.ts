@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CheckReport, runCheck } from "../../commands/check";
-import { PROJECT_DIR } from "../../commands/offline";
+import { PROJECT_DIR } from "../../start/sources";
 import { buildReportModel, runReportCommand } from "../../commands/report";
 import { ReportModel, StorageTimeline, renderReportPage } from "../../commands/reportPage";
 import { StatusDocument, formatAge, readStatusDocument } from "../../commands/statusModel";

@@ -7,12 +7,9 @@ import * as path from "path";
 const ROOT = path.join(__dirname, "../..");
 
 describe("schedule command (spawned)", () => {
-  test("npx ts-node commands/schedule.ts: done-when case and exit code 2", () => {
+  test("npm run schedule: done-when case and exit code 2", () => {
     const cli = (...args: string[]) =>
-      spawnSync("npx", ["ts-node", "--transpile-only", "commands/schedule.ts", ...args], {
-        cwd: ROOT,
-        encoding: "utf8",
-      });
+      spawnSync("npm", ["run", "--silent", "schedule", "--", ...args], { cwd: ROOT, encoding: "utf8" });
 
     const ok = cli("sun 04:00", "--from", "2026-01-01T00:00:00Z", "--count", "3", "--json");
     expect(ok.stderr).toBe("");
