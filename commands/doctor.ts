@@ -14,9 +14,8 @@
 import { PveApiError, PveClient, ResourceEntry, BackupJobEntry, probeTls } from "../api/client";
 import { ConnectionSettings, ConnectionSettingsError, resolveConnection } from "../api/connection";
 import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTokenId } from "../api/privileges";
-import { splitList } from "../api/schema";
 import { Site, Tier } from "../tiers/config";
-import { BACKUP_CONTENT, MAIL_HONOURING_MODES } from "../tiers/pve";
+import { BACKUP_CONTENT, MAIL_HONOURING_MODES, parseList } from "../tiers/pve";
 import type { SiteFile } from "../tiers/stackConfig";
 import { CommandResult, InputError, UsageError, parseArgs, readInputFile, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "./offline";
@@ -436,9 +435,11 @@ class Doctor {
           fixes.push(
             `pvesm set ${id} --disable 0 --nodes <its nodes, ${node} included>${managed ? ` (or list ${node} under the storage's nodes in ${this.siteFile.file})` : ""}`,
           );
-        } else if (!splitList(String(row.content ?? "")).includes(BACKUP_CONTENT)) {
+        } else if (!parseList(String(row.content ?? "")).includes(BACKUP_CONTENT)) {
           problems.push(`${id} does not take backup content (content ${row.content})`);
-          fixes.push(`pvesm set ${id} --content ${[...splitList(String(row.content)), BACKUP_CONTENT].join(",")}`);
+          fixes.push(
+            `pvesm set ${id} --content ${[...parseList(String(row.content ?? "")), BACKUP_CONTENT].join(",")}`,
+          );
         }
       }
     }

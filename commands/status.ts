@@ -230,7 +230,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
       view.error = `storage ${id} is not on the cluster`;
       continue;
     }
-    const configured = config.nodes ? parseList(String(config.nodes)) : nodes.map((n) => n.node);
+    const configured = config.nodes ? parseList(config.nodes) : nodes.map((n) => n.node);
     const shared = config.shared === 1 || config.shared === true || config.type === "nfs" || config.type === "cifs";
     const wanted = new Set(tierGuests.map((v) => guestNode.get(v)).filter((n): n is string => !!n));
     const readFrom = shared

@@ -282,7 +282,7 @@ export function isRunOf(start: VzdumpJobStart, job: StatusJob): boolean {
   } else if (job.pool !== undefined) {
     if (one("pool") !== job.pool || start.vmids.length > 0) return false;
   } else if (job.all) {
-    const excluded = parseList(one("exclude") ?? "").map(Number);
+    const excluded = parseList(one("exclude")).map(Number);
     if (one("all") !== "1" || !sameSet(excluded, job.exclude)) return false;
   } else return false;
   if (one("storage") !== job.storage) return false;

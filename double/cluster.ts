@@ -19,9 +19,9 @@ import {
   seesBackup,
   splitTokenId,
 } from "../api/privileges";
-import { JsonSchema, Params, methodInfo, parsePropertyString, splitList } from "../api/schema";
+import { JsonSchema, Params, methodInfo, parsePropertyString } from "../api/schema";
 import { CalendarEvent, zonedTimeToDate } from "../tiers/calendar";
-import { JOB_ID_MAX_LENGTH, notesTemplateProblem, parseVzdumpFileName } from "../tiers/pve";
+import { JOB_ID_MAX_LENGTH, notesTemplateProblem, parseList, parseVzdumpFileName } from "../tiers/pve";
 import { ClusterSnapshot, snapshotNodes } from "../tiers/snapshot";
 
 /** An error as PVE answers it: the status, its one-line message, and for 400s the parameter errors. */
@@ -173,7 +173,7 @@ export class DoubleCluster {
         tokens: u.tokens.map((t) => ({ tokenid: t.tokenid, privsep: t.privsep, expire: t.expire })),
       })),
       roles: Object.fromEntries(
-        (snapshot.access?.roles ?? defaultAccess().roles).map((r) => [r.roleid, splitList(r.privs)]),
+        (snapshot.access?.roles ?? defaultAccess().roles).map((r) => [r.roleid, parseList(r.privs)]),
       ),
       acl: snapshot.access?.acl ?? defaultAccess().acl,
     };
@@ -311,7 +311,7 @@ export class DoubleCluster {
   updateJob(authid: string, id: string, params: Params): void {
     const p = { ...params };
     delete p.id;
-    const deleteList = typeof p.delete === "string" ? splitList(p.delete) : [];
+    const deleteList = typeof p.delete === "string" ? parseList(p.delete) : [];
     delete p.delete;
     this.assertJobParamPermissions(authid, p);
     if (typeof p.storage === "string" && authid !== ROOT_USER) {
@@ -382,9 +382,9 @@ export class DoubleCluster {
     if (job.pool !== undefined) {
       vmids = this.guests.filter((g) => g.pool === job.pool).map((g) => Number(g.vmid));
     } else if (job.vmid !== undefined) {
-      vmids = splitList(String(job.vmid)).map(Number);
+      vmids = parseList(String(job.vmid)).map(Number);
     } else if (isTrue(job.all)) {
-      const excluded = new Set(splitList(String(job.exclude ?? "")).map(Number));
+      const excluded = new Set(parseList(String(job.exclude ?? "")).map(Number));
       vmids = this.guests.map((g) => Number(g.vmid)).filter((v) => !excluded.has(v));
     } else {
       return [];
@@ -460,7 +460,7 @@ export class DoubleCluster {
     const p = { ...params } as Record<string, string>;
     delete p.storage;
     delete p.digest;
-    const deleteList = p.delete ? splitList(p.delete) : [];
+    const deleteList = p.delete ? parseList(p.delete) : [];
     delete p.delete;
     const fail = (message: string) => new PveError(500, `update storage failed: ${message}`);
     const current = this.storages.get(id);
@@ -493,7 +493,7 @@ export class DoubleCluster {
   /** Whether a storage may be used on a node: it exists, is not disabled and lists the node (or no nodes). */
   storageEnabledOn(s: StorageConfig, node: string): boolean {
     if (isTrue(s.disable)) return false;
-    return s.nodes === undefined || splitList(String(s.nodes)).includes(node);
+    return s.nodes === undefined || parseList(String(s.nodes)).includes(node);
   }
 
   private spaceOf(s: StorageConfig, node: string): { total: number; used: number; avail: number; active: boolean } {
@@ -530,10 +530,10 @@ export class DoubleCluster {
 
   /** `GET /nodes/{node}/storage`. */
   nodeStorages(authid: string, node: string, filter: Params): Record<string, unknown>[] {
-    const wanted = typeof filter.content === "string" ? splitList(filter.content) : undefined;
+    const wanted = typeof filter.content === "string" ? parseList(filter.content) : undefined;
     let info = this.storageInfo(node);
     if (wanted) {
-      info = info.filter((i) => i.enabled === 1 && splitList(String(i.content)).some((c) => wanted.includes(c)));
+      info = info.filter((i) => i.enabled === 1 && parseList(String(i.content)).some((c) => wanted.includes(c)));
     }
     if (typeof filter.storage === "string" && !info.some((i) => i.storage === filter.storage)) {
       throw paramError({ storage: "No such storage." });
@@ -574,7 +574,7 @@ export class DoubleCluster {
     if (!s) throw new PveError(500, `storage '${id}' does not exist`);
     if (isTrue(s.disable)) throw new PveError(500, `storage '${id}' is disabled`);
     if (!this.storageEnabledOn(s, node)) throw new PveError(500, `storage '${id}' is not available on node '${node}'`);
-    const contents = splitList(String(s.content ?? ""));
+    const contents = parseList(String(s.content ?? ""));
     if (filter.content !== undefined && filter.content !== "backup") return [];
     if (!contents.includes("backup")) return [];
     const vmid = filter.vmid === undefined ? undefined : Number(filter.vmid);
@@ -699,7 +699,7 @@ export class DoubleCluster {
       this.checkAny(authid, `/storage/${result.storage}`, ["Datastore.Audit", "Datastore.AllocateSpace"]);
       const s = this.storages.get(result.storage);
       if (!s) throw new PveError(500, `storage '${result.storage}' does not exist`);
-      if (!splitList(String(s.content ?? "")).includes("backup")) {
+      if (!parseList(String(s.content ?? "")).includes("backup")) {
         throw new PveError(500, `can't use storage '${result.storage}' for backups - wrong content type`);
       }
       if (s.path !== undefined) result.dumpdir = `${s.path}/dump`;
@@ -726,7 +726,7 @@ function scheduleParamCheck(p: Params, required: boolean): void {
   } else if (p.starttime === undefined) {
     if (required) throw paramError({ schedule: "neither 'starttime' nor 'schedule' were set" });
   } else {
-    const dow = typeof p.dow === "string" ? splitList(p.dow).join(",") : undefined;
+    const dow = typeof p.dow === "string" ? parseList(p.dow).join(",") : undefined;
     p.schedule = !dow || dow === "mon,tue,wed,thu,fri,sat,sun" ? String(p.starttime) : `${dow} ${p.starttime}`;
   }
   delete p.starttime;
@@ -768,7 +768,7 @@ function normalizeJob(job: Job): Job {
     if (out[key] !== undefined) out[key] = isTrue(out[key]) ? 1 : 0;
   }
   const excludePath = out["exclude-path"];
-  if (typeof excludePath === "string") out["exclude-path"] = splitList(excludePath);
+  if (typeof excludePath === "string") out["exclude-path"] = parseList(excludePath);
   for (const key of ["bwlimit", "ionice", "lockwait", "stopwait", "pigz", "zstd", "maxfiles"]) {
     if (typeof out[key] === "string" && /^\d+$/.test(out[key] as string)) out[key] = Number(out[key]);
   }

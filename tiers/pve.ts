@@ -136,10 +136,14 @@ export function parsePruneBackups(value: unknown): PruneBackups | undefined {
   return prune;
 }
 
-/** `backup,iso` → `["backup", "iso"]` (PVE's content lists are comma-separated strings). */
-export function parseList(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
-  const parts = Array.isArray(value) ? value : value.split(/[,;\s]+/);
+/**
+ * `backup,iso` → `["backup", "iso"]`: a PVE list (content types, nodes, vmids, mail recipients) as
+ * pve-common's `split_list` reads it, items separated by commas, semicolons, white space or NULs. A
+ * list that is already an array has its items trimmed; absent is empty.
+ */
+export function parseList(value: string | number | readonly string[] | undefined | null): string[] {
+  if (value === undefined || value === null) return [];
+  const parts = Array.isArray(value) ? value : String(value).split(/[,;\s\0]+/);
   return parts.map((s) => s.trim()).filter((s) => s.length > 0);
 }
 

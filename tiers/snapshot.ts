@@ -354,10 +354,7 @@ export interface PveJob {
 }
 
 export function snapshotJobs(snapshot: ClusterSnapshot): PveJob[] {
-  const vmidList = (v: string | number | undefined) =>
-    parseList(v === undefined ? undefined : String(v))
-      .map(Number)
-      .filter(Number.isInteger);
+  const vmidList = (v: string | number | undefined) => parseList(v).map(Number).filter(Number.isInteger);
   return snapshot.backup.map((j) => ({
     id: j.id,
     schedule: j.schedule ?? [j.dow, j.starttime].filter(Boolean).join(" "),
@@ -369,7 +366,7 @@ export function snapshotJobs(snapshot: ClusterSnapshot): PveJob[] {
     excludes: vmidList(j.exclude),
     pool: j.pool || undefined,
     pruneBackups: nonEmpty(parsePruneBackups(j["prune-backups"])),
-    mailto: Array.isArray(j.mailto) ? j.mailto : parseList(j.mailto),
+    mailto: parseList(j.mailto),
     mailnotification: j.mailnotification || undefined,
     mode: j.mode || undefined,
     compress: j.compress || undefined,

@@ -9,7 +9,6 @@
  */
 import { BackupJobEntry, PveApiError, PveClient, StorageConfigEntry } from "../../api/client";
 import { ConnectionSettingsError, resolveConnection } from "../../api/connection";
-import { splitList } from "../../api/schema";
 import {
   CommandResult,
   InputError,
@@ -21,7 +20,7 @@ import {
 } from "../../commands/cli";
 import { PROJECT_DIR } from "../../commands/offline";
 import { ConfigError, Site } from "../../tiers/config";
-import { formatPruneBackups, parsePruneBackups, toPruneBackupsMap } from "../../tiers/pve";
+import { formatPruneBackups, parseList, parsePruneBackups, toPruneBackupsMap } from "../../tiers/pve";
 import { readSiteFile } from "../../tiers/stackConfig";
 
 const SPEC = {
@@ -54,7 +53,7 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
     expect("mode", job.mode ?? "snapshot", tier.mode);
     expect("compress", job.compress ?? "0", tier.compress);
     expect("node", job.node, tier.node);
-    const vmids = splitList(String(job.vmid ?? ""));
+    const vmids = parseList(job.vmid);
     if (
       !sameSet(
         vmids,
@@ -69,7 +68,7 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
       problems.push(`${where}: backs up by all/pool, not by the tier's vmids`);
     const prune = formatPruneBackups(parsePruneBackups(job["prune-backups"]) ?? {});
     expect("prune-backups", prune, formatPruneBackups(parsePruneBackups(toPruneBackupsMap(tier.retention)) ?? {}));
-    const mailto = splitList(String(job.mailto ?? ""));
+    const mailto = parseList(job.mailto);
     if (!sameSet(mailto, tier.notification?.mailto ?? [])) {
       problems.push(
         `${where}: mails ${mailto.join(",") || "nobody"}, the tier says ${tier.notification?.mailto.join(",") || "nobody"}`,
@@ -100,10 +99,10 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
       if (actual !== wanted)
         problems.push(`${where}: ${what} is ${JSON.stringify(actual)}, the stack says ${JSON.stringify(wanted)}`);
     }
-    if (!sameSet(splitList(String(found.content ?? "")), s.content)) {
+    if (!sameSet(parseList(found.content), s.content)) {
       problems.push(`${where}: content is ${found.content}, the stack says ${s.content.join(",")}`);
     }
-    if (s.nodes && !sameSet(splitList(String(found.nodes ?? "")), s.nodes)) {
+    if (s.nodes && !sameSet(parseList(found.nodes), s.nodes)) {
       problems.push(`${where}: nodes are ${found.nodes ?? "(all)"}, the stack says ${s.nodes.join(",")}`);
     }
   }
