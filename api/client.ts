@@ -10,7 +10,7 @@
  */
 import * as tls from "tls";
 import { Agent, Dispatcher, request } from "undici";
-import { redactSecrets } from "../tiers/pve";
+import { isPveTrue, redactSecrets } from "../tiers/pve";
 import { PathPrivileges, parsePermissionFailure } from "./privileges";
 import { checkAnswer, resolvePath } from "./schema";
 
@@ -530,9 +530,7 @@ export class PveClient {
     const raw = await this.call<Record<string, Record<string, unknown>>>("GET", "/access/permissions", { path });
     const result: Record<string, PathPrivileges> = {};
     for (const [p, privs] of Object.entries(raw ?? {})) {
-      result[p] = Object.fromEntries(
-        Object.entries(privs ?? {}).map(([k, v]) => [k, v === 1 || v === "1" || v === true]),
-      );
+      result[p] = Object.fromEntries(Object.entries(privs ?? {}).map(([k, v]) => [k, isPveTrue(v)]));
     }
     return result;
   }

@@ -15,7 +15,7 @@ import { PveApiError, PveClient, ResourceEntry, BackupJobEntry, probeTls } from 
 import { ConnectionSettings, ConnectionSettingsError, resolveConnection } from "../api/connection";
 import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTokenId } from "../api/privileges";
 import { Site, Tier } from "../tiers/config";
-import { BACKUP_CONTENT, MAIL_HONOURING_MODES, parseList } from "../tiers/pve";
+import { BACKUP_CONTENT, MAIL_HONOURING_MODES, isPveTrue, parseList } from "../tiers/pve";
 import type { SiteFile } from "../tiers/stackConfig";
 import { CommandResult, InputError, UsageError, parseArgs, readInputFile, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "./offline";
@@ -430,7 +430,7 @@ class Doctor {
           continue;
         }
         const row = rows.find((r) => r.storage === id);
-        if (!row || !truthy(row.enabled)) {
+        if (!row || !isPveTrue(row.enabled)) {
           problems.push(`${id} is not enabled on node ${node}, where guests of tiers ${tierNames} run`);
           fixes.push(
             `pvesm set ${id} --disable 0 --nodes <its nodes, ${node} included>${managed ? ` (or list ${node} under the storage's nodes in ${this.siteFile.file})` : ""}`,
@@ -503,7 +503,7 @@ class Doctor {
         continue;
       }
       existing.push(job.id);
-      const how = truthy(job.all)
+      const how = isPveTrue(job.all)
         ? job.exclude
           ? `all guests but ${job.exclude}`
           : "all guests"
@@ -588,10 +588,6 @@ class Doctor {
       fix: [...new Set(fixes)].join("\n") || undefined,
     };
   }
-}
-
-function truthy(v: unknown): boolean {
-  return v === true || v === 1 || v === "1";
 }
 
 if (require.main === module) runMain((argv) => runDoctorCommand(argv));

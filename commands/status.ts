@@ -18,7 +18,7 @@ import { ConnectionSettingsError, resolveConnection } from "../api/connection";
 import { PathPrivileges, STORAGE_LISTING_PRIVILEGES, seesBackup } from "../api/privileges";
 import { formatIsoTime } from "../tiers/calendar";
 import { Site, graceSeconds } from "../tiers/config";
-import { formatPruneBackups, parseList, parseVzdumpJobStart } from "../tiers/pve";
+import { formatPruneBackups, isPveTrue, parseList, parseVzdumpJobStart } from "../tiers/pve";
 import {
   CommandResult,
   InputError,
@@ -190,7 +190,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
       kind: r.type as "qemu" | "lxc",
       name: r.name ?? "",
       node: r.node ?? "",
-      template: r.template === 1 || r.template === true,
+      template: isPveTrue(r.template),
     }));
   const jobs = jobsRead.value?.map((j) => statusJobOf(j));
   const notBackedUp = notBackedUpRead.value ? new Set(notBackedUpRead.value.map((g) => Number(g.vmid))) : undefined;
@@ -231,7 +231,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
       continue;
     }
     const configured = config.nodes ? parseList(config.nodes) : nodes.map((n) => n.node);
-    const shared = config.shared === 1 || config.shared === true || config.type === "nfs" || config.type === "cifs";
+    const shared = isPveTrue(config.shared) || config.type === "nfs" || config.type === "cifs";
     const wanted = new Set(tierGuests.map((v) => guestNode.get(v)).filter((n): n is string => !!n));
     const readFrom = shared
       ? [configured.filter((n) => online.includes(n)).sort((a, b) => Number(wanted.has(b)) - Number(wanted.has(a)))[0]]

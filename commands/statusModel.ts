@@ -15,6 +15,7 @@ import {
   GUEST_KINDS,
   GuestKind,
   KEEP_OPTIONS,
+  isPveTrue,
   VzdumpGuestLog,
   VzdumpJobStart,
   WallTime,
@@ -220,18 +221,17 @@ export interface StatusInput {
 
 /** `/cluster/backup`'s entry in the terms the status uses. */
 export function statusJobOf(entry: Record<string, unknown> & { id: string }): StatusJob {
-  const truthy = (v: unknown) => v === true || v === 1 || v === "1";
   const list = (v: unknown) => (v === undefined || v === null ? [] : parseList(String(v)).map(Number));
   return {
     id: entry.id,
     schedule: typeof entry.schedule === "string" ? entry.schedule : undefined,
     storage: typeof entry.storage === "string" ? entry.storage : undefined,
     vmids: entry.vmid !== undefined && entry.vmid !== "" ? list(entry.vmid) : undefined,
-    all: truthy(entry.all),
+    all: isPveTrue(entry.all),
     exclude: list(entry.exclude),
     pool: typeof entry.pool === "string" ? entry.pool : undefined,
     node: typeof entry.node === "string" ? entry.node : undefined,
-    enabled: entry.enabled === undefined ? true : truthy(entry.enabled),
+    enabled: entry.enabled === undefined ? true : isPveTrue(entry.enabled),
     notesTemplate: typeof entry["notes-template"] === "string" ? entry["notes-template"] : undefined,
   };
 }

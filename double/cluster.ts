@@ -21,7 +21,7 @@ import {
 } from "../api/privileges";
 import { JsonSchema, Params, methodInfo, parsePropertyString } from "../api/schema";
 import { CalendarEvent, zonedTimeToDate } from "../tiers/calendar";
-import { JOB_ID_MAX_LENGTH, notesTemplateProblem, parseList, parseVzdumpFileName } from "../tiers/pve";
+import { JOB_ID_MAX_LENGTH, isPveTrue, notesTemplateProblem, parseList, parseVzdumpFileName } from "../tiers/pve";
 import { ClusterSnapshot, snapshotNodes } from "../tiers/snapshot";
 
 /** An error as PVE answers it: the status, its one-line message, and for 400s the parameter errors. */
@@ -114,8 +114,6 @@ function jobOptionSchema(): Record<string, JsonSchema> {
   return methodInfo("PUT", "/cluster/backup/{id}").parameters.properties ?? {};
 }
 
-const isTrue = (v: unknown): boolean => v === true || v === 1 || v === "1";
-
 export interface ClusterOptions {
   /** The time the double answers for (`next-run`); default: the real clock. */
   now?: () => Date;
@@ -150,7 +148,7 @@ export class DoubleCluster {
     }
     for (const s of snapshot.storage) {
       const config: StorageConfig = { ...(s as unknown as StorageConfig) };
-      for (const key of ["disable", "shared"]) if (key in config) config[key] = isTrue(config[key]) ? 1 : 0;
+      for (const key of ["disable", "shared"]) if (key in config) config[key] = isPveTrue(config[key]) ? 1 : 0;
       if (typeof config["prune-backups"] === "object") {
         config["prune-backups"] = Object.entries(config["prune-backups"] as Record<string, unknown>)
           .map(([k, v]) => `${k}=${v}`)
@@ -338,7 +336,7 @@ export class DoubleCluster {
       delete job.all;
       delete job.exclude;
       delete job.pool;
-    } else if (isTrue(p.all)) {
+    } else if (isPveTrue(p.all)) {
       delete job.vmid;
       delete job.pool;
     } else if (job.pool !== undefined) {
@@ -383,7 +381,7 @@ export class DoubleCluster {
       vmids = this.guests.filter((g) => g.pool === job.pool).map((g) => Number(g.vmid));
     } else if (job.vmid !== undefined) {
       vmids = parseList(String(job.vmid)).map(Number);
-    } else if (isTrue(job.all)) {
+    } else if (isPveTrue(job.all)) {
       const excluded = new Set(parseList(String(job.exclude ?? "")).map(Number));
       vmids = this.guests.map((g) => Number(g.vmid)).filter((v) => !excluded.has(v));
     } else {
@@ -492,7 +490,7 @@ export class DoubleCluster {
 
   /** Whether a storage may be used on a node: it exists, is not disabled and lists the node (or no nodes). */
   storageEnabledOn(s: StorageConfig, node: string): boolean {
-    if (isTrue(s.disable)) return false;
+    if (isPveTrue(s.disable)) return false;
     return s.nodes === undefined || parseList(String(s.nodes)).includes(node);
   }
 
@@ -513,7 +511,7 @@ export class DoubleCluster {
         storage: s.storage,
         type: s.type,
         content: s.content ?? "",
-        shared: isTrue(s.shared) ? 1 : 0,
+        shared: isPveTrue(s.shared) ? 1 : 0,
         enabled: enabled ? 1 : 0,
         active: 0,
         total: 0,
@@ -558,7 +556,7 @@ export class DoubleCluster {
     return this.backups.filter((b) => {
       if (b.storage !== s.storage) return false;
       if (b.node !== undefined) return b.node === node;
-      if (isTrue(s.shared)) return true;
+      if (isPveTrue(s.shared)) return true;
       const guestNode = b.vmid === undefined ? undefined : this.guestNode(b.vmid);
       return guestNode === undefined || guestNode === node;
     });
@@ -572,7 +570,7 @@ export class DoubleCluster {
   storageContent(authid: string, node: string, id: string, filter: Params): Record<string, unknown>[] {
     const s = this.storages.get(id);
     if (!s) throw new PveError(500, `storage '${id}' does not exist`);
-    if (isTrue(s.disable)) throw new PveError(500, `storage '${id}' is disabled`);
+    if (isPveTrue(s.disable)) throw new PveError(500, `storage '${id}' is disabled`);
     if (!this.storageEnabledOn(s, node)) throw new PveError(500, `storage '${id}' is not available on node '${node}'`);
     const contents = parseList(String(s.content ?? ""));
     if (filter.content !== undefined && filter.content !== "backup") return [];
@@ -765,7 +763,7 @@ function normalizeJob(job: Job): Job {
     if (out[key] === undefined) delete out[key];
   }
   for (const key of ["enabled", "all", "protected", "repeat-missed", "remove", "stdexcludes", "quiet", "stop"]) {
-    if (out[key] !== undefined) out[key] = isTrue(out[key]) ? 1 : 0;
+    if (out[key] !== undefined) out[key] = isPveTrue(out[key]) ? 1 : 0;
   }
   const excludePath = out["exclude-path"];
   if (typeof excludePath === "string") out["exclude-path"] = parseList(excludePath);

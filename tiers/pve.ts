@@ -35,6 +35,11 @@ export const JOB_DEFAULTS = {
   mailnotification: "always",
 } as const;
 
+/** A PVE boolean as the API returns it: 1 or 0, "1" or "0", and true or false in newer versions. */
+export function isPveTrue(value: unknown): boolean {
+  return value === true || value === 1 || value === "1";
+}
+
 /** Storage content types (`pve-storage-content-list`); vzdump writes `backup`. */
 export const CONTENT_TYPES = ["backup", "images", "import", "iso", "rootdir", "snippets", "vztmpl"] as const;
 export const BACKUP_CONTENT = "backup";

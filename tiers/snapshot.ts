@@ -23,14 +23,13 @@ import {
   STORAGE_ID_PATTERN,
   VMID_MAX,
   VMID_MIN,
+  isPveTrue,
   parseList,
   parsePruneBackups,
 } from "./pve";
 
 /** PVE's JSON booleans are 0/1 (sometimes strings); true/false appear in newer versions. */
-const pveBoolean = z
-  .union([z.boolean(), z.literal(0), z.literal(1), z.enum(["0", "1"])])
-  .transform((v) => v === true || v === 1 || v === "1");
+const pveBoolean = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(["0", "1"])]).transform(isPveTrue);
 
 const vmid = z.coerce.number().int().min(VMID_MIN).max(VMID_MAX);
 

@@ -20,7 +20,7 @@ import {
 } from "../../commands/cli";
 import { PROJECT_DIR } from "../../commands/offline";
 import { ConfigError, Site } from "../../tiers/config";
-import { formatPruneBackups, parseList, parsePruneBackups, toPruneBackupsMap } from "../../tiers/pve";
+import { formatPruneBackups, isPveTrue, parseList, parsePruneBackups, toPruneBackupsMap } from "../../tiers/pve";
 import { readSiteFile } from "../../tiers/stackConfig";
 
 const SPEC = {
@@ -30,7 +30,6 @@ const SPEC = {
   "project-dir": { type: "string" },
 } as const;
 
-const isTrue = (v: unknown) => v === true || v === 1 || v === "1";
 const sameSet = (a: string[], b: string[]) => [...a].sort().join(",") === [...b].sort().join(",");
 
 /** The differences between the cluster and the site: empty when converged. */
@@ -49,7 +48,7 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
     };
     expect("schedule", job.schedule, tier.schedule);
     expect("storage", job.storage, tier.storage);
-    expect("enabled", isTrue(job.enabled ?? 1), true);
+    expect("enabled", isPveTrue(job.enabled ?? 1), true);
     expect("mode", job.mode ?? "snapshot", tier.mode);
     expect("compress", job.compress ?? "0", tier.compress);
     expect("node", job.node, tier.node);
@@ -64,7 +63,7 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
         `${where}: backs up ${vmids.join(",") || "(no vmid)"}, the tier has ${tier.guests.map((g) => g.vmid).join(",")}`,
       );
     }
-    if (isTrue(job.all) || job.pool !== undefined)
+    if (isPveTrue(job.all) || job.pool !== undefined)
       problems.push(`${where}: backs up by all/pool, not by the tier's vmids`);
     const prune = formatPruneBackups(parsePruneBackups(job["prune-backups"]) ?? {});
     expect("prune-backups", prune, formatPruneBackups(parsePruneBackups(toPruneBackupsMap(tier.retention)) ?? {}));
