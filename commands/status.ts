@@ -13,7 +13,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { PveApiError, PveClient, ResourceEntry, TaskEntry as ApiTaskEntry } from "../api/client";
+import { PveApiError, PveClient, ResourceEntry, TaskEntry } from "../api/client";
 import { ConnectionSettingsError, resolveConnection } from "../api/connection";
 import { PathPrivileges, STORAGE_LISTING_PRIVILEGES, seesBackup } from "../api/privileges";
 import { formatIsoTime } from "../tiers/calendar";
@@ -42,7 +42,6 @@ import {
   StatusJob,
   StatusReport,
   StorageView,
-  TaskEntry,
   earliestCandidate,
   formatAge,
   isRunOf,
@@ -262,7 +261,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
   const tasks: TaskEntry[] = [];
   for (const n of nodes.filter((v) => v.online && !v.historyGap)) {
     for (let start = 0; ; start += TASK_PAGE) {
-      const page: ApiTaskEntry[] = await client.nodeTasks(n.node, {
+      const page = await client.nodeTasks(n.node, {
         typefilter: "vzdump",
         userfilter: "root@pam",
         until: atSeconds,
@@ -270,7 +269,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
         limit: TASK_PAGE,
         start,
       });
-      tasks.push(...page.map((t) => ({ ...t, id: t.id ?? "" })));
+      tasks.push(...page);
       if (page.length < TASK_PAGE) break;
     }
   }

@@ -8,6 +8,7 @@
  * `npm run report -- --status`): its type, its schema and the capacity thresholds.
  */
 import { z } from "zod";
+import type { TaskEntry } from "../api/client";
 import { backupVisibilityGap, PathPrivileges } from "../api/privileges";
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";
 import { Site, Tier, formatPath, graceSeconds, jobOfNotes, jobNotesTemplate } from "../tiers/config";
@@ -176,19 +177,7 @@ export interface NodeView {
   historyGap?: string;
 }
 
-/** A task of `/nodes/{node}/tasks?typefilter=vzdump`. */
-export interface TaskEntry {
-  upid: string;
-  node: string;
-  type: string;
-  id: string;
-  user: string;
-  starttime: number;
-  endtime?: number;
-  status?: string;
-}
-
-/** A vzdump task that is a run of a job, with its log when it was read. */
+/** A vzdump task (of `/nodes/{node}/tasks?typefilter=vzdump`) that is a run of a job, with its log when it was read. */
 export interface JobRun {
   task: TaskEntry;
   log?: string[];
@@ -260,7 +249,7 @@ const sameSet = (a: readonly number[], b: readonly number[]) =>
  * starts runs as root@pam, and a run's task id is the vmid when it backs up exactly one guest of
  * its node, else empty.
  */
-export function mayBeRunOf(task: TaskEntry, job: StatusJob): boolean {
+export function mayBeRunOf(task: Omit<TaskEntry, "pid" | "pstart">, job: StatusJob): boolean {
   if (task.type !== "vzdump" || task.user !== "root@pam") return false;
   if (job.node !== undefined && task.node !== job.node) return false;
   if (task.id === "") return true;
@@ -335,7 +324,7 @@ function runsOfEvent(event: CalendarEvent, e: Date, timeZone: string, runs: read
   return runs.filter((r) => r.task.starttime >= from && r.task.starttime < until);
 }
 
-function ended(task: TaskEntry, at: Date): boolean {
+function ended(task: Pick<TaskEntry, "endtime" | "status">, at: Date): boolean {
   return task.endtime !== undefined && task.status !== undefined && task.endtime <= at.getTime() / 1000;
 }
 
