@@ -12,14 +12,14 @@
  * unreachable or untrusted, the token rejected); 3 an internal error.
  */
 import { PveApiError, PveClient, ResourceEntry, BackupJobEntry, probeTls } from "../api/client";
-import { ConnectionSettings, ConnectionSettingsError, resolveConnection } from "../api/connection";
+import type { ConnectionSettings } from "../api/connection";
 import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTokenId } from "../api/privileges";
 import { Site, Tier } from "../tiers/config";
 import { BACKUP_CONTENT, MAIL_HONOURING_MODES, isPveTrue, parseList } from "../tiers/pve";
 import type { SiteFile } from "../tiers/stackConfig";
-import { CommandResult, InputError, UsageError, parseArgs, readInputFile, runMain, userErrorResult } from "./cli";
+import { CommandResult, UsageError, parseArgs, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "./offline";
-import { DEFAULT_STACK, readStackSite } from "./stack";
+import { CONNECTION_FLAGS, ClusterCommandOptions, DEFAULT_STACK, readStackSite, stackConnection } from "./stack";
 
 const USAGE =
   "usage: npm run doctor -- [--stack NAME] [--json] [--ca FILE] [--endpoint URL]\n" +
@@ -32,8 +32,7 @@ const USAGE =
 const SPEC = {
   stack: { type: "string" },
   json: { type: "boolean" },
-  ca: { type: "string" },
-  endpoint: { type: "string" },
+  ...CONNECTION_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -45,21 +44,10 @@ export interface Check {
   fix?: string;
 }
 
-export interface DoctorOptions {
-  /** The environment (PROXMOX_VE_*); default process.env. */
-  env?: Record<string, string | undefined>;
-  /** Where the Pulumi.<stack>.yaml files are; default the project. */
-  projectDir?: string;
-  /** Per request; default 15 s. */
-  timeoutMs?: number;
-  retries?: number;
-  retryDelayMs?: number;
-}
-
 /** The checks stop here: nothing further can be learnt from this endpoint with this token. */
 class CannotCheck extends Error {}
 
-export async function runDoctorCommand(argv: string[], options: DoctorOptions = {}): Promise<CommandResult> {
+export async function runDoctorCommand(argv: string[], options: ClusterCommandOptions = {}): Promise<CommandResult> {
   let json = false;
   try {
     const { flags, positionals } = parseArgs(argv, SPEC);
@@ -67,18 +55,9 @@ export async function runDoctorCommand(argv: string[], options: DoctorOptions = 
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     json = flags.json === true;
     const stack = flags.stack ?? DEFAULT_STACK;
-    const siteFile = readStackSite(options.projectDir ?? PROJECT_DIR, stack);
-    const ca = flags.ca === undefined ? undefined : { file: flags.ca, text: readInputFile(flags.ca, 1024 * 1024) };
-    const settings = inputOf(() =>
-      resolveConnection({
-        stackConfig: siteFile.config,
-        stackFile: siteFile.file,
-        env: options.env ?? process.env,
-        endpoint: flags.endpoint,
-        ca,
-      }),
-    );
-    const { checks, couldNotCheck } = await diagnose(siteFile, settings, options);
+    const siteFile = readStackSite(options.stackDir ?? PROJECT_DIR, stack);
+    const settings = stackConnection(siteFile, flags, options);
+    const { checks, couldNotCheck } = await diagnose(siteFile, settings);
     const ok = checks.every((c) => c.ok);
     const exitCode = couldNotCheck ? 2 : ok ? 0 : 1;
     const stdout = json
@@ -91,15 +70,6 @@ export async function runDoctorCommand(argv: string[], options: DoctorOptions = 
     return json
       ? { ...result, stdout: `${JSON.stringify({ ok: false, checks: [], error: result.stderr.trim() })}\n` }
       : result;
-  }
-}
-
-function inputOf<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof ConnectionSettingsError) throw new InputError(err.message);
-    throw err;
   }
 }
 
@@ -125,15 +95,9 @@ function renderText(stack: string, settings: ConnectionSettings, checks: Check[]
 async function diagnose(
   siteFile: SiteFile,
   settings: ConnectionSettings,
-  options: DoctorOptions,
 ): Promise<{ checks: Check[]; couldNotCheck?: string }> {
   const checks: Check[] = [];
-  const client = new PveClient({
-    ...settings,
-    timeoutMs: options.timeoutMs,
-    retries: options.retries,
-    retryDelayMs: options.retryDelayMs,
-  });
+  const client = new PveClient(settings);
   try {
     const doctor = new Doctor(siteFile, settings, client, checks);
     await doctor.run();

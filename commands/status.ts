@@ -14,23 +14,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PveApiError, PveClient, ResourceEntry, TaskEntry } from "../api/client";
-import { ConnectionSettingsError, resolveConnection } from "../api/connection";
 import { PathPrivileges, STORAGE_LISTING_PRIVILEGES, seesBackup } from "../api/privileges";
 import { formatIsoTime } from "../tiers/calendar";
 import { Site, graceSeconds } from "../tiers/config";
 import { formatPruneBackups, isPveTrue, parseList, parseVzdumpJobStart } from "../tiers/pve";
-import {
-  CommandResult,
-  InputError,
-  UsageError,
-  parseArgs,
-  parseTimeFlag,
-  readInputFile,
-  runMain,
-  userErrorResult,
-} from "./cli";
+import { CommandResult, InputError, UsageError, parseArgs, parseTimeFlag, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "./offline";
-import { readStackSite } from "./stack";
+import { CONNECTION_FLAGS, ClusterCommandOptions, DEFAULT_STACK, readStackSite, stackConnection } from "./stack";
 import {
   CAPACITY_THRESHOLDS,
   ClusterGuest,
@@ -69,21 +59,13 @@ const SPEC = {
   at: { type: "string" },
   json: { type: "boolean" },
   prometheus: { type: "string" },
-  ca: { type: "string" },
-  endpoint: { type: "string" },
+  ...CONNECTION_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
 
-export interface StatusOptions {
-  /** The environment (PROXMOX_VE_*); default process.env. */
-  env?: Record<string, string | undefined>;
-  /** Where the Pulumi.<stack>.yaml files are; default the project (`--stack-dir` wins). */
-  projectDir?: string;
+export interface StatusOptions extends ClusterCommandOptions {
   /** The clock for a missing `--at`. */
   now?: () => Date;
-  timeoutMs?: number;
-  retries?: number;
-  retryDelayMs?: number;
 }
 
 export async function runStatusCommand(argv: string[], options: StatusOptions = {}): Promise<CommandResult> {
@@ -91,30 +73,12 @@ export async function runStatusCommand(argv: string[], options: StatusOptions = 
     const { flags, positionals } = parseArgs(argv, SPEC);
     if (flags.help) return { exitCode: 0, stdout: USAGE, stderr: "" };
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const stack = flags.stack ?? "home";
-    const siteFile = readStackSite(flags["stack-dir"] ?? options.projectDir ?? PROJECT_DIR, stack);
+    const stack = flags.stack ?? DEFAULT_STACK;
+    const siteFile = readStackSite(flags["stack-dir"] ?? options.stackDir ?? PROJECT_DIR, stack);
     const now = options.now?.() ?? new Date();
     const at = flags.at === undefined ? now : parseTimeFlag("--at", flags.at, siteFile.site.timezone, now);
-    const ca = flags.ca === undefined ? undefined : { file: flags.ca, text: readInputFile(flags.ca, 1024 * 1024) };
-    let settings;
-    try {
-      settings = resolveConnection({
-        stackConfig: siteFile.config,
-        stackFile: siteFile.file,
-        env: options.env ?? process.env,
-        endpoint: flags.endpoint,
-        ca,
-      });
-    } catch (err) {
-      if (err instanceof ConnectionSettingsError) throw new InputError(err.message);
-      throw err;
-    }
-    const client = new PveClient({
-      ...settings,
-      timeoutMs: options.timeoutMs,
-      retries: options.retries,
-      retryDelayMs: options.retryDelayMs,
-    });
+    const settings = stackConnection(siteFile, flags, options);
+    const client = new PveClient(settings);
     let report: StatusReport;
     try {
       report = judgeStatus(await gatherStatusInput(client, siteFile.site, stack, at));

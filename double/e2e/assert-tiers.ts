@@ -3,31 +3,21 @@
  * the cluster's jobs and managed storages are exactly what the stack's tiers say, read through the
  * PVE API (here: the double's), connecting as `npm run doctor` does.
  *
- *   ts-node double/e2e/assert-tiers.ts --stack e2e [--ca FILE] [--endpoint URL]
+ *   ts-node double/e2e/assert-tiers.ts --stack e2e [--stack-dir DIR] [--ca FILE] [--endpoint URL]
  *
  * Exit codes: 0 converged; 1 a difference (each printed); 2 bad input or the API could not be read.
  */
 import { BackupJobEntry, PveApiError, PveClient, StorageConfigEntry } from "../../api/client";
-import { ConnectionSettingsError, resolveConnection } from "../../api/connection";
-import {
-  CommandResult,
-  InputError,
-  UsageError,
-  parseArgs,
-  readInputFile,
-  runMain,
-  userErrorResult,
-} from "../../commands/cli";
+import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorResult } from "../../commands/cli";
 import { PROJECT_DIR } from "../../commands/offline";
-import { ConfigError, Site } from "../../tiers/config";
+import { CONNECTION_FLAGS, ClusterCommandOptions, readStackSite, stackConnection } from "../../commands/stack";
+import type { Site } from "../../tiers/config";
 import { formatPruneBackups, isPveTrue, parseList, parsePruneBackups, toPruneBackupsMap } from "../../tiers/pve";
-import { readSiteFile } from "../../tiers/stackConfig";
 
 const SPEC = {
   stack: { type: "string" },
-  ca: { type: "string" },
-  endpoint: { type: "string" },
-  "project-dir": { type: "string" },
+  "stack-dir": { type: "string" },
+  ...CONNECTION_FLAGS,
 } as const;
 
 const sameSet = (a: string[], b: string[]) => [...a].sort().join(",") === [...b].sort().join(",");
@@ -108,31 +98,13 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
   return problems;
 }
 
-export async function runAssertTiers(
-  argv: string[],
-  options: { env?: Record<string, string | undefined>; projectDir?: string } = {},
-): Promise<CommandResult> {
+export async function runAssertTiers(argv: string[], options: ClusterCommandOptions = {}): Promise<CommandResult> {
   try {
     const { flags, positionals } = parseArgs(argv, SPEC);
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!flags.stack) throw new UsageError("--stack is required");
-    let siteFile;
-    let settings;
-    try {
-      siteFile = readSiteFile(flags["project-dir"] ?? options.projectDir ?? PROJECT_DIR, flags.stack);
-      const ca = flags.ca === undefined ? undefined : { file: flags.ca, text: readInputFile(flags.ca, 1024 * 1024) };
-      settings = resolveConnection({
-        stackConfig: siteFile.config,
-        stackFile: siteFile.file,
-        env: options.env ?? process.env,
-        endpoint: flags.endpoint,
-        ca,
-      });
-    } catch (err) {
-      if (err instanceof ConfigError) throw new InputError(err.oneLine());
-      if (err instanceof ConnectionSettingsError) throw new InputError(err.message);
-      throw err;
-    }
+    const siteFile = readStackSite(flags["stack-dir"] ?? options.stackDir ?? PROJECT_DIR, flags.stack);
+    const settings = stackConnection(siteFile, flags, options);
     const client = new PveClient(settings);
     try {
       const problems = tierDifferences(siteFile.site, await client.backupJobs(), await client.storages());

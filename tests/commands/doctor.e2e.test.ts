@@ -161,7 +161,7 @@ test("a missing storage the tiers use fails; one the stack creates is fine", asy
     ["--stack", "nas-by-hand", "--endpoint", double.url, "--ca", caFile, "--json"],
     {
       env: { PROXMOX_VE_API_TOKEN: (double.load(scenario("home-nas-missing")), double.token()) },
-      projectDir: path.join(FIXTURES, "stacks"),
+      stackDir: path.join(FIXTURES, "stacks"),
     },
   );
   expect(missing.exitCode).toBe(1);
@@ -226,7 +226,7 @@ test("an untrusted certificate: exit 2, with its fingerprint and how to trust it
   double.load(cluster(path.join(ROOT, "examples/home-cluster.json")));
   const result = await runDoctorCommand(["--endpoint", double.url], {
     env: { PROXMOX_VE_API_TOKEN: double.token() },
-    projectDir: project,
+    stackDir: project,
   });
   expect(result.exitCode).toBe(2);
   expect(result.stdout).toContain(`FAIL certificate: the certificate of ${double.url} is not trusted`);

@@ -39,14 +39,14 @@ function writeStack(stack: string, adopt: boolean) {
     stack,
     "--endpoint",
     double.url,
-    "--project-dir",
+    "--stack-dir",
     project,
     ...(adopt ? ["--adopt"] : []),
   ]);
 }
 
 const assertTiers = (stack: string) =>
-  runAssertTiers(["--stack", stack, "--project-dir", project], { env: { PROXMOX_VE_API_TOKEN: double.token() } });
+  runAssertTiers(["--stack", stack, "--stack-dir", project], { env: { PROXMOX_VE_API_TOKEN: double.token() } });
 
 /** The requests the provider makes for the program's storage and jobs, as form fields like bpg's client. */
 async function applyAsTheProviderWould(mode: "create" | "update") {
@@ -135,7 +135,7 @@ test("adoption: hand-made disabled jobs differ until the update converges them",
 
 test("a double that cannot be read: exit 2, one line", async () => {
   writeStack("e2e", false);
-  const result = await runAssertTiers(["--stack", "e2e", "--project-dir", project], {
+  const result = await runAssertTiers(["--stack", "e2e", "--stack-dir", project], {
     env: { PROXMOX_VE_API_TOKEN: "pulumi@pve!backup-tiers=wrong" },
   });
   expect(result.exitCode).toBe(2);
