@@ -6,7 +6,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DoubleProcess, startDoubleProcess } from "../doubleProcess";
+import { DoubleProcess, startDoubleProcess } from "../apiDouble";
 
 const ROOT = path.join(__dirname, "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pve-double-"));

@@ -11,19 +11,17 @@ import { runAssertTiers } from "../../double/e2e/assert-tiers";
 import { runStackCommand } from "../../double/e2e/stack";
 import { PveApiDouble } from "../../double/server";
 import { toPruneBackupsMap } from "../../tiers/pve";
-import { parseClusterSnapshot } from "../../tiers/snapshot";
 import { readSiteFile } from "../../tiers/stackConfig";
+import { fixtureCluster } from "../apiDouble";
 
 const ROOT = path.join(__dirname, "../..");
-const FIXTURES = path.join(__dirname, "../fixtures/clusters");
-const load = (name: string) => parseClusterSnapshot(fs.readFileSync(path.join(FIXTURES, `${name}.json`), "utf8"), name);
 const project = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-stack-"));
 fs.copyFileSync(path.join(ROOT, "Pulumi.home.yaml"), path.join(project, "Pulumi.home.yaml"));
 
 let double: PveApiDouble;
 let client: PveClient;
 beforeAll(async () => {
-  double = await PveApiDouble.start({ cluster: load("e2e-fresh") });
+  double = await PveApiDouble.start({ cluster: fixtureCluster("e2e-fresh") });
 });
 afterAll(async () => {
   await client?.close();
@@ -105,7 +103,7 @@ test("the e2e stack file: the home site, pointed at the double, insecure, adopt 
 });
 
 test("a fresh cluster: everything missing before the up, equal to the tiers after the provider's creates", async () => {
-  double.load(load("e2e-fresh"));
+  double.load(fixtureCluster("e2e-fresh"));
   writeStack("e2e", false);
   const before = await assertTiers("e2e");
   expect(before.exitCode).toBe(1);
@@ -118,7 +116,7 @@ test("a fresh cluster: everything missing before the up, equal to the tiers afte
 });
 
 test("adoption: hand-made disabled jobs differ until the update converges them", async () => {
-  double.load(load("e2e-adopt"));
+  double.load(fixtureCluster("e2e-adopt"));
   writeStack("e2e", true);
   const before = await assertTiers("e2e");
   expect(before.exitCode).toBe(1);

@@ -1,12 +1,37 @@
 /**
- * `npm run pve-double` as a user starts it from the README, for the end-to-end tests that follow the
- * README's commands: a process group of its own, its banner (what to export, the commands to run)
- * once it listens, and a stop for the file's afterAll.
+ * The PVE API double as the tests use it: the cluster snapshots it serves (tests/fixtures/clusters/),
+ * the error of an API call that must fail, and `npm run pve-double` started as a user starts it from
+ * the README (a process group of its own, its banner once it listens, a stop for the file's afterAll).
  */
 import { spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
+import { PveApiError } from "../api/client";
+import { ClusterSnapshot, parseClusterSnapshot } from "../tiers/snapshot";
 
 const ROOT = path.join(__dirname, "..");
+const CLUSTER_FIXTURES = path.join(__dirname, "fixtures", "clusters");
+
+/** A cluster snapshot file, parsed (a fresh copy each call: change it freely). */
+export function loadCluster(file: string): ClusterSnapshot {
+  return parseClusterSnapshot(fs.readFileSync(file, "utf8"), file);
+}
+
+/** tests/fixtures/clusters/<name>.json, parsed. */
+export function fixtureCluster(name: string): ClusterSnapshot {
+  return loadCluster(path.join(CLUSTER_FIXTURES, `${name}.json`));
+}
+
+/** The error of an API call that must fail; anything else fails the test. */
+export async function apiFailure(call: Promise<unknown>): Promise<PveApiError> {
+  try {
+    await call;
+  } catch (err) {
+    if (err instanceof PveApiError) return err;
+    throw err;
+  }
+  throw new Error("expected the call to fail");
+}
 
 export interface DoubleProcess {
   /** The banner, once the double listens (it ends with "Ctrl-C stops it."). */
