@@ -13,17 +13,17 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { PveApiError, PveClient, ResourceEntry, TaskEntry } from "../api/client";
+import { PveApiError, PveClient, TaskEntry } from "../api/client";
 import { PathPrivileges, STORAGE_LISTING_PRIVILEGES, seesBackup } from "../api/privileges";
 import { formatIsoTime } from "../tiers/calendar";
 import { Site, graceSeconds } from "../tiers/config";
 import { formatPruneBackups, isPveTrue, parseList, parseVzdumpJobStart } from "../tiers/pve";
+import { guestsOfResources } from "../tiers/snapshot";
 import { CommandResult, InputError, UsageError, parseArgs, parseTimeFlag, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "./offline";
 import { CONNECTION_FLAGS, ClusterCommandOptions, DEFAULT_STACK, readStackSite, stackConnection } from "./stack";
 import {
   CAPACITY_THRESHOLDS,
-  ClusterGuest,
   GUEST_STATES,
   GuestState,
   JobRun,
@@ -144,17 +144,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
     unlessRefused(client.notBackedUp()),
     client.storages(),
   ]);
-  const guests: ClusterGuest[] = resources
-    .filter(
-      (r): r is ResourceEntry & { vmid: number } => (r.type === "qemu" || r.type === "lxc") && r.vmid !== undefined,
-    )
-    .map((r) => ({
-      vmid: Number(r.vmid),
-      kind: r.type as "qemu" | "lxc",
-      name: r.name ?? "",
-      node: r.node ?? "",
-      template: isPveTrue(r.template),
-    }));
+  const guests = guestsOfResources(resources);
   const jobs = jobsRead.value?.map((j) => statusJobOf(j));
   const notBackedUp = notBackedUpRead.value ? new Set(notBackedUpRead.value.map((g) => Number(g.vmid))) : undefined;
   const privilegesAt = async (p: string): Promise<PathPrivileges> => (await client.permissions(p))[p] ?? {};

@@ -12,6 +12,7 @@ import type { TaskEntry } from "../api/client";
 import { backupVisibilityGap, PathPrivileges } from "../api/privileges";
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";
 import { Site, Tier, formatPath, graceSeconds, jobOfNotes, jobNotesTemplate } from "../tiers/config";
+import type { ClusterGuest } from "../tiers/inventory";
 import {
   GUEST_KINDS,
   GuestKind,
@@ -117,15 +118,6 @@ export function readStatusDocument(file: string): StatusDocument {
 // ---------------------------------------------------------------------------------------------
 // What the status reads of the cluster (commands/status.ts gathers it)
 
-/** A guest of `/cluster/resources?type=vm`. */
-export interface ClusterGuest {
-  vmid: number;
-  kind: GuestKind;
-  name: string;
-  node: string;
-  template: boolean;
-}
-
 /** A backup job as the status needs it: what PVE runs, from `/cluster/backup` (or the stack's tier). */
 export interface StatusJob {
   id: string;
@@ -189,6 +181,7 @@ export interface StatusInput {
   at: Date;
   /** `user@realm!tokenid`, for the reasons that name what it lacks. */
   tokenId: string;
+  /** The guests of `/cluster/resources?type=vm`. */
   guests: ClusterGuest[];
   /** The cluster's jobs; undefined when the token may not read them (the tiers' jobs are then taken from the stack). */
   jobs?: StatusJob[];

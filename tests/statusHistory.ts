@@ -4,7 +4,8 @@
  * cluster snapshot for the PVE API double or as the judgement's input without HTTP.
  */
 import { PathPrivileges } from "../api/privileges";
-import type { BackupVolume, ClusterGuest, JobRun, StatusInput } from "../commands/statusModel";
+import type { BackupVolume, JobRun, StatusInput } from "../commands/statusModel";
+import type { ClusterGuest } from "../tiers/inventory";
 import { statusJobOf } from "../commands/statusModel";
 import { makeUpid } from "../double/cluster";
 import { GuestOutcome, scheduledRun } from "../double/vzdump";
