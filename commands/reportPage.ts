@@ -9,7 +9,7 @@
  * shown by colour alone: every badge carries its word, every bar sits in a lane named by its tier.
  */
 import type { Plan } from "./plan";
-import type { CapacityLevel, GuestState } from "./statusModel";
+import { CapacityLevel, GuestState, formatBytes } from "./statusModel";
 
 /** A time as the page shows it: the instant and its wall clock in the site's zone. */
 export interface ShownTime {
@@ -194,19 +194,6 @@ function escapeHtml(text: string): string {
 }
 
 const h = escapeHtml;
-
-/** Bytes in IEC units, as PVE's GUI shows sizes: 3.6 GiB. */
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const digits = unit === 0 || value >= 100 ? 0 : 1;
-  return `${value.toFixed(digits)} ${units[unit]}`;
-}
 
 function percent(part: number, whole: number): number {
   return whole > 0 ? (part / whole) * 100 : 0;

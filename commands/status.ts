@@ -34,6 +34,7 @@ import {
   StorageView,
   earliestCandidate,
   formatAge,
+  formatBytes,
   isRunOf,
   judgeStatus,
   mayBeRunOf,
@@ -302,18 +303,6 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
 
 // ---------------------------------------------------------------------------------------------
 // Output
-
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-
-export function formatBytes(n: number): string {
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
-}
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));

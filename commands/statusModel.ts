@@ -5,7 +5,8 @@
  * see what decides it), the checks of its newest archive, and each storage's space at full retention.
  *
  * Also the one owner of the status document (`npm run status -- --json`, read back by
- * `npm run report -- --status`): its type, its schema and the capacity thresholds.
+ * `npm run report -- --status`): its type, its schema, the capacity thresholds, and how its ages
+ * and sizes read in the status's text and on the report's page.
  */
 import { z } from "zod";
 import type { TaskEntry } from "../api/client";
@@ -94,6 +95,20 @@ export function formatAge(ms: number): string {
   if (hours < 48) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
   const days = Math.floor(hours / 24);
   return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
+}
+
+const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** A size in IEC units, as PVE's GUI shows sizes: 1023 B, 4.5 GiB, 22.8 GiB, 3.6 TiB. */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  return `${value.toFixed(digits)} ${BYTE_UNITS[unit]}`;
 }
 
 /** Reads and validates a status document; a mistake is one line naming the file, the place and the value. */
