@@ -8,6 +8,8 @@
  * width) and on paper (print styles keep the colours and avoid breaking a figure). A state is never
  * shown by colour alone: every badge carries its word, every bar sits in a lane named by its tier.
  */
+import type { TierSummary } from "../tiers/inventory";
+import type { GuestKind } from "../tiers/pve";
 import type { Plan } from "./plan";
 import { CapacityLevel, GuestState, formatBytes } from "./statusModel";
 
@@ -74,23 +76,18 @@ export interface WeekTimeline {
   storages: StorageTimeline[];
 }
 
-interface TierGuest {
-  vmid: number;
-  kind: "qemu" | "lxc";
-  name: string;
+/** A tier's guest (the stack's `tiers` output), with its state when a status was given. */
+interface TierGuest extends Pick<TierSummary["guests"][number], "vmid" | "kind" | "name"> {
   state?: GuestState;
 }
 
-export interface TierRow {
-  id: string;
-  description: string;
-  priority: number;
-  critical: boolean;
-  job: string;
-  schedule: string;
+/** A tier as the page shows it: what the stack exports of it (its `tiers` output), read for people. */
+export interface TierRow extends Pick<
+  TierSummary,
+  "id" | "description" | "priority" | "critical" | "job" | "schedule" | "storage"
+> {
   /** The zone the schedule runs in (the site's, or UTC for a schedule ending in UTC). */
   scheduleZone: string;
-  storage: string;
   retention: string;
   mail?: string;
   guests: TierGuest[];
@@ -106,7 +103,7 @@ interface ViolationRow {
 
 interface GuestStatusRow {
   vmid: number;
-  kind: "qemu" | "lxc";
+  kind: GuestKind;
   name: string;
   tier?: string;
   job?: string;

@@ -17,6 +17,7 @@ import type { ClusterGuest } from "../tiers/inventory";
 import {
   GUEST_KINDS,
   GuestKind,
+  JOB_DEFAULTS,
   KEEP_OPTIONS,
   isPveTrue,
   VzdumpGuestLog,
@@ -228,7 +229,7 @@ export function statusJobOf(entry: Record<string, unknown> & { id: string }): St
     exclude: list(entry.exclude),
     pool: typeof entry.pool === "string" ? entry.pool : undefined,
     node: typeof entry.node === "string" ? entry.node : undefined,
-    enabled: entry.enabled === undefined ? true : isPveTrue(entry.enabled),
+    enabled: entry.enabled === undefined ? JOB_DEFAULTS.enabled : isPveTrue(entry.enabled),
     notesTemplate: typeof entry["notes-template"] === "string" ? entry["notes-template"] : undefined,
   };
 }

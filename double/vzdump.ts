@@ -8,7 +8,7 @@
  */
 import { formatIsoTime } from "../tiers/calendar";
 import type { ClusterSnapshot } from "../tiers/snapshot";
-import { VZDUMP_GUEST_ERRORS, VZDUMP_JOB_START, parseList, vzdumpCommandLine } from "../tiers/pve";
+import { JOB_DEFAULTS, VZDUMP_GUEST_ERRORS, VZDUMP_JOB_START, parseList, vzdumpCommandLine } from "../tiers/pve";
 
 type SnapshotTask = NonNullable<ClusterSnapshot["tasks"]>[number];
 type SnapshotBackup = NonNullable<ClusterSnapshot["backups"]>[number];
@@ -87,7 +87,7 @@ function notesOf(template: string, guest: RunGuest, node: string, cluster: strin
 export function scheduledRun(run: ScheduledRun): { task: SnapshotTask; backups: SnapshotBackup[] } {
   const { job, node, timeZone } = run;
   const storage = String(job.storage ?? "local");
-  const compress = String(job.compress ?? "0");
+  const compress = String(job.compress ?? JOB_DEFAULTS.compress);
   const guests = [...run.guests].sort((a, b) => a.vmid - b.vmid);
   const local = new Set(guests.map((g) => g.vmid));
   const external = parseList(String(job.vmid ?? ""))
@@ -112,7 +112,7 @@ export function scheduledRun(run: ScheduledRun): { task: SnapshotTask; backups: 
     const archive = `vzdump-${guest.kind}-${guest.vmid}-${began.file}.${guest.kind === "qemu" ? "vma" : "tar"}${ARCHIVE_EXTENSION[compress] ?? ""}`;
     log.push(`INFO: Starting Backup of VM ${guest.vmid} (${guest.kind})`);
     log.push(`INFO: Backup started at ${began.log}`);
-    log.push(`INFO: backup mode: ${String(job.mode ?? "snapshot")}`);
+    log.push(`INFO: backup mode: ${String(job.mode ?? JOB_DEFAULTS.mode)}`);
     if (outcome.ok) {
       log.push(`INFO: creating vzdump archive '/mnt/pve/${storage}/dump/${archive}'`);
       if (typeof job["notes-template"] === "string") log.push("INFO: adding notes to backup");

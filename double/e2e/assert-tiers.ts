@@ -12,7 +12,14 @@ import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorRes
 import { PROJECT_DIR } from "../../commands/offline";
 import { CONNECTION_FLAGS, ClusterCommandOptions, readStackSite, stackConnection } from "../../commands/stack";
 import type { Site } from "../../tiers/config";
-import { formatPruneBackups, isPveTrue, parseList, parsePruneBackups, toPruneBackupsMap } from "../../tiers/pve";
+import {
+  JOB_DEFAULTS,
+  formatPruneBackups,
+  isPveTrue,
+  parseList,
+  parsePruneBackups,
+  toPruneBackupsMap,
+} from "../../tiers/pve";
 
 const SPEC = {
   stack: { type: "string" },
@@ -38,9 +45,9 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
     };
     expect("schedule", job.schedule, tier.schedule);
     expect("storage", job.storage, tier.storage);
-    expect("enabled", isPveTrue(job.enabled ?? 1), true);
-    expect("mode", job.mode ?? "snapshot", tier.mode);
-    expect("compress", job.compress ?? "0", tier.compress);
+    expect("enabled", job.enabled === undefined ? JOB_DEFAULTS.enabled : isPveTrue(job.enabled), true);
+    expect("mode", job.mode ?? JOB_DEFAULTS.mode, tier.mode);
+    expect("compress", job.compress ?? JOB_DEFAULTS.compress, tier.compress);
     expect("node", job.node, tier.node);
     const vmids = parseList(job.vmid);
     if (
@@ -63,7 +70,8 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
         `${where}: mails ${mailto.join(",") || "nobody"}, the tier says ${tier.notification?.mailto.join(",") || "nobody"}`,
       );
     }
-    if (tier.notification) expect("mailnotification", job.mailnotification ?? "always", tier.notification.when);
+    if (tier.notification)
+      expect("mailnotification", job.mailnotification ?? JOB_DEFAULTS.mailnotification, tier.notification.when);
     if (!String(job["notes-template"] ?? "").includes(tier.job)) {
       problems.push(`${where}: notes-template ${JSON.stringify(job["notes-template"])} does not name the job`);
     }
