@@ -17,7 +17,7 @@ import { PveApiError, PveClient, TaskEntry } from "../api/client";
 import { PathPrivileges, STORAGE_LISTING_PRIVILEGES, seesBackup } from "../api/privileges";
 import { formatIsoTime } from "../tiers/calendar";
 import { Site, graceSeconds } from "../tiers/config";
-import { formatPruneBackups, isPveTrue, parseList, parseVzdumpJobStart } from "../tiers/pve";
+import { SCHEDULED_RUN_TASK, formatPruneBackups, isPveTrue, parseList, parseVzdumpJobStart } from "../tiers/pve";
 import { guestsOfResources } from "../tiers/snapshot";
 import { CommandResult, InputError, UsageError, parseArgs, parseTimeFlag, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "./offline";
@@ -217,8 +217,8 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
   for (const n of nodes.filter((v) => v.online && !v.historyGap)) {
     for (let start = 0; ; start += TASK_PAGE) {
       const page = await client.nodeTasks(n.node, {
-        typefilter: "vzdump",
-        userfilter: "root@pam",
+        typefilter: SCHEDULED_RUN_TASK.type,
+        userfilter: SCHEDULED_RUN_TASK.user,
         until: atSeconds,
         source: "all",
         limit: TASK_PAGE,

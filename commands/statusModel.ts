@@ -19,6 +19,7 @@ import {
   GuestKind,
   JOB_DEFAULTS,
   KEEP_OPTIONS,
+  SCHEDULED_RUN_TASK,
   VzdumpGuestLog,
   VzdumpJobStart,
   WallTime,
@@ -255,11 +256,11 @@ const sameSet = (a: readonly number[], b: readonly number[]) =>
 
 /**
  * Whether a vzdump task could be a scheduled run of `job`, before its log is read: pvescheduler
- * starts runs as root@pam, and a run's task id is the vmid when it backs up exactly one guest of
- * its node, else empty.
+ * starts runs as root@pam (`SCHEDULED_RUN_TASK`), and a run's task id is the vmid when it backs up
+ * exactly one guest of its node, else empty (`vzdumpTaskId`).
  */
 export function mayBeRunOf(task: Omit<TaskEntry, "pid" | "pstart">, job: StatusJob): boolean {
-  if (task.type !== "vzdump" || task.user !== "root@pam") return false;
+  if (task.type !== SCHEDULED_RUN_TASK.type || task.user !== SCHEDULED_RUN_TASK.user) return false;
   if (job.node !== undefined && task.node !== job.node) return false;
   if (task.id === "") return true;
   if (job.vmids) return job.vmids.includes(Number(task.id));

@@ -8,7 +8,15 @@
  */
 import { formatIsoTime } from "../tiers/calendar";
 import type { ClusterSnapshot } from "../tiers/snapshot";
-import { JOB_DEFAULTS, VZDUMP_GUEST_ERRORS, VZDUMP_JOB_START, parseList, vzdumpCommandLine } from "../tiers/pve";
+import {
+  JOB_DEFAULTS,
+  SCHEDULED_RUN_TASK,
+  VZDUMP_GUEST_ERRORS,
+  VZDUMP_JOB_START,
+  parseList,
+  vzdumpCommandLine,
+  vzdumpTaskId,
+} from "../tiers/pve";
 
 type SnapshotTask = NonNullable<ClusterSnapshot["tasks"]>[number];
 type SnapshotBackup = NonNullable<ClusterSnapshot["backups"]>[number];
@@ -134,16 +142,15 @@ export function scheduledRun(run: ScheduledRun): { task: SnapshotTask; backups: 
     }
     t += outcome.seconds + 1;
   }
-  const id = guests.length === 1 ? String(guests[0].vmid) : "";
-  if (run.running) return { task: { node, type: "vzdump", id, user: "root@pam", starttime: start, log }, backups };
+  const id = vzdumpTaskId(guests.map((g) => g.vmid));
+  if (run.running) return { task: { node, ...SCHEDULED_RUN_TASK, id, starttime: start, log }, backups };
   log.push(`INFO: Backup job finished ${errors > 0 ? "with errors" : "successfully"}`);
   log.push(errors > 0 ? `TASK ERROR: ${VZDUMP_GUEST_ERRORS}` : "TASK OK");
   return {
     task: {
       node,
-      type: "vzdump",
+      ...SCHEDULED_RUN_TASK,
       id,
-      user: "root@pam",
       starttime: start,
       endtime: t,
       status: errors > 0 ? VZDUMP_GUEST_ERRORS : "OK",

@@ -305,6 +305,17 @@ export function parseVzdumpFileName(name: string):
 // returns it (pve-manager PVE/VZDump.pm `exec_backup` and `exec_backup_task`, pve-guest-common
 // PVE/VZDump/Common.pm `command_line` and Plugin.pm `debugmsg`: `INFO: ` or `ERROR: ` before each).
 
+/**
+ * A scheduled run in a node's task list: pvescheduler starts each job's run as root@pam, a task of
+ * type `vzdump` on each node the job has guests on (pve-manager PVE/API2/VZDump.pm `fork_worker`).
+ */
+export const SCHEDULED_RUN_TASK = { type: "vzdump", user: "root@pam" } as const;
+
+/** A vzdump task's id: the vmid when the run backs up exactly one guest of its node, else empty (API2/VZDump.pm). */
+export function vzdumpTaskId(localVmids: readonly number[]): string {
+  return localVmids.length === 1 ? String(localVmids[0]) : "";
+}
+
 /** The first line of every run: `INFO: starting new backup job: vzdump 100 102 --storage nas ...`. */
 export const VZDUMP_JOB_START = "INFO: starting new backup job: ";
 
