@@ -15,7 +15,7 @@ import { PveApiError, PveClient, ResourceEntry, BackupJobEntry, probeTls } from 
 import type { ConnectionSettings } from "../api/connection";
 import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTokenId } from "../api/privileges";
 import { Site, Tier } from "../tiers/config";
-import { BACKUP_CONTENT, MAIL_HONOURING_MODES, isPveTrue, parseList } from "../tiers/pve";
+import { BACKUP_CONTENT, MAIL_HONOURING_MODES, isPveTrue, parseList, sameJobId } from "../tiers/pve";
 import type { SiteFile } from "../tiers/stackConfig";
 import { CommandResult, UsageError, parseArgs, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "./offline";
@@ -458,7 +458,7 @@ class Doctor {
     const fixes: string[] = [];
     const existing: string[] = [];
     for (const tier of this.site.tiers) {
-      const job = jobs.find((j) => j.id.toLowerCase() === tier.job.toLowerCase());
+      const job = jobs.find((j) => sameJobId(j.id, tier.job));
       if (!job) {
         if (this.siteFile.adopt) {
           problems.push(`tier ${tier.id}'s job ${tier.job} does not exist, so adopting it fails`);
@@ -500,7 +500,7 @@ class Doctor {
     const fixes: string[] = [];
     const defaults = new Map<string, string | PveApiError>();
     for (const tier of mailing) {
-      const job = jobs.find((j) => j.id.toLowerCase() === tier.job.toLowerCase());
+      const job = jobs.find((j) => sameJobId(j.id, tier.job));
       const mode = job?.["notification-mode"];
       if (mode !== undefined) {
         if (!MAIL_HONOURING_MODES.includes(mode)) {

@@ -17,7 +17,14 @@ import { PveApiError, PveClient, TaskEntry } from "../api/client";
 import { PathPrivileges, STORAGE_LISTING_PRIVILEGES, seesBackup } from "../api/privileges";
 import { formatIsoTime } from "../tiers/calendar";
 import { Site, graceSeconds } from "../tiers/config";
-import { SCHEDULED_RUN_TASK, formatPruneBackups, isPveTrue, parseList, parseVzdumpJobStart } from "../tiers/pve";
+import {
+  SCHEDULED_RUN_TASK,
+  formatPruneBackups,
+  isPveTrue,
+  parseList,
+  parseVzdumpJobStart,
+  sameJobId,
+} from "../tiers/pve";
 import { guestsOfResources } from "../tiers/snapshot";
 import { CommandResult, InputError, UsageError, parseArgs, parseTimeFlag, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "./offline";
@@ -232,7 +239,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
 
   // Which tasks are runs of the tiers' jobs: by their first log line, read once each.
   const tierJobs: StatusJob[] = site.tiers
-    .map((t) => (jobs ? jobs.find((j) => j.id.toLowerCase() === t.job.toLowerCase()) : stackJobOf(t)))
+    .map((t) => (jobs ? jobs.find((j) => sameJobId(j.id, t.job)) : stackJobOf(t)))
     .filter((j): j is StatusJob => j !== undefined);
   const firstLines = new Map<string, string | undefined>();
   const readFirstLines = async (candidates: TaskEntry[]) => {
@@ -253,7 +260,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
   const ranBefore = new Map<string, boolean>();
   const windowStart = new Map<string, number>();
   for (const tier of site.tiers) {
-    const job = tierJobs.find((j) => j.id.toLowerCase() === tier.job.toLowerCase());
+    const job = tierJobs.find((j) => sameJobId(j.id, tier.job));
     const event = scheduleOf(tier, job);
     if (!job || !event) continue;
     const from = earliestCandidate(event, at, site.timezone, graceSeconds(tier));

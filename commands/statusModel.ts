@@ -27,6 +27,7 @@ import {
   parseList,
   parseVzdumpFileName,
   readVzdumpLog,
+  sameJobId,
 } from "../tiers/pve";
 import { InputError, readInputFile } from "./cli";
 
@@ -448,7 +449,7 @@ export function judgeStatus(input: StatusInput): StatusReport {
   const newestSize = new Map<number, number>();
 
   for (const tier of site.tiers) {
-    const clusterJob = input.jobs?.find((j) => j.id.toLowerCase() === tier.job.toLowerCase());
+    const clusterJob = input.jobs?.find((j) => sameJobId(j.id, tier.job));
     const job = input.jobs ? clusterJob : stackJobOf(tier);
     const event = scheduleOf(tier, job);
     const grace = graceSeconds(tier);
@@ -547,7 +548,7 @@ export function judgeStatus(input: StatusInput): StatusReport {
           warnings.push(
             `${newest.file} was not written by job ${tier.job}: its notes name no job (a backup by hand, or by other notes)`,
           );
-        } else if (writer.toLowerCase() !== tier.job.toLowerCase()) {
+        } else if (!sameJobId(writer, tier.job)) {
           warnings.push(`${newest.file} was written by job ${writer}, not by tier ${tier.id}'s job ${tier.job}`);
         }
         if (keep > 0 && kept > keep) {

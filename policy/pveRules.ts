@@ -11,11 +11,6 @@ import { BACKUP_CONTENT, GuestKind, PruneBackups, formatPruneBackups, parsePrune
 import type { GuestView, JobView, StackView, StorageView } from "./stackView";
 import { Maybe, UNKNOWN, hasUnknown } from "./unknown";
 
-/** Job ids are case-insensitive in PVE. */
-export function jobKey(id: string): string {
-  return id.toLowerCase();
-}
-
 /** Whether a storage accepts `backup` content; UNKNOWN when its content is unknown. */
 export function acceptsBackup(s: StorageView): Maybe<boolean> {
   if (s.type === "pbs") return true; // Proxmox Backup Server storages hold backups only

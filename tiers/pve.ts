@@ -16,6 +16,16 @@ export const VMID_MAX = 999_999_999;
 export const JOB_ID_PATTERN = /^[a-z][a-z0-9_-]+$/i;
 export const JOB_ID_MAX_LENGTH = 50;
 
+/** What job ids compare by: PVE takes them case-insensitively. */
+export function jobKey(id: string): string {
+  return id.toLowerCase();
+}
+
+/** Whether two job ids name the same job. */
+export function sameJobId(a: string, b: string): boolean {
+  return jobKey(a) === jobKey(b);
+}
+
 /** A backup job's schedule (`pve-calendar-event`) is at most 128 characters. */
 export const SCHEDULE_MAX_LENGTH = 128;
 
