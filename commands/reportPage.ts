@@ -402,7 +402,7 @@ function renderCapacity(status: StatusSection): string {
   return (
     `<section id="capacity" aria-labelledby="capacity-h"><h2 id="capacity-h">Space per storage</h2>` +
     `<p>What the tiers need at full retention (each guest's newest backup × (keep + 1): one more while a run ` +
-    `writes before pruning) against the storage's size. The mark is at ${warn}%: above it is a warning, above 100% a failure.</p>` +
+    `writes before pruning) against the storage's size. The mark is at ${warn}%: above it is a warning, above ${Math.round(status.thresholds.over * 100)}% a failure.</p>` +
     (items.length > 0 ? items.join("") : `<p>The status lists no storage.</p>`) +
     `</section>`
   );

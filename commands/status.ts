@@ -325,7 +325,7 @@ export function summaryLine(report: StatusReport): string {
   const over = [...report.capacity].filter(([, l]) => l === "over").map(([id]) => id);
   const warn = [...report.capacity].filter(([, l]) => l === "warning").map(([id]) => id);
   const space = over.length
-    ? `; space: ${over.join(", ")} over 100% at full retention`
+    ? `; space: ${over.join(", ")} over ${CAPACITY_THRESHOLDS.over * 100}% at full retention`
     : warn.length
       ? `; space: ${warn.join(", ")} over ${CAPACITY_THRESHOLDS.warning * 100}% at full retention`
       : "";
