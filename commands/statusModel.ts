@@ -9,7 +9,7 @@
  * and sizes read in the status's text and on the report's page.
  */
 import { z } from "zod";
-import type { TaskEntry } from "../api/client";
+import type { TaskEntry, VolumeEntry } from "../api/client";
 import { backupVisibilityGap, PathPrivileges } from "../api/privileges";
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";
 import { Site, Tier, formatPath, graceSeconds, jobOfNotes, jobNotesTemplate } from "../tiers/config";
@@ -153,16 +153,8 @@ export interface StatusJob {
   declared?: true;
 }
 
-/** A backup volume as the content listing (`content=backup`) gives it. */
-export interface BackupVolume {
-  volid: string;
-  size: number;
-  ctime?: number;
-  vmid?: number;
-  subtype?: string;
-  notes?: string;
-  protected?: boolean | number;
-}
+/** A backup volume of the content listing (`content=backup`): what the judgement reads of it. */
+export type BackupVolume = Pick<VolumeEntry, "volid" | "size" | "ctime" | "vmid" | "subtype" | "notes" | "protected">;
 
 /** A storage as far as the token could read it. */
 export interface StorageView {
