@@ -19,6 +19,7 @@ import { formatIsoTime } from "../tiers/calendar";
 import { Site, graceSeconds } from "../tiers/config";
 import {
   SCHEDULED_RUN_TASK,
+  SHARED_STORAGE_TYPES,
   formatPruneBackups,
   isPveTrue,
   parseList,
@@ -192,7 +193,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
       continue;
     }
     const configured = config.nodes ? parseList(config.nodes) : nodes.map((n) => n.node);
-    const shared = isPveTrue(config.shared) || config.type === "nfs" || config.type === "cifs";
+    const shared = isPveTrue(config.shared) || SHARED_STORAGE_TYPES.includes(String(config.type));
     const wanted = new Set(tierGuests.map((v) => guestNode.get(v)).filter((n): n is string => !!n));
     const readFrom = shared
       ? [configured.filter((n) => online.includes(n)).sort((a, b) => Number(wanted.has(b)) - Number(wanted.has(a)))[0]]

@@ -21,7 +21,14 @@ import {
 } from "../api/privileges";
 import { JsonSchema, Params, methodInfo, parsePropertyString } from "../api/schema";
 import { CalendarEvent, zonedTimeToDate } from "../tiers/calendar";
-import { JOB_ID_MAX_LENGTH, isPveTrue, notesTemplateProblem, parseList, parseVzdumpFileName } from "../tiers/pve";
+import {
+  JOB_ID_MAX_LENGTH,
+  SHARED_STORAGE_TYPES,
+  isPveTrue,
+  notesTemplateProblem,
+  parseList,
+  parseVzdumpFileName,
+} from "../tiers/pve";
 import { ClusterSnapshot, snapshotNodes } from "../tiers/snapshot";
 
 /** An error as PVE answers it: the status, its one-line message, and for 400s the parameter errors. */
@@ -154,7 +161,7 @@ export class DoubleCluster {
           .map(([k, v]) => `${k}=${v}`)
           .join(",");
       }
-      if (config.type === "nfs") config.shared = 1;
+      if (SHARED_STORAGE_TYPES.includes(config.type)) config.shared = 1;
       this.storages.set(s.storage, config);
     }
     for (const j of snapshot.backup) this.jobs.set(j.id, normalizeJob(j as unknown as Job));

@@ -50,6 +50,22 @@ export function isPveTrue(value: unknown): boolean {
   return value === true || value === 1 || value === "1";
 }
 
+/**
+ * Storage types PVE counts as shared whatever their `shared` flag says: every node reaches the same
+ * volumes (pve-storage PVE/Storage/Plugin.pm `@SHARED_STORAGE`, applied when the config is read).
+ */
+export const SHARED_STORAGE_TYPES: readonly string[] = [
+  "iscsi",
+  "nfs",
+  "cifs",
+  "rbd",
+  "cephfs",
+  "iscsidirect",
+  "zfs",
+  "drbd",
+  "pbs",
+];
+
 /** Storage content types (`pve-storage-content-list`); vzdump writes `backup`. */
 export const CONTENT_TYPES = ["backup", "images", "import", "iso", "rootdir", "snippets", "vztmpl"] as const;
 export const BACKUP_CONTENT = "backup";
