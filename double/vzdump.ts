@@ -10,6 +10,8 @@ import { formatIsoTime } from "../tiers/calendar";
 import type { ClusterSnapshot } from "../tiers/snapshot";
 import {
   JOB_DEFAULTS,
+  NOTES_TEMPLATE_VARIABLES,
+  NotesTemplateVariable,
   SCHEDULED_RUN_TASK,
   VZDUMP_GUEST_ERRORS,
   VZDUMP_JOB_START,
@@ -84,9 +86,16 @@ function runParameters(job: Record<string, unknown>): Record<string, string | nu
 
 /** The notes vzdump writes from the job's notes-template (its variables filled in, `\n` a line break). */
 function notesOf(template: string, guest: RunGuest, node: string, cluster: string): string {
+  const values: Record<NotesTemplateVariable, string> = {
+    cluster,
+    guestname: guest.name,
+    node,
+    vmid: String(guest.vmid),
+  };
   return template
-    .replace(/\{\{(cluster|guestname|node|vmid)\}\}/g, (_, v: string) =>
-      v === "guestname" ? guest.name : v === "vmid" ? String(guest.vmid) : v === "node" ? node : cluster,
+    .replace(
+      new RegExp(`\\{\\{(${NOTES_TEMPLATE_VARIABLES.join("|")})\\}\\}`, "g"),
+      (_, v: NotesTemplateVariable) => values[v],
     )
     .replace(/\\(n|\\)/g, (_, c: string) => (c === "n" ? "\n" : "\\"));
 }

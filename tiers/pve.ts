@@ -185,7 +185,8 @@ export function parseList(value: string | number | readonly string[] | undefined
  * variables only `{{cluster}}`, `{{guestname}}`, `{{node}}` and `{{vmid}}`.
  */
 export const NOTES_TEMPLATE_MAX_LENGTH = 1024;
-const NOTES_TEMPLATE_VARIABLES = ["cluster", "guestname", "node", "vmid"] as const;
+export const NOTES_TEMPLATE_VARIABLES = ["cluster", "guestname", "node", "vmid"] as const;
+export type NotesTemplateVariable = (typeof NOTES_TEMPLATE_VARIABLES)[number];
 
 /**
  * Why PVE would reject a notes-template, one reason an entry; empty when it accepts it. Stricter than
