@@ -58,8 +58,8 @@ export interface DoubleNode {
   status: "online" | "offline" | "unknown";
 }
 
-/** A backup volume on a storage, as the double lists it. */
-export interface BackupVolume {
+/** A backup volume the double holds on a storage (listed per node by `storageContent`). */
+export interface StoredBackup {
   storage: string;
   /** Set for a volume of a storage that is not shared: the node whose disk holds it. */
   node?: string;
@@ -134,7 +134,7 @@ export class DoubleCluster {
   readonly guests: Record<string, unknown>[] = [];
   readonly storages = new Map<string, StorageConfig>();
   readonly jobs = new Map<string, Job>();
-  readonly backups: BackupVolume[] = [];
+  readonly backups: StoredBackup[] = [];
   readonly tasks: DoubleTask[] = [];
   readonly access: AccessModel;
   /** API token secrets by full token id. */
@@ -187,7 +187,7 @@ export class DoubleCluster {
     }
   }
 
-  private toVolume(b: NonNullable<ClusterSnapshot["backups"]>[number]): BackupVolume {
+  private toVolume(b: NonNullable<ClusterSnapshot["backups"]>[number]): StoredBackup {
     const file = b.volid.slice(b.volid.indexOf(":backup/") + ":backup/".length);
     const name = parseVzdumpFileName(file);
     // PVE reads ctime from the vzdump file name (Storage.pm archive_info); a name it cannot read has none.
@@ -559,7 +559,7 @@ export class DoubleCluster {
   }
 
   /** The backup volumes of a storage as a node sees them. */
-  private volumesOn(s: StorageConfig, node: string): BackupVolume[] {
+  private volumesOn(s: StorageConfig, node: string): StoredBackup[] {
     return this.backups.filter((b) => {
       if (b.storage !== s.storage) return false;
       if (b.node !== undefined) return b.node === node;
@@ -600,7 +600,7 @@ export class DoubleCluster {
       }));
   }
 
-  private mayAccessBackup(authid: string, v: BackupVolume): boolean {
+  private mayAccessBackup(authid: string, v: StoredBackup): boolean {
     const onStorage = privilegesAt(this.access, authid, `/storage/${v.storage}`);
     if (v.vmid === undefined) return seesBackup(onStorage);
     return seesBackup(onStorage, privilegesAt(this.access, authid, `/vms/${v.vmid}`));
