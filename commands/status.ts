@@ -1,5 +1,5 @@
 /**
- * `npm run status -- [--stack home] [--at ISO] [--json] [--prometheus FILE] [--ca FILE] [--endpoint URL]`
+ * `npm run status -- [--stack home] [--stack-dir DIR] [--at ISO] [--json] [--prometheus FILE] [--ca FILE] [--endpoint URL]`
  *
  * Is each guest's newest backup where and when its tier says? Reads the live cluster through the PVE
  * API, connecting as `npm run doctor` does: the guests and jobs, each tier storage's backups and
@@ -52,7 +52,7 @@ import {
 } from "./statusModel";
 
 const USAGE =
-  "usage: npm run status -- [--stack NAME] [--at ISO] [--json] [--prometheus FILE] [--ca FILE] [--endpoint URL]\n" +
+  "usage: npm run status -- [--stack NAME] [--stack-dir DIR] [--at ISO] [--json] [--prometheus FILE] [--ca FILE] [--endpoint URL]\n" +
   "  --stack       the stack whose Pulumi.<stack>.yaml says the tiers (default home)\n" +
   "  --stack-dir   read Pulumi.<stack>.yaml from this folder instead of the project\n" +
   "  --at          judge for this time instead of now: a full ISO time, in the site's zone unless it has an offset\n" +
