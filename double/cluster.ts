@@ -14,6 +14,7 @@ import {
   PROGRAM_ROLE,
   PROGRAM_ROLE_PRIVILEGES,
   ROOT_USER,
+  STORAGE_LISTING_PRIVILEGES,
   hasPrivileges,
   privilegesAt,
   seesBackup,
@@ -234,15 +235,15 @@ export class DoubleCluster {
     return `${id}=${secret}`;
   }
 
-  can(authid: string, path: string, privs: string[], any = false): boolean {
+  can(authid: string, path: string, privs: readonly string[], any = false): boolean {
     return authid === ROOT_USER || hasPrivileges(this.access, authid, path, privs, any);
   }
 
-  check(authid: string, path: string, privs: string[]): void {
+  check(authid: string, path: string, privs: readonly string[]): void {
     if (!this.can(authid, path, privs)) throw permissionError(`${path}, ${privs.join(", ")}`);
   }
 
-  checkAny(authid: string, path: string, privs: string[]): void {
+  checkAny(authid: string, path: string, privs: readonly string[]): void {
     if (!this.can(authid, path, privs, true)) throw permissionError(`${path}, ${privs.join("|")}`);
   }
 
@@ -406,7 +407,7 @@ export class DoubleCluster {
   /** `GET /storage`: the storages the caller may audit (or allocate space on). */
   listStorages(authid: string, type?: string): StorageConfig[] {
     return [...this.storages.values()]
-      .filter((s) => this.can(authid, `/storage/${s.storage}`, ["Datastore.Audit", "Datastore.AllocateSpace"], true))
+      .filter((s) => this.can(authid, `/storage/${s.storage}`, STORAGE_LISTING_PRIVILEGES, true))
       .filter((s) => type === undefined || s.type === type)
       .map((s) => ({ ...s, digest: this.storageDigest() }));
   }
@@ -544,7 +545,7 @@ export class DoubleCluster {
       throw paramError({ storage: "No such storage." });
     }
     return info
-      .filter((i) => this.can(authid, `/storage/${i.storage}`, ["Datastore.Audit", "Datastore.AllocateSpace"], true))
+      .filter((i) => this.can(authid, `/storage/${i.storage}`, STORAGE_LISTING_PRIVILEGES, true))
       .filter((i) => filter.storage === undefined || i.storage === filter.storage)
       .filter((i) => filter.enabled !== "1" || i.enabled === 1)
       .map((i) => (Number(i.total) > 0 ? { ...i, used_fraction: Number(i.used) / Number(i.total) } : i));
@@ -701,7 +702,7 @@ export class DoubleCluster {
     if (storageParamValue !== undefined) result.storage = storageParamValue;
     if (result.dumpdir === undefined && result.storage === undefined) result.storage = "local";
     if (typeof result.storage === "string") {
-      this.checkAny(authid, `/storage/${result.storage}`, ["Datastore.Audit", "Datastore.AllocateSpace"]);
+      this.checkAny(authid, `/storage/${result.storage}`, STORAGE_LISTING_PRIVILEGES);
       const s = this.storages.get(result.storage);
       if (!s) throw new PveError(500, `storage '${result.storage}' does not exist`);
       if (!parseList(String(s.content ?? "")).includes("backup")) {
