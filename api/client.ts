@@ -180,7 +180,6 @@ export class PveClient {
   readonly endpoint: string;
   /** `user@realm!tokenid` (not the secret). */
   readonly tokenId: string;
-  readonly verifiesCertificate: boolean;
   private readonly dispatcher: Dispatcher;
   private readonly authorization: () => string;
   private readonly timeoutMs: number;
@@ -197,11 +196,10 @@ export class PveClient {
     this.retries = connection.retries ?? 2;
     this.retryDelayMs = connection.retryDelayMs ?? 300;
     this.log = (line) => connection.log?.(redactSecrets(line));
-    this.verifiesCertificate = connection.ca !== undefined || !connection.insecure;
     this.dispatcher = new Agent({
       connect: {
         timeout: this.timeoutMs,
-        rejectUnauthorized: this.verifiesCertificate,
+        rejectUnauthorized: connection.ca !== undefined || !connection.insecure,
         ...(connection.ca !== undefined ? { ca: connection.ca } : {}),
       },
       headersTimeout: this.timeoutMs,
@@ -500,10 +498,6 @@ export class PveClient {
 
   nodeTasks(node: string, filter: TaskFilter = {}): Promise<TaskEntry[]> {
     return this.call("GET", `/nodes/${encodeURIComponent(node)}/tasks`, { ...filter });
-  }
-
-  taskStatus(node: string, upid: string): Promise<TaskEntry & { exitstatus?: string; status: string }> {
-    return this.call("GET", `/nodes/${encodeURIComponent(node)}/tasks/${encodeURIComponent(upid)}/status`);
   }
 
   /** One page of a task's log (PVE's default page is 50 lines). */
