@@ -243,7 +243,7 @@ export class DoubleCluster {
     if (!this.can(authid, path, privs)) throw permissionError(`${path}, ${privs.join(", ")}`);
   }
 
-  checkAny(authid: string, path: string, privs: readonly string[]): void {
+  private checkAny(authid: string, path: string, privs: readonly string[]): void {
     if (!this.can(authid, path, privs, true)) throw permissionError(`${path}, ${privs.join("|")}`);
   }
 
@@ -262,7 +262,7 @@ export class DoubleCluster {
     return found;
   }
 
-  guestNode(vmid: number): string | undefined {
+  private guestNode(vmid: number): string | undefined {
     return this.guests.find((g) => Number(g.vmid) === vmid)?.node as string | undefined;
   }
 
@@ -383,7 +383,7 @@ export class DoubleCluster {
   }
 
   /** VZDump.pm `get_included_guests`: by pool, vmid list, or all but the excluded, limited to the job's node. */
-  includedGuests(job: Record<string, unknown>): number[] {
+  private includedGuests(job: Record<string, unknown>): number[] {
     let vmids: number[];
     if (job.pool !== undefined) {
       vmids = this.guests.filter((g) => g.pool === job.pool).map((g) => Number(g.vmid));
