@@ -11,11 +11,13 @@
  * Exit codes: 0 every check passed; 1 a check failed; 2 it could not check (bad input, the endpoint
  * unreachable or untrusted, the token rejected); 3 an internal error.
  */
-import { PveApiError, PveClient, ResourceEntry, BackupJobEntry, probeTls } from "../api/client";
+import { BackupJobEntry, PveApiError, PveClient, probeTls } from "../api/client";
 import type { ConnectionSettings } from "../api/connection";
 import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTokenId } from "../api/privileges";
 import { Site, Tier } from "../tiers/config";
+import type { ClusterGuest } from "../tiers/inventory";
 import { BACKUP_CONTENT, MAIL_HONOURING_MODES, isPveTrue, parseList, sameJobId } from "../tiers/pve";
+import { guestsOfResources } from "../tiers/snapshot";
 import type { SiteFile } from "../tiers/stackConfig";
 import { CommandResult, UsageError, parseArgs, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "./offline";
@@ -112,7 +114,7 @@ async function diagnose(
 
 /** What the doctor learnt of the cluster, shared between checks. */
 interface Seen {
-  guests?: ResourceEntry[];
+  guests?: ClusterGuest[];
   jobs?: BackupJobEntry[];
   /** Node → storage rows of `GET /nodes/{node}/storage`, or the error for that node. */
   nodeStorages: Map<string, Record<string, unknown>[] | PveApiError>;
@@ -294,16 +296,14 @@ class Doctor {
     };
   }
 
-  private async guestsOf(): Promise<ResourceEntry[]> {
-    this.seen.guests ??= (await this.client.clusterResources("vm")).filter(
-      (r) => r.type === "qemu" || r.type === "lxc",
-    );
+  private async clusterGuests(): Promise<ClusterGuest[]> {
+    this.seen.guests ??= guestsOfResources(await this.client.clusterResources("vm"));
     return this.seen.guests;
   }
 
   private async guestsCheck(): Promise<Check> {
-    const guests = await this.guestsOf();
-    const byVmid = new Map(guests.map((g) => [Number(g.vmid), g]));
+    const guests = await this.clusterGuests();
+    const byVmid = new Map(guests.map((g) => [g.vmid, g]));
     const problems: string[] = [];
     const fixes: string[] = [];
     for (const tier of this.site.tiers) {
@@ -313,9 +313,9 @@ class Doctor {
         if (!found) {
           problems.push(`${g.kind} ${g.vmid} (${g.name}, tier ${tier.id}) does not exist`);
           fixes.push(`create guest ${g.vmid}, or remove ${at} from ${this.siteFile.file}`);
-        } else if (found.type !== g.kind) {
-          problems.push(`${g.vmid} (${g.name}, tier ${tier.id}) is a ${found.type}, the stack says ${g.kind}`);
-          fixes.push(`set ${at}.kind to ${found.type} in ${this.siteFile.file}`);
+        } else if (found.kind !== g.kind) {
+          problems.push(`${g.vmid} (${g.name}, tier ${tier.id}) is a ${found.kind}, the stack says ${g.kind}`);
+          fixes.push(`set ${at}.kind to ${found.kind} in ${this.siteFile.file}`);
         }
       });
     }
@@ -328,8 +328,8 @@ class Doctor {
   /** The nodes a tier's job runs on: those of its guests (or its own `node`). */
   private async tierNodes(tier: Tier): Promise<string[]> {
     if (tier.node) return [tier.node];
-    const guests = await this.guestsOf();
-    const nodes = tier.guests.map((g) => guests.find((r) => Number(r.vmid) === g.vmid)?.node).filter(Boolean);
+    const guests = await this.clusterGuests();
+    const nodes = tier.guests.map((g) => guests.find((r) => r.vmid === g.vmid)?.node).filter(Boolean);
     return [...new Set(nodes as string[])].sort();
   }
 
@@ -428,13 +428,13 @@ class Doctor {
     };
   }
 
-  private async jobsOf(): Promise<BackupJobEntry[]> {
+  private async clusterJobs(): Promise<BackupJobEntry[]> {
     this.seen.jobs ??= await this.client.backupJobs();
     return this.seen.jobs;
   }
 
   private async excludePathCheck(): Promise<Check> {
-    const jobs = await this.jobsOf();
+    const jobs = await this.clusterJobs();
     const withPaths = jobs.filter((j) => {
       const value = j["exclude-path"];
       return value !== undefined && (Array.isArray(value) ? value.length > 0 : String(value) !== "");
@@ -453,7 +453,7 @@ class Doctor {
   }
 
   private async adoptCheck(): Promise<Check> {
-    const jobs = await this.jobsOf();
+    const jobs = await this.clusterJobs();
     const problems: string[] = [];
     const fixes: string[] = [];
     const existing: string[] = [];
@@ -495,7 +495,7 @@ class Doctor {
   private async notificationCheck(): Promise<Check> {
     const mailing = this.site.tiers.filter((t) => (t.notification?.mailto.length ?? 0) > 0);
     if (mailing.length === 0) return { id: "notification-mode", ok: true, message: "no tier sends mail" };
-    const jobs = await this.jobsOf();
+    const jobs = await this.clusterJobs();
     const problems: string[] = [];
     const fixes: string[] = [];
     const defaults = new Map<string, string | PveApiError>();
