@@ -23,6 +23,7 @@ import {
   VzdumpGuestLog,
   VzdumpJobStart,
   WallTime,
+  backupFileName,
   isPveTrue,
   parseList,
   parseVzdumpFileName,
@@ -365,7 +366,7 @@ interface ReadBackup {
 }
 
 function readBackup(volume: BackupVolume, kind: GuestKind, timeZone: string): ReadBackup {
-  const file = volume.volid.slice(volume.volid.indexOf(":") + 1).replace(/^backup\//, "");
+  const file = backupFileName(volume.volid);
   const name = parseVzdumpFileName(file);
   const time =
     volume.ctime !== undefined
@@ -424,7 +425,7 @@ export function judgeStatus(input: StatusInput): StatusReport {
     if (!index) {
       index = new Map();
       for (const b of view.backups ?? []) {
-        const vmid = b.vmid ?? parseVzdumpFileName(b.volid.split("/").pop() ?? "")?.vmid;
+        const vmid = b.vmid ?? parseVzdumpFileName(backupFileName(b.volid))?.vmid;
         if (vmid !== undefined)
           index
             .set(vmid, index.get(vmid) ?? [])

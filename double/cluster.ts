@@ -25,6 +25,7 @@ import { CalendarEvent, zonedTimeToDate } from "../tiers/calendar";
 import {
   JOB_ID_MAX_LENGTH,
   SHARED_STORAGE_TYPES,
+  backupFileName,
   isPveTrue,
   notesTemplateProblem,
   parseList,
@@ -189,8 +190,7 @@ export class DoubleCluster {
   }
 
   private toVolume(b: NonNullable<ClusterSnapshot["backups"]>[number]): StoredBackup {
-    const file = b.volid.slice(b.volid.indexOf(":backup/") + ":backup/".length);
-    const name = parseVzdumpFileName(file);
+    const name = parseVzdumpFileName(backupFileName(b.volid));
     // PVE reads ctime from the vzdump file name (Storage.pm archive_info); a name it cannot read has none.
     const ctime = b.ctime ?? (name ? zonedTimeToDate(name.wall, this.timezone).getTime() / 1000 : undefined);
     return {

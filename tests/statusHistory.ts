@@ -11,7 +11,7 @@ import { makeUpid } from "../double/cluster";
 import { GuestOutcome, scheduledRun } from "../double/vzdump";
 import { zonedTimeToDate } from "../tiers/calendar";
 import { Site, Tier, jobNotesTemplate } from "../tiers/config";
-import { parseVzdumpFileName, toPruneBackupsMap } from "../tiers/pve";
+import { backupFileName, parseVzdumpFileName, toPruneBackupsMap } from "../tiers/pve";
 import { ClusterSnapshot } from "../tiers/snapshot";
 
 /** A tier's job as `GET /cluster/backup` shows it after `pulumi up`. */
@@ -131,7 +131,7 @@ export class SiteHistory {
       });
     }
     const volumes: BackupVolume[] = this.backups.map((b) => {
-      const name = parseVzdumpFileName(b.volid.split("/").pop()!);
+      const name = parseVzdumpFileName(backupFileName(b.volid));
       return {
         volid: b.volid,
         size: b.size,

@@ -308,6 +308,11 @@ export const MAIL_HONOURING_MODES: readonly string[] = ["auto", "legacy-sendmail
 const VZDUMP_FILE_NAME =
   /^vzdump-(qemu|lxc|openvz)-([1-9][0-9]{2,8})-(\d{4})_(\d{2})_(\d{2})-(\d{2})_(\d{2})_(\d{2})\.(tgz|(?:tar|vma)(?:\.(?:gz|lzo|zst|bz2))?)$/;
 
+/** A backup volume's file name: `synology-backups:backup/vzdump-...vma.zst` → `vzdump-...vma.zst`. */
+export function backupFileName(volid: string): string {
+  return volid.slice(volid.indexOf(":") + 1).replace(/^backup\//, "");
+}
+
 /** A vzdump archive name read as PVE reads it, or undefined when it is not one. */
 export function parseVzdumpFileName(name: string):
   | {
