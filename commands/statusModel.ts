@@ -18,13 +18,13 @@ import {
   GUEST_KINDS,
   GuestKind,
   JOB_DEFAULTS,
-  KEEP_OPTIONS,
   SCHEDULED_RUN_TASK,
   VzdumpGuestLog,
   VzdumpJobStart,
   WallTime,
   backupFileName,
   isPveTrue,
+  maxBackupsKept,
   parseList,
   parseVzdumpFileName,
   readVzdumpLog,
@@ -383,11 +383,6 @@ function readBackup(volume: BackupVolume, kind: GuestKind, timeZone: string): Re
   return { volume, file, time, unusable };
 }
 
-/** How many backups a retention keeps at most: PVE keeps each backup for one keep-* option at most. */
-function retentionCount(retention: Tier["retention"]): number {
-  return KEEP_OPTIONS.reduce((n, k) => n + (retention[k] ?? 0), 0);
-}
-
 const iso = (date: Date) => formatIsoTime(date, "UTC");
 
 function wallToDate(wall: WallTime | undefined, timeZone: string): Date | undefined {
@@ -448,7 +443,7 @@ export function judgeStatus(input: StatusInput): StatusReport {
     const grace = graceSeconds(tier);
     const runs = job ? (input.runs.get(job.id) ?? []) : [];
     const storage = input.storages.get(tier.storage);
-    const keep = retentionCount(tier.retention);
+    const keep = maxBackupsKept(tier.retention);
 
     for (const g of tier.guests) {
       tierVmids.add(g.vmid);
@@ -681,7 +676,7 @@ export function judgeStatus(input: StatusInput): StatusReport {
       .filter((t) => t.storage === id)
       .reduce(
         (sum, t) =>
-          sum + t.guests.reduce((s, g) => s + (newestSize.get(g.vmid) ?? 0) * (retentionCount(t.retention) + 1), 0),
+          sum + t.guests.reduce((s, g) => s + (newestSize.get(g.vmid) ?? 0) * (maxBackupsKept(t.retention) + 1), 0),
         0,
       );
     const entry = { id, total: view.space.total, used: view.space.used, avail: view.space.avail, needed };

@@ -99,6 +99,11 @@ export function isBounded(prune: PruneBackups): boolean {
   return KEEP_OPTIONS.some((k) => (prune[k] ?? 0) > 0);
 }
 
+/** How many backups a retention keeps at most: PVE's pruning keeps each backup for one keep-* option at most. */
+export function maxBackupsKept(retention: Retention): number {
+  return KEEP_OPTIONS.reduce((n, k) => n + (retention[k] ?? 0), 0);
+}
+
 /** The provider's name for each keep-* option in a storage's `backups` block (`keep-last` → `keepLast`). */
 export const BACKUPS_BLOCK_KEY: Record<KeepOption, string> = {
   "keep-last": "keepLast",
