@@ -10,7 +10,7 @@
  */
 import * as tls from "tls";
 import { Agent, Dispatcher, request } from "undici";
-import { redactSecrets } from "../tiers/pve";
+import { isPveTrue, redactSecrets } from "../tiers/pve";
 import { PathPrivileges, parsePermissionFailure } from "./privileges";
 import { checkAnswer, resolvePath } from "./schema";
 
@@ -180,7 +180,6 @@ export class PveClient {
   readonly endpoint: string;
   /** `user@realm!tokenid` (not the secret). */
   readonly tokenId: string;
-  readonly verifiesCertificate: boolean;
   private readonly dispatcher: Dispatcher;
   private readonly authorization: () => string;
   private readonly timeoutMs: number;
@@ -197,11 +196,10 @@ export class PveClient {
     this.retries = connection.retries ?? 2;
     this.retryDelayMs = connection.retryDelayMs ?? 300;
     this.log = (line) => connection.log?.(redactSecrets(line));
-    this.verifiesCertificate = connection.ca !== undefined || !connection.insecure;
     this.dispatcher = new Agent({
       connect: {
         timeout: this.timeoutMs,
-        rejectUnauthorized: this.verifiesCertificate,
+        rejectUnauthorized: connection.ca !== undefined || !connection.insecure,
         ...(connection.ca !== undefined ? { ca: connection.ca } : {}),
       },
       headersTimeout: this.timeoutMs,
@@ -502,10 +500,6 @@ export class PveClient {
     return this.call("GET", `/nodes/${encodeURIComponent(node)}/tasks`, { ...filter });
   }
 
-  taskStatus(node: string, upid: string): Promise<TaskEntry & { exitstatus?: string; status: string }> {
-    return this.call("GET", `/nodes/${encodeURIComponent(node)}/tasks/${encodeURIComponent(upid)}/status`);
-  }
-
   /** One page of a task's log (PVE's default page is 50 lines). */
   taskLog(
     node: string,
@@ -530,9 +524,7 @@ export class PveClient {
     const raw = await this.call<Record<string, Record<string, unknown>>>("GET", "/access/permissions", { path });
     const result: Record<string, PathPrivileges> = {};
     for (const [p, privs] of Object.entries(raw ?? {})) {
-      result[p] = Object.fromEntries(
-        Object.entries(privs ?? {}).map(([k, v]) => [k, v === 1 || v === "1" || v === true]),
-      );
+      result[p] = Object.fromEntries(Object.entries(privs ?? {}).map(([k, v]) => [k, isPveTrue(v)]));
     }
     return result;
   }

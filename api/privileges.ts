@@ -351,7 +351,10 @@ export function pveumFix(
 // ---------------------------------------------------------------------------------------------
 // Who sees a backup (pve-storage Storage.pm `check_volume_access`, API2/Storage/Content.pm).
 
-/** Listing a storage's content (and reading its status) needs one of these on `/storage/<id>`. */
+/**
+ * Seeing a storage at all needs one of these on `/storage/<id>`: to find it in `/storage` or a node's
+ * storage list, to list its content, to read its status.
+ */
 export const STORAGE_LISTING_PRIVILEGES = ["Datastore.Audit", "Datastore.AllocateSpace"] as const;
 
 /**

@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { tryParseCalendarEvent } from "../tiers/calendar";
-import { JOB_ID_PATTERN, NODE_NAME_PATTERN, STORAGE_ID_PATTERN, VMID_PATTERN } from "../tiers/pve";
+import { JOB_ID_PATTERN, NODE_NAME_PATTERN, STORAGE_ID_PATTERN, VMID_PATTERN, parseList } from "../tiers/pve";
 import { PROJECT_DIR } from "../start/sources";
 
 /** A (sub)schema as PVE writes it: Perl-ish JSON schema, flags as 0/1. */
@@ -244,11 +244,6 @@ function checkRange(n: number, schema: JsonSchema, at: string, problems: string[
 /** A request's parameters as they arrive: form or query values, repeated keys as arrays. */
 export type RawParams = Record<string, string | string[] | number | boolean>;
 
-/** PVE's `split_list`: commas, semicolons, spaces and NULs separate list items. */
-export function splitList(value: string): string[] {
-  return value.split(/[,;\s\0]+/).filter((s) => s.length > 0);
-}
-
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /** PVE's storage-id check (`parse_id`), with its messages. */
@@ -330,7 +325,7 @@ function checkFormat(format: string | Record<string, JsonSchema>, value: string)
   const m = /^(.*?)(?:-(list|opt))?$/.exec(format)!;
   const check = FORMAT_CHECKS[m[1]];
   if (!check) return; // a format this project does not use: PVE's other checks still apply
-  if (m[2] === "list") splitList(value).forEach(check);
+  if (m[2] === "list") parseList(value).forEach(check);
   else if (m[2] === "opt") {
     if (value) check(value);
   } else check(value);

@@ -18,7 +18,7 @@ import type { PackConfig } from "../policy/config";
 import { formatIsoTime, tryParseCalendarEvent } from "../tiers/calendar";
 import { ConfigError } from "../tiers/config";
 import { JOB_TYPE } from "../tiers/names";
-import { formatPruneBackups, parsePruneBackups } from "../tiers/pve";
+import { JOB_DEFAULTS, formatPruneBackups, parsePruneBackups } from "../tiers/pve";
 import type { StackOutputs, TierSummary } from "../tiers/inventory";
 import { SnapshotError, parseClusterSnapshot } from "../tiers/snapshot";
 import {
@@ -214,7 +214,7 @@ function renderText(report: CheckReport): string {
     lines.push(`  storage    ${tier.storage}`);
     lines.push(`  retention  ${retentionText(tier.pruneBackups)}`);
     if (tier.mailto.length > 0)
-      lines.push(`  mail       ${tier.mailnotification ?? "always"} to ${tier.mailto.join(", ")}`);
+      lines.push(`  mail       ${tier.mailnotification ?? JOB_DEFAULTS.mailnotification} to ${tier.mailto.join(", ")}`);
     lines.push(`  guests     ${tier.guests.map((g) => `${g.kind} ${g.vmid} ${g.name}`).join(", ")}`);
     lines.push("");
   }

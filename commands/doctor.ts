@@ -11,16 +11,17 @@
  * Exit codes: 0 every check passed; 1 a check failed; 2 it could not check (bad input, the endpoint
  * unreachable or untrusted, the token rejected); 3 an internal error.
  */
-import { PveApiError, PveClient, ResourceEntry, BackupJobEntry, probeTls } from "../api/client";
-import { ConnectionSettings, ConnectionSettingsError, resolveConnection } from "../api/connection";
+import { BackupJobEntry, PveApiError, PveClient, probeTls } from "../api/client";
+import type { ConnectionSettings } from "../api/connection";
 import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTokenId } from "../api/privileges";
-import { splitList } from "../api/schema";
 import { Site, Tier } from "../tiers/config";
-import { BACKUP_CONTENT, MAIL_HONOURING_MODES } from "../tiers/pve";
+import type { ClusterGuest } from "../tiers/inventory";
+import { BACKUP_CONTENT, MAIL_HONOURING_MODES, isPveTrue, parseList, sameJobId } from "../tiers/pve";
+import { guestsOfResources } from "../tiers/snapshot";
 import type { SiteFile } from "../tiers/stackConfig";
-import { CommandResult, InputError, UsageError, parseArgs, readInputFile, runMain, userErrorResult } from "./cli";
+import { CommandResult, UsageError, parseArgs, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "../start/sources";
-import { DEFAULT_STACK, readStackSite } from "./stack";
+import { CONNECTION_FLAGS, ClusterCommandOptions, DEFAULT_STACK, readStackSite, stackConnection } from "./stack";
 
 const USAGE =
   "usage: npm run doctor -- [--stack NAME] [--json] [--ca FILE] [--endpoint URL]\n" +
@@ -33,8 +34,7 @@ const USAGE =
 const SPEC = {
   stack: { type: "string" },
   json: { type: "boolean" },
-  ca: { type: "string" },
-  endpoint: { type: "string" },
+  ...CONNECTION_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -46,21 +46,10 @@ export interface Check {
   fix?: string;
 }
 
-export interface DoctorOptions {
-  /** The environment (PROXMOX_VE_*); default process.env. */
-  env?: Record<string, string | undefined>;
-  /** Where the Pulumi.<stack>.yaml files are; default the project. */
-  projectDir?: string;
-  /** Per request; default 15 s. */
-  timeoutMs?: number;
-  retries?: number;
-  retryDelayMs?: number;
-}
-
 /** The checks stop here: nothing further can be learnt from this endpoint with this token. */
 class CannotCheck extends Error {}
 
-export async function runDoctorCommand(argv: string[], options: DoctorOptions = {}): Promise<CommandResult> {
+export async function runDoctorCommand(argv: string[], options: ClusterCommandOptions = {}): Promise<CommandResult> {
   let json = false;
   try {
     const { flags, positionals } = parseArgs(argv, SPEC);
@@ -68,18 +57,9 @@ export async function runDoctorCommand(argv: string[], options: DoctorOptions = 
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     json = flags.json === true;
     const stack = flags.stack ?? DEFAULT_STACK;
-    const siteFile = readStackSite(options.projectDir ?? PROJECT_DIR, stack);
-    const ca = flags.ca === undefined ? undefined : { file: flags.ca, text: readInputFile(flags.ca, 1024 * 1024) };
-    const settings = inputOf(() =>
-      resolveConnection({
-        stackConfig: siteFile.config,
-        stackFile: siteFile.file,
-        env: options.env ?? process.env,
-        endpoint: flags.endpoint,
-        ca,
-      }),
-    );
-    const { checks, couldNotCheck } = await diagnose(siteFile, settings, options);
+    const siteFile = readStackSite(options.stackDir ?? PROJECT_DIR, stack);
+    const settings = stackConnection(siteFile, flags, options);
+    const { checks, couldNotCheck } = await diagnose(siteFile, settings);
     const ok = checks.every((c) => c.ok);
     const exitCode = couldNotCheck ? 2 : ok ? 0 : 1;
     const stdout = json
@@ -92,15 +72,6 @@ export async function runDoctorCommand(argv: string[], options: DoctorOptions = 
     return json
       ? { ...result, stdout: `${JSON.stringify({ ok: false, checks: [], error: result.stderr.trim() })}\n` }
       : result;
-  }
-}
-
-function inputOf<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof ConnectionSettingsError) throw new InputError(err.message);
-    throw err;
   }
 }
 
@@ -126,15 +97,9 @@ function renderText(stack: string, settings: ConnectionSettings, checks: Check[]
 async function diagnose(
   siteFile: SiteFile,
   settings: ConnectionSettings,
-  options: DoctorOptions,
 ): Promise<{ checks: Check[]; couldNotCheck?: string }> {
   const checks: Check[] = [];
-  const client = new PveClient({
-    ...settings,
-    timeoutMs: options.timeoutMs,
-    retries: options.retries,
-    retryDelayMs: options.retryDelayMs,
-  });
+  const client = new PveClient(settings);
   try {
     const doctor = new Doctor(siteFile, settings, client, checks);
     await doctor.run();
@@ -149,7 +114,7 @@ async function diagnose(
 
 /** What the doctor learnt of the cluster, shared between checks. */
 interface Seen {
-  guests?: ResourceEntry[];
+  guests?: ClusterGuest[];
   jobs?: BackupJobEntry[];
   /** Node → storage rows of `GET /nodes/{node}/storage`, or the error for that node. */
   nodeStorages: Map<string, Record<string, unknown>[] | PveApiError>;
@@ -331,16 +296,14 @@ class Doctor {
     };
   }
 
-  private async guestsOf(): Promise<ResourceEntry[]> {
-    this.seen.guests ??= (await this.client.clusterResources("vm")).filter(
-      (r) => r.type === "qemu" || r.type === "lxc",
-    );
+  private async clusterGuests(): Promise<ClusterGuest[]> {
+    this.seen.guests ??= guestsOfResources(await this.client.clusterResources("vm"));
     return this.seen.guests;
   }
 
   private async guestsCheck(): Promise<Check> {
-    const guests = await this.guestsOf();
-    const byVmid = new Map(guests.map((g) => [Number(g.vmid), g]));
+    const guests = await this.clusterGuests();
+    const byVmid = new Map(guests.map((g) => [g.vmid, g]));
     const problems: string[] = [];
     const fixes: string[] = [];
     for (const tier of this.site.tiers) {
@@ -350,9 +313,9 @@ class Doctor {
         if (!found) {
           problems.push(`${g.kind} ${g.vmid} (${g.name}, tier ${tier.id}) does not exist`);
           fixes.push(`create guest ${g.vmid}, or remove ${at} from ${this.siteFile.file}`);
-        } else if (found.type !== g.kind) {
-          problems.push(`${g.vmid} (${g.name}, tier ${tier.id}) is a ${found.type}, the stack says ${g.kind}`);
-          fixes.push(`set ${at}.kind to ${found.type} in ${this.siteFile.file}`);
+        } else if (found.kind !== g.kind) {
+          problems.push(`${g.vmid} (${g.name}, tier ${tier.id}) is a ${found.kind}, the stack says ${g.kind}`);
+          fixes.push(`set ${at}.kind to ${found.kind} in ${this.siteFile.file}`);
         }
       });
     }
@@ -365,8 +328,8 @@ class Doctor {
   /** The nodes a tier's job runs on: those of its guests (or its own `node`). */
   private async tierNodes(tier: Tier): Promise<string[]> {
     if (tier.node) return [tier.node];
-    const guests = await this.guestsOf();
-    const nodes = tier.guests.map((g) => guests.find((r) => Number(r.vmid) === g.vmid)?.node).filter(Boolean);
+    const guests = await this.clusterGuests();
+    const nodes = tier.guests.map((g) => guests.find((r) => r.vmid === g.vmid)?.node).filter(Boolean);
     return [...new Set(nodes as string[])].sort();
   }
 
@@ -431,14 +394,16 @@ class Doctor {
           continue;
         }
         const row = rows.find((r) => r.storage === id);
-        if (!row || !truthy(row.enabled)) {
+        if (!row || !isPveTrue(row.enabled)) {
           problems.push(`${id} is not enabled on node ${node}, where guests of tiers ${tierNames} run`);
           fixes.push(
             `pvesm set ${id} --disable 0 --nodes <its nodes, ${node} included>${managed ? ` (or list ${node} under the storage's nodes in ${this.siteFile.file})` : ""}`,
           );
-        } else if (!splitList(String(row.content ?? "")).includes(BACKUP_CONTENT)) {
+        } else if (!parseList(String(row.content ?? "")).includes(BACKUP_CONTENT)) {
           problems.push(`${id} does not take backup content (content ${row.content})`);
-          fixes.push(`pvesm set ${id} --content ${[...splitList(String(row.content)), BACKUP_CONTENT].join(",")}`);
+          fixes.push(
+            `pvesm set ${id} --content ${[...parseList(String(row.content ?? "")), BACKUP_CONTENT].join(",")}`,
+          );
         }
       }
     }
@@ -463,13 +428,13 @@ class Doctor {
     };
   }
 
-  private async jobsOf(): Promise<BackupJobEntry[]> {
+  private async clusterJobs(): Promise<BackupJobEntry[]> {
     this.seen.jobs ??= await this.client.backupJobs();
     return this.seen.jobs;
   }
 
   private async excludePathCheck(): Promise<Check> {
-    const jobs = await this.jobsOf();
+    const jobs = await this.clusterJobs();
     const withPaths = jobs.filter((j) => {
       const value = j["exclude-path"];
       return value !== undefined && (Array.isArray(value) ? value.length > 0 : String(value) !== "");
@@ -488,12 +453,12 @@ class Doctor {
   }
 
   private async adoptCheck(): Promise<Check> {
-    const jobs = await this.jobsOf();
+    const jobs = await this.clusterJobs();
     const problems: string[] = [];
     const fixes: string[] = [];
     const existing: string[] = [];
     for (const tier of this.site.tiers) {
-      const job = jobs.find((j) => j.id.toLowerCase() === tier.job.toLowerCase());
+      const job = jobs.find((j) => sameJobId(j.id, tier.job));
       if (!job) {
         if (this.siteFile.adopt) {
           problems.push(`tier ${tier.id}'s job ${tier.job} does not exist, so adopting it fails`);
@@ -502,7 +467,7 @@ class Doctor {
         continue;
       }
       existing.push(job.id);
-      const how = truthy(job.all)
+      const how = isPveTrue(job.all)
         ? job.exclude
           ? `all guests but ${job.exclude}`
           : "all guests"
@@ -530,12 +495,12 @@ class Doctor {
   private async notificationCheck(): Promise<Check> {
     const mailing = this.site.tiers.filter((t) => (t.notification?.mailto.length ?? 0) > 0);
     if (mailing.length === 0) return { id: "notification-mode", ok: true, message: "no tier sends mail" };
-    const jobs = await this.jobsOf();
+    const jobs = await this.clusterJobs();
     const problems: string[] = [];
     const fixes: string[] = [];
     const defaults = new Map<string, string | PveApiError>();
     for (const tier of mailing) {
-      const job = jobs.find((j) => j.id.toLowerCase() === tier.job.toLowerCase());
+      const job = jobs.find((j) => sameJobId(j.id, tier.job));
       const mode = job?.["notification-mode"];
       if (mode !== undefined) {
         if (!MAIL_HONOURING_MODES.includes(mode)) {
@@ -587,10 +552,6 @@ class Doctor {
       fix: [...new Set(fixes)].join("\n") || undefined,
     };
   }
-}
-
-function truthy(v: unknown): boolean {
-  return v === true || v === 1 || v === "1";
 }
 
 if (require.main === module) runMain((argv) => runDoctorCommand(argv));

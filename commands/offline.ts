@@ -15,12 +15,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as resproto from "@pulumi/pulumi/proto/resource_pb";
 import { PROJECT_DIR } from "../start/sources";
-import type { StackOutputs } from "../tiers/inventory";
+import type { ClusterGuest, StackOutputs } from "../tiers/inventory";
 import { PROJECT_NAME, ROOT_STACK_TYPE } from "../tiers/names";
 import { JOB_DEFAULTS } from "../tiers/pve";
 import {
   ClusterSnapshot,
-  PveGuest,
   snapshotGuests,
   snapshotJobs,
   snapshotNodes,
@@ -83,7 +82,7 @@ export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args
   // The provider lists guests node by node and skips a node that does not answer (PVE's 595).
   const guests = snapshotGuests(snapshot).filter((g) => !offline.has(g.node));
   const storages = snapshotStorages(snapshot);
-  const toProviderGuest = (g: PveGuest) => ({
+  const toProviderGuest = (g: ClusterGuest) => ({
     vmId: g.vmid,
     name: g.name,
     nodeName: g.node,

@@ -13,7 +13,7 @@
  */
 import * as fs from "fs";
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";
-import { formatPruneBackups, parsePruneBackups } from "../tiers/pve";
+import { JOB_DEFAULTS, formatPruneBackups, parsePruneBackups } from "../tiers/pve";
 import { CheckReport, runCheck } from "./check";
 import { PROJECT_DIR } from "../start/sources";
 import { DEFAULT_STACK } from "./stack";
@@ -122,7 +122,10 @@ export function buildReportModel(inputs: ReportInputs): ReportModel {
       scheduleZone: event?.utc ? "UTC" : timeZone,
       storage: t.storage,
       retention: formatPruneBackups(parsePruneBackups(t.pruneBackups) ?? {}) || "(none)",
-      mail: t.mailto.length > 0 ? `${t.mailnotification ?? "always"} to ${t.mailto.join(", ")}` : undefined,
+      mail:
+        t.mailto.length > 0
+          ? `${t.mailnotification ?? JOB_DEFAULTS.mailnotification} to ${t.mailto.join(", ")}`
+          : undefined,
       guests: t.guests.map((g) => ({ ...g, state: statusGuests.get(g.vmid)?.state })),
       nextRun: next ? shownTime(next, timeZone) : undefined,
     };

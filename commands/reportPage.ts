@@ -8,8 +8,10 @@
  * width) and on paper (print styles keep the colours and avoid breaking a figure). A state is never
  * shown by colour alone: every badge carries its word, every bar sits in a lane named by its tier.
  */
+import type { TierSummary } from "../tiers/inventory";
+import type { GuestKind } from "../tiers/pve";
 import type { Plan } from "./plan";
-import type { CapacityLevel, GuestState } from "./statusModel";
+import { CapacityLevel, GuestState, formatBytes } from "./statusModel";
 
 /** A time as the page shows it: the instant and its wall clock in the site's zone. */
 export interface ShownTime {
@@ -74,23 +76,18 @@ export interface WeekTimeline {
   storages: StorageTimeline[];
 }
 
-interface TierGuest {
-  vmid: number;
-  kind: "qemu" | "lxc";
-  name: string;
+/** A tier's guest (the stack's `tiers` output), with its state when a status was given. */
+interface TierGuest extends Pick<TierSummary["guests"][number], "vmid" | "kind" | "name"> {
   state?: GuestState;
 }
 
-export interface TierRow {
-  id: string;
-  description: string;
-  priority: number;
-  critical: boolean;
-  job: string;
-  schedule: string;
+/** A tier as the page shows it: what the stack exports of it (its `tiers` output), read for people. */
+export interface TierRow extends Pick<
+  TierSummary,
+  "id" | "description" | "priority" | "critical" | "job" | "schedule" | "storage"
+> {
   /** The zone the schedule runs in (the site's, or UTC for a schedule ending in UTC). */
   scheduleZone: string;
-  storage: string;
   retention: string;
   mail?: string;
   guests: TierGuest[];
@@ -106,7 +103,7 @@ interface ViolationRow {
 
 interface GuestStatusRow {
   vmid: number;
-  kind: "qemu" | "lxc";
+  kind: GuestKind;
   name: string;
   tier?: string;
   job?: string;
@@ -194,19 +191,6 @@ function escapeHtml(text: string): string {
 }
 
 const h = escapeHtml;
-
-/** Bytes in IEC units, as PVE's GUI shows sizes: 3.6 GiB. */
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const digits = unit === 0 || value >= 100 ? 0 : 1;
-  return `${value.toFixed(digits)} ${units[unit]}`;
-}
 
 function percent(part: number, whole: number): number {
   return whole > 0 ? (part / whole) * 100 : 0;
@@ -418,7 +402,7 @@ function renderCapacity(status: StatusSection): string {
   return (
     `<section id="capacity" aria-labelledby="capacity-h"><h2 id="capacity-h">Space per storage</h2>` +
     `<p>What the tiers need at full retention (each guest's newest backup × (keep + 1): one more while a run ` +
-    `writes before pruning) against the storage's size. The mark is at ${warn}%: above it is a warning, above 100% a failure.</p>` +
+    `writes before pruning) against the storage's size. The mark is at ${warn}%: above it is a warning, above ${Math.round(status.thresholds.over * 100)}% a failure.</p>` +
     (items.length > 0 ? items.join("") : `<p>The status lists no storage.</p>`) +
     `</section>`
   );

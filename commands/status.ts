@@ -1,5 +1,5 @@
 /**
- * `npm run status -- [--stack home] [--at ISO] [--json] [--prometheus FILE] [--ca FILE] [--endpoint URL]`
+ * `npm run status -- [--stack home] [--stack-dir DIR] [--at ISO] [--json] [--prometheus FILE] [--ca FILE] [--endpoint URL]`
  *
  * Is each guest's newest backup where and when its tier says? Reads the live cluster through the PVE
  * API, connecting as `npm run doctor` does: the guests and jobs, each tier storage's backups and
@@ -13,27 +13,25 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { PveApiError, PveClient, ResourceEntry, TaskEntry as ApiTaskEntry } from "../api/client";
-import { ConnectionSettingsError, resolveConnection } from "../api/connection";
+import { PveApiError, PveClient, TaskEntry } from "../api/client";
 import { PathPrivileges, STORAGE_LISTING_PRIVILEGES, seesBackup } from "../api/privileges";
 import { formatIsoTime } from "../tiers/calendar";
 import { Site, graceSeconds } from "../tiers/config";
-import { formatPruneBackups, parseList, parseVzdumpJobStart } from "../tiers/pve";
 import {
-  CommandResult,
-  InputError,
-  UsageError,
-  parseArgs,
-  parseTimeFlag,
-  readInputFile,
-  runMain,
-  userErrorResult,
-} from "./cli";
+  SCHEDULED_RUN_TASK,
+  SHARED_STORAGE_TYPES,
+  formatPruneBackups,
+  isPveTrue,
+  parseList,
+  parseVzdumpJobStart,
+  sameJobId,
+} from "../tiers/pve";
+import { guestsOfResources } from "../tiers/snapshot";
+import { CommandResult, InputError, UsageError, parseArgs, parseTimeFlag, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "../start/sources";
-import { readStackSite } from "./stack";
+import { CONNECTION_FLAGS, ClusterCommandOptions, DEFAULT_STACK, readStackSite, stackConnection } from "./stack";
 import {
   CAPACITY_THRESHOLDS,
-  ClusterGuest,
   GUEST_STATES,
   GuestState,
   JobRun,
@@ -42,9 +40,9 @@ import {
   StatusJob,
   StatusReport,
   StorageView,
-  TaskEntry,
   earliestCandidate,
   formatAge,
+  formatBytes,
   isRunOf,
   judgeStatus,
   mayBeRunOf,
@@ -54,7 +52,7 @@ import {
 } from "./statusModel";
 
 const USAGE =
-  "usage: npm run status -- [--stack NAME] [--at ISO] [--json] [--prometheus FILE] [--ca FILE] [--endpoint URL]\n" +
+  "usage: npm run status -- [--stack NAME] [--stack-dir DIR] [--at ISO] [--json] [--prometheus FILE] [--ca FILE] [--endpoint URL]\n" +
   "  --stack       the stack whose Pulumi.<stack>.yaml says the tiers (default home)\n" +
   "  --stack-dir   read Pulumi.<stack>.yaml from this folder instead of the project\n" +
   "  --at          judge for this time instead of now: a full ISO time, in the site's zone unless it has an offset\n" +
@@ -70,21 +68,13 @@ const SPEC = {
   at: { type: "string" },
   json: { type: "boolean" },
   prometheus: { type: "string" },
-  ca: { type: "string" },
-  endpoint: { type: "string" },
+  ...CONNECTION_FLAGS,
   help: { type: "boolean", short: "h" },
 } as const;
 
-export interface StatusOptions {
-  /** The environment (PROXMOX_VE_*); default process.env. */
-  env?: Record<string, string | undefined>;
-  /** Where the Pulumi.<stack>.yaml files are; default the project (`--stack-dir` wins). */
-  projectDir?: string;
+export interface StatusOptions extends ClusterCommandOptions {
   /** The clock for a missing `--at`. */
   now?: () => Date;
-  timeoutMs?: number;
-  retries?: number;
-  retryDelayMs?: number;
 }
 
 export async function runStatusCommand(argv: string[], options: StatusOptions = {}): Promise<CommandResult> {
@@ -92,30 +82,12 @@ export async function runStatusCommand(argv: string[], options: StatusOptions = 
     const { flags, positionals } = parseArgs(argv, SPEC);
     if (flags.help) return { exitCode: 0, stdout: USAGE, stderr: "" };
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const stack = flags.stack ?? "home";
-    const siteFile = readStackSite(flags["stack-dir"] ?? options.projectDir ?? PROJECT_DIR, stack);
+    const stack = flags.stack ?? DEFAULT_STACK;
+    const siteFile = readStackSite(flags["stack-dir"] ?? options.stackDir ?? PROJECT_DIR, stack);
     const now = options.now?.() ?? new Date();
     const at = flags.at === undefined ? now : parseTimeFlag("--at", flags.at, siteFile.site.timezone, now);
-    const ca = flags.ca === undefined ? undefined : { file: flags.ca, text: readInputFile(flags.ca, 1024 * 1024) };
-    let settings;
-    try {
-      settings = resolveConnection({
-        stackConfig: siteFile.config,
-        stackFile: siteFile.file,
-        env: options.env ?? process.env,
-        endpoint: flags.endpoint,
-        ca,
-      });
-    } catch (err) {
-      if (err instanceof ConnectionSettingsError) throw new InputError(err.message);
-      throw err;
-    }
-    const client = new PveClient({
-      ...settings,
-      timeoutMs: options.timeoutMs,
-      retries: options.retries,
-      retryDelayMs: options.retryDelayMs,
-    });
+    const settings = stackConnection(siteFile, flags, options);
+    const client = new PveClient(settings);
     let report: StatusReport;
     try {
       report = judgeStatus(await gatherStatusInput(client, siteFile.site, stack, at));
@@ -181,17 +153,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
     unlessRefused(client.notBackedUp()),
     client.storages(),
   ]);
-  const guests: ClusterGuest[] = resources
-    .filter(
-      (r): r is ResourceEntry & { vmid: number } => (r.type === "qemu" || r.type === "lxc") && r.vmid !== undefined,
-    )
-    .map((r) => ({
-      vmid: Number(r.vmid),
-      kind: r.type as "qemu" | "lxc",
-      name: r.name ?? "",
-      node: r.node ?? "",
-      template: r.template === 1 || r.template === true,
-    }));
+  const guests = guestsOfResources(resources);
   const jobs = jobsRead.value?.map((j) => statusJobOf(j));
   const notBackedUp = notBackedUpRead.value ? new Set(notBackedUpRead.value.map((g) => Number(g.vmid))) : undefined;
   const privilegesAt = async (p: string): Promise<PathPrivileges> => (await client.permissions(p))[p] ?? {};
@@ -230,8 +192,8 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
       view.error = `storage ${id} is not on the cluster`;
       continue;
     }
-    const configured = config.nodes ? parseList(String(config.nodes)) : nodes.map((n) => n.node);
-    const shared = config.shared === 1 || config.shared === true || config.type === "nfs" || config.type === "cifs";
+    const configured = config.nodes ? parseList(config.nodes) : nodes.map((n) => n.node);
+    const shared = isPveTrue(config.shared) || SHARED_STORAGE_TYPES.includes(String(config.type));
     const wanted = new Set(tierGuests.map((v) => guestNode.get(v)).filter((n): n is string => !!n));
     const readFrom = shared
       ? [configured.filter((n) => online.includes(n)).sort((a, b) => Number(wanted.has(b)) - Number(wanted.has(a)))[0]]
@@ -262,15 +224,15 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
   const tasks: TaskEntry[] = [];
   for (const n of nodes.filter((v) => v.online && !v.historyGap)) {
     for (let start = 0; ; start += TASK_PAGE) {
-      const page: ApiTaskEntry[] = await client.nodeTasks(n.node, {
-        typefilter: "vzdump",
-        userfilter: "root@pam",
+      const page = await client.nodeTasks(n.node, {
+        typefilter: SCHEDULED_RUN_TASK.type,
+        userfilter: SCHEDULED_RUN_TASK.user,
         until: atSeconds,
         source: "all",
         limit: TASK_PAGE,
         start,
       });
-      tasks.push(...page.map((t) => ({ ...t, id: t.id ?? "" })));
+      tasks.push(...page);
       if (page.length < TASK_PAGE) break;
     }
   }
@@ -278,7 +240,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
 
   // Which tasks are runs of the tiers' jobs: by their first log line, read once each.
   const tierJobs: StatusJob[] = site.tiers
-    .map((t) => (jobs ? jobs.find((j) => j.id.toLowerCase() === t.job.toLowerCase()) : stackJobOf(t)))
+    .map((t) => (jobs ? jobs.find((j) => sameJobId(j.id, t.job)) : stackJobOf(t)))
     .filter((j): j is StatusJob => j !== undefined);
   const firstLines = new Map<string, string | undefined>();
   const readFirstLines = async (candidates: TaskEntry[]) => {
@@ -299,7 +261,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
   const ranBefore = new Map<string, boolean>();
   const windowStart = new Map<string, number>();
   for (const tier of site.tiers) {
-    const job = tierJobs.find((j) => j.id.toLowerCase() === tier.job.toLowerCase());
+    const job = tierJobs.find((j) => sameJobId(j.id, tier.job));
     const event = scheduleOf(tier, job);
     if (!job || !event) continue;
     const from = earliestCandidate(event, at, site.timezone, graceSeconds(tier));
@@ -350,18 +312,6 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
 // ---------------------------------------------------------------------------------------------
 // Output
 
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-
-export function formatBytes(n: number): string {
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
-}
-
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ")}`.trimEnd());
@@ -376,7 +326,7 @@ export function summaryLine(report: StatusReport): string {
   const over = [...report.capacity].filter(([, l]) => l === "over").map(([id]) => id);
   const warn = [...report.capacity].filter(([, l]) => l === "warning").map(([id]) => id);
   const space = over.length
-    ? `; space: ${over.join(", ")} over 100% at full retention`
+    ? `; space: ${over.join(", ")} over ${CAPACITY_THRESHOLDS.over * 100}% at full retention`
     : warn.length
       ? `; space: ${warn.join(", ")} over ${CAPACITY_THRESHOLDS.warning * 100}% at full retention`
       : "";

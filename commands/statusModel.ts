@@ -5,22 +5,30 @@
  * see what decides it), the checks of its newest archive, and each storage's space at full retention.
  *
  * Also the one owner of the status document (`npm run status -- --json`, read back by
- * `npm run report -- --status`): its type, its schema and the capacity thresholds.
+ * `npm run report -- --status`): its type, its schema, the capacity thresholds, and how its ages
+ * and sizes read in the status's text and on the report's page.
  */
 import { z } from "zod";
+import type { TaskEntry, VolumeEntry } from "../api/client";
 import { backupVisibilityGap, PathPrivileges } from "../api/privileges";
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";
 import { Site, Tier, formatPath, graceSeconds, jobOfNotes, jobNotesTemplate } from "../tiers/config";
+import type { ClusterGuest } from "../tiers/inventory";
 import {
   GUEST_KINDS,
   GuestKind,
-  KEEP_OPTIONS,
+  JOB_DEFAULTS,
+  SCHEDULED_RUN_TASK,
   VzdumpGuestLog,
   VzdumpJobStart,
   WallTime,
+  backupFileName,
+  isPveTrue,
+  maxBackupsKept,
   parseList,
   parseVzdumpFileName,
   readVzdumpLog,
+  sameJobId,
 } from "../tiers/pve";
 import { InputError, readInputFile } from "./cli";
 
@@ -93,6 +101,20 @@ export function formatAge(ms: number): string {
   return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
 }
 
+const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** A size in IEC units, as PVE's GUI shows sizes: 1023 B, 4.5 GiB, 22.8 GiB, 3.6 TiB. */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  return `${value.toFixed(digits)} ${BYTE_UNITS[unit]}`;
+}
+
 /** Reads and validates a status document; a mistake is one line naming the file, the place and the value. */
 export function readStatusDocument(file: string): StatusDocument {
   const text = readInputFile(file);
@@ -115,15 +137,6 @@ export function readStatusDocument(file: string): StatusDocument {
 // ---------------------------------------------------------------------------------------------
 // What the status reads of the cluster (commands/status.ts gathers it)
 
-/** A guest of `/cluster/resources?type=vm`. */
-export interface ClusterGuest {
-  vmid: number;
-  kind: GuestKind;
-  name: string;
-  node: string;
-  template: boolean;
-}
-
 /** A backup job as the status needs it: what PVE runs, from `/cluster/backup` (or the stack's tier). */
 export interface StatusJob {
   id: string;
@@ -141,16 +154,8 @@ export interface StatusJob {
   declared?: true;
 }
 
-/** A backup volume as the content listing (`content=backup`) gives it. */
-export interface BackupVolume {
-  volid: string;
-  size: number;
-  ctime?: number;
-  vmid?: number;
-  subtype?: string;
-  notes?: string;
-  protected?: boolean | number;
-}
+/** A backup volume of the content listing (`content=backup`): what the judgement reads of it. */
+export type BackupVolume = Pick<VolumeEntry, "volid" | "size" | "ctime" | "vmid" | "subtype" | "notes" | "protected">;
 
 /** A storage as far as the token could read it. */
 export interface StorageView {
@@ -175,19 +180,7 @@ export interface NodeView {
   historyGap?: string;
 }
 
-/** A task of `/nodes/{node}/tasks?typefilter=vzdump`. */
-export interface TaskEntry {
-  upid: string;
-  node: string;
-  type: string;
-  id: string;
-  user: string;
-  starttime: number;
-  endtime?: number;
-  status?: string;
-}
-
-/** A vzdump task that is a run of a job, with its log when it was read. */
+/** A vzdump task (of `/nodes/{node}/tasks?typefilter=vzdump`) that is a run of a job, with its log when it was read. */
 export interface JobRun {
   task: TaskEntry;
   log?: string[];
@@ -199,6 +192,7 @@ export interface StatusInput {
   at: Date;
   /** `user@realm!tokenid`, for the reasons that name what it lacks. */
   tokenId: string;
+  /** The guests of `/cluster/resources?type=vm`. */
   guests: ClusterGuest[];
   /** The cluster's jobs; undefined when the token may not read them (the tiers' jobs are then taken from the stack). */
   jobs?: StatusJob[];
@@ -220,18 +214,17 @@ export interface StatusInput {
 
 /** `/cluster/backup`'s entry in the terms the status uses. */
 export function statusJobOf(entry: Record<string, unknown> & { id: string }): StatusJob {
-  const truthy = (v: unknown) => v === true || v === 1 || v === "1";
   const list = (v: unknown) => (v === undefined || v === null ? [] : parseList(String(v)).map(Number));
   return {
     id: entry.id,
     schedule: typeof entry.schedule === "string" ? entry.schedule : undefined,
     storage: typeof entry.storage === "string" ? entry.storage : undefined,
     vmids: entry.vmid !== undefined && entry.vmid !== "" ? list(entry.vmid) : undefined,
-    all: truthy(entry.all),
+    all: isPveTrue(entry.all),
     exclude: list(entry.exclude),
     pool: typeof entry.pool === "string" ? entry.pool : undefined,
     node: typeof entry.node === "string" ? entry.node : undefined,
-    enabled: entry.enabled === undefined ? true : truthy(entry.enabled),
+    enabled: entry.enabled === undefined ? JOB_DEFAULTS.enabled : isPveTrue(entry.enabled),
     notesTemplate: typeof entry["notes-template"] === "string" ? entry["notes-template"] : undefined,
   };
 }
@@ -257,11 +250,11 @@ const sameSet = (a: readonly number[], b: readonly number[]) =>
 
 /**
  * Whether a vzdump task could be a scheduled run of `job`, before its log is read: pvescheduler
- * starts runs as root@pam, and a run's task id is the vmid when it backs up exactly one guest of
- * its node, else empty.
+ * starts runs as root@pam (`SCHEDULED_RUN_TASK`), and a run's task id is the vmid when it backs up
+ * exactly one guest of its node, else empty (`vzdumpTaskId`).
  */
-export function mayBeRunOf(task: TaskEntry, job: StatusJob): boolean {
-  if (task.type !== "vzdump" || task.user !== "root@pam") return false;
+export function mayBeRunOf(task: Omit<TaskEntry, "pid" | "pstart">, job: StatusJob): boolean {
+  if (task.type !== SCHEDULED_RUN_TASK.type || task.user !== SCHEDULED_RUN_TASK.user) return false;
   if (job.node !== undefined && task.node !== job.node) return false;
   if (task.id === "") return true;
   if (job.vmids) return job.vmids.includes(Number(task.id));
@@ -282,7 +275,7 @@ export function isRunOf(start: VzdumpJobStart, job: StatusJob): boolean {
   } else if (job.pool !== undefined) {
     if (one("pool") !== job.pool || start.vmids.length > 0) return false;
   } else if (job.all) {
-    const excluded = parseList(one("exclude") ?? "").map(Number);
+    const excluded = parseList(one("exclude")).map(Number);
     if (one("all") !== "1" || !sameSet(excluded, job.exclude)) return false;
   } else return false;
   if (one("storage") !== job.storage) return false;
@@ -335,7 +328,7 @@ function runsOfEvent(event: CalendarEvent, e: Date, timeZone: string, runs: read
   return runs.filter((r) => r.task.starttime >= from && r.task.starttime < until);
 }
 
-function ended(task: TaskEntry, at: Date): boolean {
+function ended(task: Pick<TaskEntry, "endtime" | "status">, at: Date): boolean {
   return task.endtime !== undefined && task.status !== undefined && task.endtime <= at.getTime() / 1000;
 }
 
@@ -373,7 +366,7 @@ interface ReadBackup {
 }
 
 function readBackup(volume: BackupVolume, kind: GuestKind, timeZone: string): ReadBackup {
-  const file = volume.volid.slice(volume.volid.indexOf(":") + 1).replace(/^backup\//, "");
+  const file = backupFileName(volume.volid);
   const name = parseVzdumpFileName(file);
   const time =
     volume.ctime !== undefined
@@ -388,11 +381,6 @@ function readBackup(volume: BackupVolume, kind: GuestKind, timeZone: string): Re
     unusable = `it is a ${name.kind} archive, the guest is ${kind === "qemu" ? "a VM (qemu)" : "a container (lxc)"}`;
   else if (volume.size === 0) unusable = "it is empty (0 bytes)";
   return { volume, file, time, unusable };
-}
-
-/** How many backups a retention keeps at most: PVE keeps each backup for one keep-* option at most. */
-function retentionCount(retention: Tier["retention"]): number {
-  return KEEP_OPTIONS.reduce((n, k) => n + (retention[k] ?? 0), 0);
 }
 
 const iso = (date: Date) => formatIsoTime(date, "UTC");
@@ -432,7 +420,7 @@ export function judgeStatus(input: StatusInput): StatusReport {
     if (!index) {
       index = new Map();
       for (const b of view.backups ?? []) {
-        const vmid = b.vmid ?? parseVzdumpFileName(b.volid.split("/").pop() ?? "")?.vmid;
+        const vmid = b.vmid ?? parseVzdumpFileName(backupFileName(b.volid))?.vmid;
         if (vmid !== undefined)
           index
             .set(vmid, index.get(vmid) ?? [])
@@ -449,13 +437,13 @@ export function judgeStatus(input: StatusInput): StatusReport {
   const newestSize = new Map<number, number>();
 
   for (const tier of site.tiers) {
-    const clusterJob = input.jobs?.find((j) => j.id.toLowerCase() === tier.job.toLowerCase());
+    const clusterJob = input.jobs?.find((j) => sameJobId(j.id, tier.job));
     const job = input.jobs ? clusterJob : stackJobOf(tier);
     const event = scheduleOf(tier, job);
     const grace = graceSeconds(tier);
     const runs = job ? (input.runs.get(job.id) ?? []) : [];
     const storage = input.storages.get(tier.storage);
-    const keep = retentionCount(tier.retention);
+    const keep = maxBackupsKept(tier.retention);
 
     for (const g of tier.guests) {
       tierVmids.add(g.vmid);
@@ -548,7 +536,7 @@ export function judgeStatus(input: StatusInput): StatusReport {
           warnings.push(
             `${newest.file} was not written by job ${tier.job}: its notes name no job (a backup by hand, or by other notes)`,
           );
-        } else if (writer.toLowerCase() !== tier.job.toLowerCase()) {
+        } else if (!sameJobId(writer, tier.job)) {
           warnings.push(`${newest.file} was written by job ${writer}, not by tier ${tier.id}'s job ${tier.job}`);
         }
         if (keep > 0 && kept > keep) {
@@ -688,7 +676,7 @@ export function judgeStatus(input: StatusInput): StatusReport {
       .filter((t) => t.storage === id)
       .reduce(
         (sum, t) =>
-          sum + t.guests.reduce((s, g) => s + (newestSize.get(g.vmid) ?? 0) * (retentionCount(t.retention) + 1), 0),
+          sum + t.guests.reduce((s, g) => s + (newestSize.get(g.vmid) ?? 0) * (maxBackupsKept(t.retention) + 1), 0),
         0,
       );
     const entry = { id, total: view.space.total, used: view.space.used, avail: view.space.avail, needed };

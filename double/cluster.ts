@@ -14,14 +14,23 @@ import {
   PROGRAM_ROLE,
   PROGRAM_ROLE_PRIVILEGES,
   ROOT_USER,
+  STORAGE_LISTING_PRIVILEGES,
   hasPrivileges,
   privilegesAt,
   seesBackup,
   splitTokenId,
 } from "../api/privileges";
-import { JsonSchema, Params, methodInfo, parsePropertyString, splitList } from "../api/schema";
+import { JsonSchema, Params, methodInfo, parsePropertyString } from "../api/schema";
 import { CalendarEvent, zonedTimeToDate } from "../tiers/calendar";
-import { JOB_ID_MAX_LENGTH, notesTemplateProblem, parseVzdumpFileName } from "../tiers/pve";
+import {
+  JOB_ID_MAX_LENGTH,
+  SHARED_STORAGE_TYPES,
+  backupFileName,
+  isPveTrue,
+  notesTemplateProblem,
+  parseList,
+  parseVzdumpFileName,
+} from "../tiers/pve";
 import { ClusterSnapshot, snapshotNodes } from "../tiers/snapshot";
 
 /** An error as PVE answers it: the status, its one-line message, and for 400s the parameter errors. */
@@ -51,8 +60,8 @@ export interface DoubleNode {
   status: "online" | "offline" | "unknown";
 }
 
-/** A backup volume on a storage, as the double lists it. */
-export interface BackupVolume {
+/** A backup volume the double holds on a storage (listed per node by `storageContent`). */
+export interface StoredBackup {
   storage: string;
   /** Set for a volume of a storage that is not shared: the node whose disk holds it. */
   node?: string;
@@ -114,8 +123,6 @@ function jobOptionSchema(): Record<string, JsonSchema> {
   return methodInfo("PUT", "/cluster/backup/{id}").parameters.properties ?? {};
 }
 
-const isTrue = (v: unknown): boolean => v === true || v === 1 || v === "1";
-
 export interface ClusterOptions {
   /** The time the double answers for (`next-run`); default: the real clock. */
   now?: () => Date;
@@ -129,7 +136,7 @@ export class DoubleCluster {
   readonly guests: Record<string, unknown>[] = [];
   readonly storages = new Map<string, StorageConfig>();
   readonly jobs = new Map<string, Job>();
-  readonly backups: BackupVolume[] = [];
+  readonly backups: StoredBackup[] = [];
   readonly tasks: DoubleTask[] = [];
   readonly access: AccessModel;
   /** API token secrets by full token id. */
@@ -150,13 +157,13 @@ export class DoubleCluster {
     }
     for (const s of snapshot.storage) {
       const config: StorageConfig = { ...(s as unknown as StorageConfig) };
-      for (const key of ["disable", "shared"]) if (key in config) config[key] = isTrue(config[key]) ? 1 : 0;
+      for (const key of ["disable", "shared"]) if (key in config) config[key] = isPveTrue(config[key]) ? 1 : 0;
       if (typeof config["prune-backups"] === "object") {
         config["prune-backups"] = Object.entries(config["prune-backups"] as Record<string, unknown>)
           .map(([k, v]) => `${k}=${v}`)
           .join(",");
       }
-      if (config.type === "nfs") config.shared = 1;
+      if (SHARED_STORAGE_TYPES.includes(config.type)) config.shared = 1;
       this.storages.set(s.storage, config);
     }
     for (const j of snapshot.backup) this.jobs.set(j.id, normalizeJob(j as unknown as Job));
@@ -173,7 +180,7 @@ export class DoubleCluster {
         tokens: u.tokens.map((t) => ({ tokenid: t.tokenid, privsep: t.privsep, expire: t.expire })),
       })),
       roles: Object.fromEntries(
-        (snapshot.access?.roles ?? defaultAccess().roles).map((r) => [r.roleid, splitList(r.privs)]),
+        (snapshot.access?.roles ?? defaultAccess().roles).map((r) => [r.roleid, parseList(r.privs)]),
       ),
       acl: snapshot.access?.acl ?? defaultAccess().acl,
     };
@@ -182,9 +189,8 @@ export class DoubleCluster {
     }
   }
 
-  private toVolume(b: NonNullable<ClusterSnapshot["backups"]>[number]): BackupVolume {
-    const file = b.volid.slice(b.volid.indexOf(":backup/") + ":backup/".length);
-    const name = parseVzdumpFileName(file);
+  private toVolume(b: NonNullable<ClusterSnapshot["backups"]>[number]): StoredBackup {
+    const name = parseVzdumpFileName(backupFileName(b.volid));
     // PVE reads ctime from the vzdump file name (Storage.pm archive_info); a name it cannot read has none.
     const ctime = b.ctime ?? (name ? zonedTimeToDate(name.wall, this.timezone).getTime() / 1000 : undefined);
     return {
@@ -229,15 +235,15 @@ export class DoubleCluster {
     return `${id}=${secret}`;
   }
 
-  can(authid: string, path: string, privs: string[], any = false): boolean {
+  can(authid: string, path: string, privs: readonly string[], any = false): boolean {
     return authid === ROOT_USER || hasPrivileges(this.access, authid, path, privs, any);
   }
 
-  check(authid: string, path: string, privs: string[]): void {
+  check(authid: string, path: string, privs: readonly string[]): void {
     if (!this.can(authid, path, privs)) throw permissionError(`${path}, ${privs.join(", ")}`);
   }
 
-  checkAny(authid: string, path: string, privs: string[]): void {
+  private checkAny(authid: string, path: string, privs: readonly string[]): void {
     if (!this.can(authid, path, privs, true)) throw permissionError(`${path}, ${privs.join("|")}`);
   }
 
@@ -256,7 +262,7 @@ export class DoubleCluster {
     return found;
   }
 
-  guestNode(vmid: number): string | undefined {
+  private guestNode(vmid: number): string | undefined {
     return this.guests.find((g) => Number(g.vmid) === vmid)?.node as string | undefined;
   }
 
@@ -311,7 +317,7 @@ export class DoubleCluster {
   updateJob(authid: string, id: string, params: Params): void {
     const p = { ...params };
     delete p.id;
-    const deleteList = typeof p.delete === "string" ? splitList(p.delete) : [];
+    const deleteList = typeof p.delete === "string" ? parseList(p.delete) : [];
     delete p.delete;
     this.assertJobParamPermissions(authid, p);
     if (typeof p.storage === "string" && authid !== ROOT_USER) {
@@ -338,7 +344,7 @@ export class DoubleCluster {
       delete job.all;
       delete job.exclude;
       delete job.pool;
-    } else if (isTrue(p.all)) {
+    } else if (isPveTrue(p.all)) {
       delete job.vmid;
       delete job.pool;
     } else if (job.pool !== undefined) {
@@ -377,14 +383,14 @@ export class DoubleCluster {
   }
 
   /** VZDump.pm `get_included_guests`: by pool, vmid list, or all but the excluded, limited to the job's node. */
-  includedGuests(job: Record<string, unknown>): number[] {
+  private includedGuests(job: Record<string, unknown>): number[] {
     let vmids: number[];
     if (job.pool !== undefined) {
       vmids = this.guests.filter((g) => g.pool === job.pool).map((g) => Number(g.vmid));
     } else if (job.vmid !== undefined) {
-      vmids = splitList(String(job.vmid)).map(Number);
-    } else if (isTrue(job.all)) {
-      const excluded = new Set(splitList(String(job.exclude ?? "")).map(Number));
+      vmids = parseList(String(job.vmid)).map(Number);
+    } else if (isPveTrue(job.all)) {
+      const excluded = new Set(parseList(String(job.exclude ?? "")).map(Number));
       vmids = this.guests.map((g) => Number(g.vmid)).filter((v) => !excluded.has(v));
     } else {
       return [];
@@ -401,7 +407,7 @@ export class DoubleCluster {
   /** `GET /storage`: the storages the caller may audit (or allocate space on). */
   listStorages(authid: string, type?: string): StorageConfig[] {
     return [...this.storages.values()]
-      .filter((s) => this.can(authid, `/storage/${s.storage}`, ["Datastore.Audit", "Datastore.AllocateSpace"], true))
+      .filter((s) => this.can(authid, `/storage/${s.storage}`, STORAGE_LISTING_PRIVILEGES, true))
       .filter((s) => type === undefined || s.type === type)
       .map((s) => ({ ...s, digest: this.storageDigest() }));
   }
@@ -460,7 +466,7 @@ export class DoubleCluster {
     const p = { ...params } as Record<string, string>;
     delete p.storage;
     delete p.digest;
-    const deleteList = p.delete ? splitList(p.delete) : [];
+    const deleteList = p.delete ? parseList(p.delete) : [];
     delete p.delete;
     const fail = (message: string) => new PveError(500, `update storage failed: ${message}`);
     const current = this.storages.get(id);
@@ -492,8 +498,8 @@ export class DoubleCluster {
 
   /** Whether a storage may be used on a node: it exists, is not disabled and lists the node (or no nodes). */
   storageEnabledOn(s: StorageConfig, node: string): boolean {
-    if (isTrue(s.disable)) return false;
-    return s.nodes === undefined || splitList(String(s.nodes)).includes(node);
+    if (isPveTrue(s.disable)) return false;
+    return s.nodes === undefined || parseList(String(s.nodes)).includes(node);
   }
 
   private spaceOf(s: StorageConfig, node: string): { total: number; used: number; avail: number; active: boolean } {
@@ -513,7 +519,7 @@ export class DoubleCluster {
         storage: s.storage,
         type: s.type,
         content: s.content ?? "",
-        shared: isTrue(s.shared) ? 1 : 0,
+        shared: isPveTrue(s.shared) ? 1 : 0,
         enabled: enabled ? 1 : 0,
         active: 0,
         total: 0,
@@ -530,16 +536,16 @@ export class DoubleCluster {
 
   /** `GET /nodes/{node}/storage`. */
   nodeStorages(authid: string, node: string, filter: Params): Record<string, unknown>[] {
-    const wanted = typeof filter.content === "string" ? splitList(filter.content) : undefined;
+    const wanted = typeof filter.content === "string" ? parseList(filter.content) : undefined;
     let info = this.storageInfo(node);
     if (wanted) {
-      info = info.filter((i) => i.enabled === 1 && splitList(String(i.content)).some((c) => wanted.includes(c)));
+      info = info.filter((i) => i.enabled === 1 && parseList(String(i.content)).some((c) => wanted.includes(c)));
     }
     if (typeof filter.storage === "string" && !info.some((i) => i.storage === filter.storage)) {
       throw paramError({ storage: "No such storage." });
     }
     return info
-      .filter((i) => this.can(authid, `/storage/${i.storage}`, ["Datastore.Audit", "Datastore.AllocateSpace"], true))
+      .filter((i) => this.can(authid, `/storage/${i.storage}`, STORAGE_LISTING_PRIVILEGES, true))
       .filter((i) => filter.storage === undefined || i.storage === filter.storage)
       .filter((i) => filter.enabled !== "1" || i.enabled === 1)
       .map((i) => (Number(i.total) > 0 ? { ...i, used_fraction: Number(i.used) / Number(i.total) } : i));
@@ -554,11 +560,11 @@ export class DoubleCluster {
   }
 
   /** The backup volumes of a storage as a node sees them. */
-  private volumesOn(s: StorageConfig, node: string): BackupVolume[] {
+  private volumesOn(s: StorageConfig, node: string): StoredBackup[] {
     return this.backups.filter((b) => {
       if (b.storage !== s.storage) return false;
       if (b.node !== undefined) return b.node === node;
-      if (isTrue(s.shared)) return true;
+      if (isPveTrue(s.shared)) return true;
       const guestNode = b.vmid === undefined ? undefined : this.guestNode(b.vmid);
       return guestNode === undefined || guestNode === node;
     });
@@ -572,9 +578,9 @@ export class DoubleCluster {
   storageContent(authid: string, node: string, id: string, filter: Params): Record<string, unknown>[] {
     const s = this.storages.get(id);
     if (!s) throw new PveError(500, `storage '${id}' does not exist`);
-    if (isTrue(s.disable)) throw new PveError(500, `storage '${id}' is disabled`);
+    if (isPveTrue(s.disable)) throw new PveError(500, `storage '${id}' is disabled`);
     if (!this.storageEnabledOn(s, node)) throw new PveError(500, `storage '${id}' is not available on node '${node}'`);
-    const contents = splitList(String(s.content ?? ""));
+    const contents = parseList(String(s.content ?? ""));
     if (filter.content !== undefined && filter.content !== "backup") return [];
     if (!contents.includes("backup")) return [];
     const vmid = filter.vmid === undefined ? undefined : Number(filter.vmid);
@@ -595,7 +601,7 @@ export class DoubleCluster {
       }));
   }
 
-  private mayAccessBackup(authid: string, v: BackupVolume): boolean {
+  private mayAccessBackup(authid: string, v: StoredBackup): boolean {
     const onStorage = privilegesAt(this.access, authid, `/storage/${v.storage}`);
     if (v.vmid === undefined) return seesBackup(onStorage);
     return seesBackup(onStorage, privilegesAt(this.access, authid, `/vms/${v.vmid}`));
@@ -696,10 +702,10 @@ export class DoubleCluster {
     if (storageParamValue !== undefined) result.storage = storageParamValue;
     if (result.dumpdir === undefined && result.storage === undefined) result.storage = "local";
     if (typeof result.storage === "string") {
-      this.checkAny(authid, `/storage/${result.storage}`, ["Datastore.Audit", "Datastore.AllocateSpace"]);
+      this.checkAny(authid, `/storage/${result.storage}`, STORAGE_LISTING_PRIVILEGES);
       const s = this.storages.get(result.storage);
       if (!s) throw new PveError(500, `storage '${result.storage}' does not exist`);
-      if (!splitList(String(s.content ?? "")).includes("backup")) {
+      if (!parseList(String(s.content ?? "")).includes("backup")) {
         throw new PveError(500, `can't use storage '${result.storage}' for backups - wrong content type`);
       }
       if (s.path !== undefined) result.dumpdir = `${s.path}/dump`;
@@ -726,7 +732,7 @@ function scheduleParamCheck(p: Params, required: boolean): void {
   } else if (p.starttime === undefined) {
     if (required) throw paramError({ schedule: "neither 'starttime' nor 'schedule' were set" });
   } else {
-    const dow = typeof p.dow === "string" ? splitList(p.dow).join(",") : undefined;
+    const dow = typeof p.dow === "string" ? parseList(p.dow).join(",") : undefined;
     p.schedule = !dow || dow === "mon,tue,wed,thu,fri,sat,sun" ? String(p.starttime) : `${dow} ${p.starttime}`;
   }
   delete p.starttime;
@@ -765,10 +771,10 @@ function normalizeJob(job: Job): Job {
     if (out[key] === undefined) delete out[key];
   }
   for (const key of ["enabled", "all", "protected", "repeat-missed", "remove", "stdexcludes", "quiet", "stop"]) {
-    if (out[key] !== undefined) out[key] = isTrue(out[key]) ? 1 : 0;
+    if (out[key] !== undefined) out[key] = isPveTrue(out[key]) ? 1 : 0;
   }
   const excludePath = out["exclude-path"];
-  if (typeof excludePath === "string") out["exclude-path"] = splitList(excludePath);
+  if (typeof excludePath === "string") out["exclude-path"] = parseList(excludePath);
   for (const key of ["bwlimit", "ionice", "lockwait", "stopwait", "pigz", "zstd", "maxfiles"]) {
     if (typeof out[key] === "string" && /^\d+$/.test(out[key] as string)) out[key] = Number(out[key]);
   }

@@ -8,7 +8,17 @@
  */
 import { formatIsoTime } from "../tiers/calendar";
 import type { ClusterSnapshot } from "../tiers/snapshot";
-import { VZDUMP_GUEST_ERRORS, VZDUMP_JOB_START, parseList, vzdumpCommandLine } from "../tiers/pve";
+import {
+  JOB_DEFAULTS,
+  NOTES_TEMPLATE_VARIABLES,
+  NotesTemplateVariable,
+  SCHEDULED_RUN_TASK,
+  VZDUMP_GUEST_ERRORS,
+  VZDUMP_JOB_START,
+  parseList,
+  vzdumpCommandLine,
+  vzdumpTaskId,
+} from "../tiers/pve";
 
 type SnapshotTask = NonNullable<ClusterSnapshot["tasks"]>[number];
 type SnapshotBackup = NonNullable<ClusterSnapshot["backups"]>[number];
@@ -76,9 +86,16 @@ function runParameters(job: Record<string, unknown>): Record<string, string | nu
 
 /** The notes vzdump writes from the job's notes-template (its variables filled in, `\n` a line break). */
 function notesOf(template: string, guest: RunGuest, node: string, cluster: string): string {
+  const values: Record<NotesTemplateVariable, string> = {
+    cluster,
+    guestname: guest.name,
+    node,
+    vmid: String(guest.vmid),
+  };
   return template
-    .replace(/\{\{(cluster|guestname|node|vmid)\}\}/g, (_, v: string) =>
-      v === "guestname" ? guest.name : v === "vmid" ? String(guest.vmid) : v === "node" ? node : cluster,
+    .replace(
+      new RegExp(`\\{\\{(${NOTES_TEMPLATE_VARIABLES.join("|")})\\}\\}`, "g"),
+      (_, v: NotesTemplateVariable) => values[v],
     )
     .replace(/\\(n|\\)/g, (_, c: string) => (c === "n" ? "\n" : "\\"));
 }
@@ -87,7 +104,7 @@ function notesOf(template: string, guest: RunGuest, node: string, cluster: strin
 export function scheduledRun(run: ScheduledRun): { task: SnapshotTask; backups: SnapshotBackup[] } {
   const { job, node, timeZone } = run;
   const storage = String(job.storage ?? "local");
-  const compress = String(job.compress ?? "0");
+  const compress = String(job.compress ?? JOB_DEFAULTS.compress);
   const guests = [...run.guests].sort((a, b) => a.vmid - b.vmid);
   const local = new Set(guests.map((g) => g.vmid));
   const external = parseList(String(job.vmid ?? ""))
@@ -112,7 +129,7 @@ export function scheduledRun(run: ScheduledRun): { task: SnapshotTask; backups: 
     const archive = `vzdump-${guest.kind}-${guest.vmid}-${began.file}.${guest.kind === "qemu" ? "vma" : "tar"}${ARCHIVE_EXTENSION[compress] ?? ""}`;
     log.push(`INFO: Starting Backup of VM ${guest.vmid} (${guest.kind})`);
     log.push(`INFO: Backup started at ${began.log}`);
-    log.push(`INFO: backup mode: ${String(job.mode ?? "snapshot")}`);
+    log.push(`INFO: backup mode: ${String(job.mode ?? JOB_DEFAULTS.mode)}`);
     if (outcome.ok) {
       log.push(`INFO: creating vzdump archive '/mnt/pve/${storage}/dump/${archive}'`);
       if (typeof job["notes-template"] === "string") log.push("INFO: adding notes to backup");
@@ -134,16 +151,15 @@ export function scheduledRun(run: ScheduledRun): { task: SnapshotTask; backups: 
     }
     t += outcome.seconds + 1;
   }
-  const id = guests.length === 1 ? String(guests[0].vmid) : "";
-  if (run.running) return { task: { node, type: "vzdump", id, user: "root@pam", starttime: start, log }, backups };
+  const id = vzdumpTaskId(guests.map((g) => g.vmid));
+  if (run.running) return { task: { node, ...SCHEDULED_RUN_TASK, id, starttime: start, log }, backups };
   log.push(`INFO: Backup job finished ${errors > 0 ? "with errors" : "successfully"}`);
   log.push(errors > 0 ? `TASK ERROR: ${VZDUMP_GUEST_ERRORS}` : "TASK OK");
   return {
     task: {
       node,
-      type: "vzdump",
+      ...SCHEDULED_RUN_TASK,
       id,
-      user: "root@pam",
       starttime: start,
       endtime: t,
       status: errors > 0 ? VZDUMP_GUEST_ERRORS : "OK",

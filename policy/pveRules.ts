@@ -11,11 +11,6 @@ import { BACKUP_CONTENT, GuestKind, PruneBackups, formatPruneBackups, parsePrune
 import type { GuestView, JobView, StackView, StorageView } from "./stackView";
 import { Maybe, UNKNOWN, hasUnknown } from "./unknown";
 
-/** Job ids are case-insensitive in PVE. */
-export function jobKey(id: string): string {
-  return id.toLowerCase();
-}
-
 /** Whether a storage accepts `backup` content; UNKNOWN when its content is unknown. */
 export function acceptsBackup(s: StorageView): Maybe<boolean> {
   if (s.type === "pbs") return true; // Proxmox Backup Server storages hold backups only
@@ -87,6 +82,11 @@ export function describeJob(job: JobView): string {
   return job.tier ? `${job.label} (tier ${job.tier.id})` : job.label;
 }
 
+/** What a message adds to a job's name when the stack does not manage it: where the job comes from. */
+export function jobOrigin(job: JobView): string {
+  return job.managed ? "" : " (on the cluster, not managed by this stack)";
+}
+
 /** `103` / `101, 105` / `none`. */
 export function listVmids(vmids: readonly Maybe<number>[]): string {
   const known = vmids.filter((v): v is number => v !== UNKNOWN);
@@ -99,10 +99,18 @@ function scheduleZone(view: StackView): string {
 }
 
 /** A job's schedule as the engine reads it; undefined when unknown, absent, or rejected by PVE. */
-export function jobSchedule(job: JobView): CalendarEvent | undefined {
+function jobSchedule(job: JobView): CalendarEvent | undefined {
   if (typeof job.schedule !== "string") return undefined;
   const parsed = tryParseCalendarEvent(job.schedule);
   return parsed.ok ? parsed.event : undefined; // a schedule PVE rejects is the config validation's
+}
+
+/** The enabled jobs whose schedule the engine reads, each with its schedule: what the schedule policies judge. */
+export function enabledSchedules(view: StackView): { job: JobView; event: CalendarEvent }[] {
+  return view.jobs.flatMap((job) => {
+    const event = job.enabled === true ? jobSchedule(job) : undefined;
+    return event ? [{ job, event }] : [];
+  });
 }
 
 /**

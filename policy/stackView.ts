@@ -23,8 +23,7 @@ import type { PolicyResource } from "@pulumi/policy";
 import type { Unwrap } from "@pulumi/pulumi";
 import type { StackOutputs } from "../tiers/inventory";
 import { GUEST_TYPES, JOB_TYPE, ROOT_STACK_TYPE, STORAGE_TYPE_PREFIX, storageTypeOf } from "../tiers/names";
-import { BACKUPS_BLOCK_KEY, GuestKind, KEEP_OPTIONS, PruneBackups, parsePruneBackups } from "../tiers/pve";
-import { jobKey } from "./pveRules";
+import { BACKUPS_BLOCK_KEY, GuestKind, KEEP_OPTIONS, PruneBackups, jobKey, parsePruneBackups } from "../tiers/pve";
 import {
   Maybe,
   MaybeDeep,

@@ -4,13 +4,14 @@
  * cluster snapshot for the PVE API double or as the judgement's input without HTTP.
  */
 import { PathPrivileges } from "../api/privileges";
-import type { BackupVolume, ClusterGuest, JobRun, StatusInput } from "../commands/statusModel";
+import type { BackupVolume, JobRun, StatusInput } from "../commands/statusModel";
+import type { ClusterGuest } from "../tiers/inventory";
 import { statusJobOf } from "../commands/statusModel";
 import { makeUpid } from "../double/cluster";
 import { GuestOutcome, scheduledRun } from "../double/vzdump";
 import { zonedTimeToDate } from "../tiers/calendar";
 import { Site, Tier, jobNotesTemplate } from "../tiers/config";
-import { parseVzdumpFileName, toPruneBackupsMap } from "../tiers/pve";
+import { backupFileName, parseVzdumpFileName, toPruneBackupsMap } from "../tiers/pve";
 import { ClusterSnapshot } from "../tiers/snapshot";
 
 /** A tier's job as `GET /cluster/backup` shows it after `pulumi up`. */
@@ -130,7 +131,7 @@ export class SiteHistory {
       });
     }
     const volumes: BackupVolume[] = this.backups.map((b) => {
-      const name = parseVzdumpFileName(b.volid.split("/").pop()!);
+      const name = parseVzdumpFileName(backupFileName(b.volid));
       return {
         volid: b.volid,
         size: b.size,

@@ -24,6 +24,7 @@ import {
   VMID_MIN,
   isBounded,
   isSecretKeyName,
+  jobKey,
   notesTemplateProblems,
   redactSecrets,
   redactValue,
@@ -294,7 +295,7 @@ export function parseSite(raw: unknown, file: string): Site {
               `both tiers' resources would be named tier-${tier.id.toLowerCase()}`,
       );
     } else tierIds.set(tier.id.toLowerCase(), i);
-    const sameJob = jobIds.get(tier.job.toLowerCase());
+    const sameJob = jobIds.get(jobKey(tier.job));
     if (sameJob !== undefined) {
       const other = site.tiers[sameJob].job;
       report(
@@ -303,7 +304,7 @@ export function parseSite(raw: unknown, file: string): Site {
           ? `duplicate job id (also tiers[${sameJob}])`
           : `differs from tiers[${sameJob}].job ${JSON.stringify(other)} only in case: job ids must differ in more than case`,
       );
-    } else jobIds.set(tier.job.toLowerCase(), i);
+    } else jobIds.set(jobKey(tier.job), i);
 
     const notes = notesTemplateProblems(jobNotesTemplate(tier));
     if (notes.length > 0) {

@@ -16,6 +16,16 @@ export const VMID_MAX = 999_999_999;
 export const JOB_ID_PATTERN = /^[a-z][a-z0-9_-]+$/i;
 export const JOB_ID_MAX_LENGTH = 50;
 
+/** What job ids compare by: PVE takes them case-insensitively. */
+export function jobKey(id: string): string {
+  return id.toLowerCase();
+}
+
+/** Whether two job ids name the same job. */
+export function sameJobId(a: string, b: string): boolean {
+  return jobKey(a) === jobKey(b);
+}
+
 /** A backup job's schedule (`pve-calendar-event`) is at most 128 characters. */
 export const SCHEDULE_MAX_LENGTH = 128;
 
@@ -34,6 +44,27 @@ export const JOB_DEFAULTS = {
   compress: "0",
   mailnotification: "always",
 } as const;
+
+/** A PVE boolean as the API returns it: 1 or 0, "1" or "0", and true or false in newer versions. */
+export function isPveTrue(value: unknown): boolean {
+  return value === true || value === 1 || value === "1";
+}
+
+/**
+ * Storage types PVE counts as shared whatever their `shared` flag says: every node reaches the same
+ * volumes (pve-storage PVE/Storage/Plugin.pm `@SHARED_STORAGE`, applied when the config is read).
+ */
+export const SHARED_STORAGE_TYPES: readonly string[] = [
+  "iscsi",
+  "nfs",
+  "cifs",
+  "rbd",
+  "cephfs",
+  "iscsidirect",
+  "zfs",
+  "drbd",
+  "pbs",
+];
 
 /** Storage content types (`pve-storage-content-list`); vzdump writes `backup`. */
 export const CONTENT_TYPES = ["backup", "images", "import", "iso", "rootdir", "snippets", "vztmpl"] as const;
@@ -66,6 +97,11 @@ export type PruneBackups = Partial<Record<KeepOption | "keep-all" | "max-protect
 export function isBounded(prune: PruneBackups): boolean {
   if (prune["keep-all"]) return false;
   return KEEP_OPTIONS.some((k) => (prune[k] ?? 0) > 0);
+}
+
+/** How many backups a retention keeps at most: PVE's pruning keeps each backup for one keep-* option at most. */
+export function maxBackupsKept(retention: Retention): number {
+  return KEEP_OPTIONS.reduce((n, k) => n + (retention[k] ?? 0), 0);
 }
 
 /** The provider's name for each keep-* option in a storage's `backups` block (`keep-last` → `keepLast`). */
@@ -136,10 +172,14 @@ export function parsePruneBackups(value: unknown): PruneBackups | undefined {
   return prune;
 }
 
-/** `backup,iso` → `["backup", "iso"]` (PVE's content lists are comma-separated strings). */
-export function parseList(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
-  const parts = Array.isArray(value) ? value : value.split(/[,;\s]+/);
+/**
+ * `backup,iso` → `["backup", "iso"]`: a PVE list (content types, nodes, vmids, mail recipients) as
+ * pve-common's `split_list` reads it, items separated by commas, semicolons, white space or NULs. A
+ * list that is already an array has its items trimmed; absent is empty.
+ */
+export function parseList(value: string | number | readonly string[] | undefined | null): string[] {
+  if (value === undefined || value === null) return [];
+  const parts = Array.isArray(value) ? value : String(value).split(/[,;\s\0]+/);
   return parts.map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
@@ -150,7 +190,8 @@ export function parseList(value: string | string[] | undefined): string[] {
  * variables only `{{cluster}}`, `{{guestname}}`, `{{node}}` and `{{vmid}}`.
  */
 export const NOTES_TEMPLATE_MAX_LENGTH = 1024;
-const NOTES_TEMPLATE_VARIABLES = ["cluster", "guestname", "node", "vmid"] as const;
+export const NOTES_TEMPLATE_VARIABLES = ["cluster", "guestname", "node", "vmid"] as const;
+export type NotesTemplateVariable = (typeof NOTES_TEMPLATE_VARIABLES)[number];
 
 /**
  * Why PVE would reject a notes-template, one reason an entry; empty when it accepts it. Stricter than
@@ -272,6 +313,11 @@ export const MAIL_HONOURING_MODES: readonly string[] = ["auto", "legacy-sendmail
 const VZDUMP_FILE_NAME =
   /^vzdump-(qemu|lxc|openvz)-([1-9][0-9]{2,8})-(\d{4})_(\d{2})_(\d{2})-(\d{2})_(\d{2})_(\d{2})\.(tgz|(?:tar|vma)(?:\.(?:gz|lzo|zst|bz2))?)$/;
 
+/** A backup volume's file name: `synology-backups:backup/vzdump-...vma.zst` → `vzdump-...vma.zst`. */
+export function backupFileName(volid: string): string {
+  return volid.slice(volid.indexOf(":") + 1).replace(/^backup\//, "");
+}
+
 /** A vzdump archive name read as PVE reads it, or undefined when it is not one. */
 export function parseVzdumpFileName(name: string):
   | {
@@ -295,6 +341,17 @@ export function parseVzdumpFileName(name: string):
 // vzdump's task log: what a backup run writes, a line each, as `GET /nodes/{node}/tasks/{upid}/log`
 // returns it (pve-manager PVE/VZDump.pm `exec_backup` and `exec_backup_task`, pve-guest-common
 // PVE/VZDump/Common.pm `command_line` and Plugin.pm `debugmsg`: `INFO: ` or `ERROR: ` before each).
+
+/**
+ * A scheduled run in a node's task list: pvescheduler starts each job's run as root@pam, a task of
+ * type `vzdump` on each node the job has guests on (pve-manager PVE/API2/VZDump.pm `fork_worker`).
+ */
+export const SCHEDULED_RUN_TASK = { type: "vzdump", user: "root@pam" } as const;
+
+/** A vzdump task's id: the vmid when the run backs up exactly one guest of its node, else empty (API2/VZDump.pm). */
+export function vzdumpTaskId(localVmids: readonly number[]): string {
+  return localVmids.length === 1 ? String(localVmids[0]) : "";
+}
 
 /** The first line of every run: `INFO: starting new backup job: vzdump 100 102 --storage nas ...`. */
 export const VZDUMP_JOB_START = "INFO: starting new backup job: ";

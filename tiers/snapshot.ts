@@ -16,6 +16,7 @@
 import { z } from "zod";
 import { isValidTimeZone } from "./calendar";
 import { formatPath } from "./config";
+import type { ClusterGuest, ClusterJob } from "./inventory";
 import {
   GUEST_KINDS,
   GuestKind,
@@ -23,14 +24,13 @@ import {
   STORAGE_ID_PATTERN,
   VMID_MAX,
   VMID_MIN,
+  isPveTrue,
   parseList,
   parsePruneBackups,
 } from "./pve";
 
 /** PVE's JSON booleans are 0/1 (sometimes strings); true/false appear in newer versions. */
-const pveBoolean = z
-  .union([z.boolean(), z.literal(0), z.literal(1), z.enum(["0", "1"])])
-  .transform((v) => v === true || v === 1 || v === "1");
+const pveBoolean = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(["0", "1"])]).transform(isPveTrue);
 
 const vmid = z.coerce.number().int().min(VMID_MIN).max(VMID_MAX);
 
@@ -270,31 +270,36 @@ export function snapshotOfflineNodes(snapshot: ClusterSnapshot): string[] {
   return [...new Set(offline.map((n) => n.node))].sort();
 }
 
-/** A guest of `/cluster/resources`, as PVE means the record. */
-export interface PveGuest {
-  vmid: number;
-  kind: GuestKind;
-  name: string;
-  node: string;
+/** An entry of `GET /cluster/resources`, as the API client or a snapshot has it. */
+interface ResourceRecord {
+  type: string;
+  vmid?: number | string;
+  name?: string;
+  node?: string;
   status?: string;
-  template: boolean;
+  template?: unknown;
 }
 
-/** Guests of the snapshot: the qemu and lxc entries of `/cluster/resources`. */
-export function snapshotGuests(snapshot: ClusterSnapshot): PveGuest[] {
-  return snapshot.resources
+/** The guests of `/cluster/resources`: its qemu and lxc entries (nodes, storages, ... ignored). */
+export function guestsOfResources(resources: readonly ResourceRecord[]): ClusterGuest[] {
+  return resources
     .filter(
-      (r): r is typeof r & { type: GuestKind; vmid: number } =>
+      (r): r is ResourceRecord & { type: GuestKind; vmid: number | string } =>
         (GUEST_KINDS as readonly string[]).includes(r.type) && r.vmid !== undefined,
     )
     .map((r) => ({
-      vmid: r.vmid,
+      vmid: Number(r.vmid),
       kind: r.type,
       name: r.name ?? "",
       node: r.node ?? "",
       status: r.status,
-      template: r.template === true,
+      template: isPveTrue(r.template),
     }));
+}
+
+/** Guests of the snapshot. */
+export function snapshotGuests(snapshot: ClusterSnapshot): ClusterGuest[] {
+  return guestsOfResources(snapshot.resources);
 }
 
 /**
@@ -331,33 +336,20 @@ export function snapshotStorages(snapshot: ClusterSnapshot): PveStorage[] {
 }
 
 /**
- * A backup job of `/cluster/backup`, as PVE means the record: the schedule of a job from before
- * PVE 7 (`dow` and `starttime`) as a calendar event, lists split, flags as booleans with PVE's
- * defaults (enabled unless `enabled: 0`), options PVE reports as "" absent.
+ * A backup job of `/cluster/backup`, as PVE means the record: the inventory's job (what discovery
+ * exports), with the options the plan compares besides, and no storage when the job names none. The
+ * schedule of a job from before PVE 7 (`dow` and `starttime`) is a calendar event, lists are split,
+ * flags are booleans with PVE's defaults (enabled unless `enabled: 0`), options PVE reports as "" absent.
  */
-export interface PveJob {
-  id: string;
-  schedule: string;
+export interface PveJob extends Omit<ClusterJob, "storage"> {
   storage?: string;
-  enabled: boolean;
-  node?: string;
-  all: boolean;
-  vmids: number[];
-  excludes: number[];
-  pool?: string;
-  pruneBackups?: PruneBackups;
-  mailto: string[];
-  mailnotification?: string;
   mode?: string;
   compress?: string;
   notesTemplate?: string;
 }
 
 export function snapshotJobs(snapshot: ClusterSnapshot): PveJob[] {
-  const vmidList = (v: string | number | undefined) =>
-    parseList(v === undefined ? undefined : String(v))
-      .map(Number)
-      .filter(Number.isInteger);
+  const vmidList = (v: string | number | undefined) => parseList(v).map(Number).filter(Number.isInteger);
   return snapshot.backup.map((j) => ({
     id: j.id,
     schedule: j.schedule ?? [j.dow, j.starttime].filter(Boolean).join(" "),
@@ -369,7 +361,7 @@ export function snapshotJobs(snapshot: ClusterSnapshot): PveJob[] {
     excludes: vmidList(j.exclude),
     pool: j.pool || undefined,
     pruneBackups: nonEmpty(parsePruneBackups(j["prune-backups"])),
-    mailto: Array.isArray(j.mailto) ? j.mailto : parseList(j.mailto),
+    mailto: parseList(j.mailto),
     mailnotification: j.mailnotification || undefined,
     mode: j.mode || undefined,
     compress: j.compress || undefined,

@@ -3,35 +3,30 @@
  * the cluster's jobs and managed storages are exactly what the stack's tiers say, read through the
  * PVE API (here: the double's), connecting as `npm run doctor` does.
  *
- *   ts-node double/e2e/assert-tiers.ts --stack e2e [--ca FILE] [--endpoint URL]
+ *   ts-node double/e2e/assert-tiers.ts --stack e2e [--stack-dir DIR] [--ca FILE] [--endpoint URL]
  *
  * Exit codes: 0 converged; 1 a difference (each printed); 2 bad input or the API could not be read.
  */
 import { BackupJobEntry, PveApiError, PveClient, StorageConfigEntry } from "../../api/client";
-import { ConnectionSettingsError, resolveConnection } from "../../api/connection";
-import { splitList } from "../../api/schema";
-import {
-  CommandResult,
-  InputError,
-  UsageError,
-  parseArgs,
-  readInputFile,
-  runMain,
-  userErrorResult,
-} from "../../commands/cli";
+import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorResult } from "../../commands/cli";
 import { PROJECT_DIR } from "../../start/sources";
-import { ConfigError, Site } from "../../tiers/config";
-import { formatPruneBackups, parsePruneBackups, toPruneBackupsMap } from "../../tiers/pve";
-import { readSiteFile } from "../../tiers/stackConfig";
+import { CONNECTION_FLAGS, ClusterCommandOptions, readStackSite, stackConnection } from "../../commands/stack";
+import type { Site } from "../../tiers/config";
+import {
+  JOB_DEFAULTS,
+  formatPruneBackups,
+  isPveTrue,
+  parseList,
+  parsePruneBackups,
+  toPruneBackupsMap,
+} from "../../tiers/pve";
 
 const SPEC = {
   stack: { type: "string" },
-  ca: { type: "string" },
-  endpoint: { type: "string" },
-  "project-dir": { type: "string" },
+  "stack-dir": { type: "string" },
+  ...CONNECTION_FLAGS,
 } as const;
 
-const isTrue = (v: unknown) => v === true || v === 1 || v === "1";
 const sameSet = (a: string[], b: string[]) => [...a].sort().join(",") === [...b].sort().join(",");
 
 /** The differences between the cluster and the site: empty when converged. */
@@ -50,11 +45,11 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
     };
     expect("schedule", job.schedule, tier.schedule);
     expect("storage", job.storage, tier.storage);
-    expect("enabled", isTrue(job.enabled ?? 1), true);
-    expect("mode", job.mode ?? "snapshot", tier.mode);
-    expect("compress", job.compress ?? "0", tier.compress);
+    expect("enabled", job.enabled === undefined ? JOB_DEFAULTS.enabled : isPveTrue(job.enabled), true);
+    expect("mode", job.mode ?? JOB_DEFAULTS.mode, tier.mode);
+    expect("compress", job.compress ?? JOB_DEFAULTS.compress, tier.compress);
     expect("node", job.node, tier.node);
-    const vmids = splitList(String(job.vmid ?? ""));
+    const vmids = parseList(job.vmid);
     if (
       !sameSet(
         vmids,
@@ -65,17 +60,18 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
         `${where}: backs up ${vmids.join(",") || "(no vmid)"}, the tier has ${tier.guests.map((g) => g.vmid).join(",")}`,
       );
     }
-    if (isTrue(job.all) || job.pool !== undefined)
+    if (isPveTrue(job.all) || job.pool !== undefined)
       problems.push(`${where}: backs up by all/pool, not by the tier's vmids`);
     const prune = formatPruneBackups(parsePruneBackups(job["prune-backups"]) ?? {});
     expect("prune-backups", prune, formatPruneBackups(parsePruneBackups(toPruneBackupsMap(tier.retention)) ?? {}));
-    const mailto = splitList(String(job.mailto ?? ""));
+    const mailto = parseList(job.mailto);
     if (!sameSet(mailto, tier.notification?.mailto ?? [])) {
       problems.push(
         `${where}: mails ${mailto.join(",") || "nobody"}, the tier says ${tier.notification?.mailto.join(",") || "nobody"}`,
       );
     }
-    if (tier.notification) expect("mailnotification", job.mailnotification ?? "always", tier.notification.when);
+    if (tier.notification)
+      expect("mailnotification", job.mailnotification ?? JOB_DEFAULTS.mailnotification, tier.notification.when);
     if (!String(job["notes-template"] ?? "").includes(tier.job)) {
       problems.push(`${where}: notes-template ${JSON.stringify(job["notes-template"])} does not name the job`);
     }
@@ -100,41 +96,23 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
       if (actual !== wanted)
         problems.push(`${where}: ${what} is ${JSON.stringify(actual)}, the stack says ${JSON.stringify(wanted)}`);
     }
-    if (!sameSet(splitList(String(found.content ?? "")), s.content)) {
+    if (!sameSet(parseList(found.content), s.content)) {
       problems.push(`${where}: content is ${found.content}, the stack says ${s.content.join(",")}`);
     }
-    if (s.nodes && !sameSet(splitList(String(found.nodes ?? "")), s.nodes)) {
+    if (s.nodes && !sameSet(parseList(found.nodes), s.nodes)) {
       problems.push(`${where}: nodes are ${found.nodes ?? "(all)"}, the stack says ${s.nodes.join(",")}`);
     }
   }
   return problems;
 }
 
-export async function runAssertTiers(
-  argv: string[],
-  options: { env?: Record<string, string | undefined>; projectDir?: string } = {},
-): Promise<CommandResult> {
+export async function runAssertTiers(argv: string[], options: ClusterCommandOptions = {}): Promise<CommandResult> {
   try {
     const { flags, positionals } = parseArgs(argv, SPEC);
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!flags.stack) throw new UsageError("--stack is required");
-    let siteFile;
-    let settings;
-    try {
-      siteFile = readSiteFile(flags["project-dir"] ?? options.projectDir ?? PROJECT_DIR, flags.stack);
-      const ca = flags.ca === undefined ? undefined : { file: flags.ca, text: readInputFile(flags.ca, 1024 * 1024) };
-      settings = resolveConnection({
-        stackConfig: siteFile.config,
-        stackFile: siteFile.file,
-        env: options.env ?? process.env,
-        endpoint: flags.endpoint,
-        ca,
-      });
-    } catch (err) {
-      if (err instanceof ConfigError) throw new InputError(err.oneLine());
-      if (err instanceof ConnectionSettingsError) throw new InputError(err.message);
-      throw err;
-    }
+    const siteFile = readStackSite(flags["stack-dir"] ?? options.stackDir ?? PROJECT_DIR, flags.stack);
+    const settings = stackConnection(siteFile, flags, options);
     const client = new PveClient(settings);
     try {
       const problems = tierDifferences(siteFile.site, await client.backupJobs(), await client.storages());

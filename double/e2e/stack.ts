@@ -3,7 +3,7 @@
  * copy of a site's stack file pointed at the PVE API double, so that the real Pulumi CLI and
  * provider run the program against it.
  *
- *   ts-node double/e2e/stack.ts --from home --stack e2e --endpoint https://127.0.0.1:8006/ [--adopt]
+ *   ts-node double/e2e/stack.ts --from home --stack e2e --endpoint https://127.0.0.1:8006/ [--adopt] [--stack-dir DIR]
  *
  * The double's certificate is self-signed and the provider cannot pin a CA: the copy sets
  * `proxmoxve:insecure`. The token stays out of the file: the provider reads PROXMOX_VE_API_TOKEN.
@@ -22,6 +22,7 @@ import {
   userErrorResult,
 } from "../../commands/cli";
 import { PROJECT_DIR } from "../../start/sources";
+import { checkStackName } from "../../commands/stack";
 import { stackFileName } from "../../tiers/stackConfig";
 
 const SPEC = {
@@ -29,7 +30,7 @@ const SPEC = {
   stack: { type: "string" },
   endpoint: { type: "string" },
   adopt: { type: "boolean" },
-  "project-dir": { type: "string" },
+  "stack-dir": { type: "string" },
 } as const;
 
 export function runStackCommand(argv: string[]): CommandResult {
@@ -39,16 +40,13 @@ export function runStackCommand(argv: string[]): CommandResult {
     for (const name of ["from", "stack", "endpoint"] as const) {
       if (!flags[name]) throw new UsageError(`--${name} is required`);
     }
-    for (const name of ["from", "stack"] as const) {
-      if (!/^[A-Za-z0-9_.-]+$/.test(flags[name]!))
-        throw new UsageError(`--${name}: not a stack name: '${flags[name]}'`);
-    }
+    for (const name of ["from", "stack"] as const) checkStackName(flags[name]!, `--${name}`);
     try {
       normalizeEndpoint(flags.endpoint!);
     } catch (err) {
       throw new UsageError(`--endpoint: ${(err as Error).message}`);
     }
-    const dir = flags["project-dir"] ?? PROJECT_DIR;
+    const dir = flags["stack-dir"] ?? PROJECT_DIR;
     const source = path.join(dir, stackFileName(flags.from!));
     const doc = parseDocument(readInputFile(source));
     if (doc.errors.length > 0)

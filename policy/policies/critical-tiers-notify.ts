@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { jobKey } from "../pveRules";
+import { jobKey } from "../../tiers/pve";
 import { JobView, stackView } from "../stackView";
 import { UNKNOWN, fullyKnown } from "../unknown";
 

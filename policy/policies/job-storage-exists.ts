@@ -1,6 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { BACKUP_CONTENT } from "../../tiers/pve";
-import { acceptsBackup, availableOn, jobSelection } from "../pveRules";
+import { acceptsBackup, availableOn, jobOrigin, jobSelection } from "../pveRules";
 import { JobView, StackView, stackView } from "../stackView";
 import { UNKNOWN } from "../unknown";
 
@@ -24,11 +24,7 @@ export const jobStorageExists: StackValidationPolicy = {
     const view = stackView(args.resources);
     for (const job of view.jobs) {
       const problem = storageProblem(job, view);
-      if (problem)
-        reportViolation(
-          `job ${job.label}${job.managed ? "" : " (on the cluster, not managed by this stack)"} writes to storage ${problem}`,
-          job.urn,
-        );
+      if (problem) reportViolation(`job ${job.label}${jobOrigin(job)} writes to storage ${problem}`, job.urn);
     }
   },
 };

@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { describeGuest, describeJob, describeRetention, jobSelection } from "../pveRules";
+import { describeGuest, describeJob, describeRetention, jobOrigin, jobSelection } from "../pveRules";
 import { JobView, stackView } from "../stackView";
 
 /**
@@ -47,10 +47,7 @@ export const oneJobPerGuestAndStorage: StackValidationPolicy = {
         const g = view.guestByVmid.get(vmid);
         return g ? describeGuest(g) : `guest ${vmid}`;
       });
-      const named = jobs.map(
-        (j) =>
-          `${describeJob(j)}${j.managed ? "" : " (on the cluster, not managed by this stack)"}, keeping ${describeRetention(j, view)}`,
-      );
+      const named = jobs.map((j) => `${describeJob(j)}${jobOrigin(j)}, keeping ${describeRetention(j, view)}`);
       reportViolation(
         `${guests.join(", ")} ${vmids.length > 1 ? "are" : "is"} backed up to storage ${storage} by ${jobs.length} enabled jobs: ${named.join("; ")}. ` +
           `PVE prunes every backup of a guest on a storage after each run, whichever job wrote it, so each job's retention deletes the other's backups. ` +

@@ -1,5 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { PruneBackups, formatPruneBackups, isBounded, parsePruneBackups } from "../../tiers/pve";
+import { jobOrigin } from "../pveRules";
 import { JobView, StackView, stackView } from "../stackView";
 import { UNKNOWN, hasUnknown } from "../unknown";
 
@@ -20,11 +21,7 @@ export const retentionBounded: StackValidationPolicy = {
     const view = stackView(args.resources);
     for (const job of view.jobs) {
       const problem = retentionProblem(job, view);
-      if (problem)
-        reportViolation(
-          `job ${job.label}${job.managed ? "" : " (on the cluster, not managed by this stack)"} ${problem}`,
-          job.urn,
-        );
+      if (problem) reportViolation(`job ${job.label}${jobOrigin(job)} ${problem}`, job.urn);
     }
   },
 };

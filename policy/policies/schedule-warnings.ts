@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { describeJob, jobSchedule, scheduleProblem } from "../pveRules";
+import { describeJob, enabledSchedules, jobOrigin, scheduleProblem } from "../pveRules";
 import { stackView } from "../stackView";
 
 /**
@@ -17,12 +17,10 @@ export const scheduleWarnings: StackValidationPolicy = {
   validateStack: (args, reportViolation) => {
     const view = stackView(args.resources);
     const now = new Date();
-    for (const job of view.jobs) {
-      if (job.enabled !== true) continue;
-      const event = jobSchedule(job);
-      if (!event || event.warnings.length === 0 || scheduleProblem(job, event, view, now)) continue;
+    for (const { job, event } of enabledSchedules(view)) {
+      if (event.warnings.length === 0 || scheduleProblem(job, event, view, now)) continue;
       reportViolation(
-        `job ${describeJob(job)}${job.managed ? "" : " (on the cluster, not managed by this stack)"}: schedule '${event.expression}': ${event.warnings.join("; ")}.`,
+        `job ${describeJob(job)}${jobOrigin(job)}: schedule '${event.expression}': ${event.warnings.join("; ")}.`,
         job.urn,
       );
     }

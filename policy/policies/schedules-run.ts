@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { describeDuration, describeJob, jobSchedule, scheduleProblem } from "../pveRules";
+import { describeDuration, describeJob, enabledSchedules, jobOrigin, scheduleProblem } from "../pveRules";
 import { stackView } from "../stackView";
 
 /**
@@ -24,13 +24,10 @@ export const schedulesRun: StackValidationPolicy = {
   validateStack: (args, reportViolation) => {
     const view = stackView(args.resources);
     const now = new Date();
-    for (const job of view.jobs) {
-      if (job.enabled !== true) continue;
-      const event = jobSchedule(job);
-      if (!event) continue;
+    for (const { job, event } of enabledSchedules(view)) {
       const problem = scheduleProblem(job, event, view, now);
       if (!problem) continue;
-      const who = `job ${describeJob(job)}${job.managed ? "" : " (on the cluster, not managed by this stack)"}`;
+      const who = `job ${describeJob(job)}${jobOrigin(job)}`;
       const schedule = `schedule '${event.expression}'`;
       if (problem === "never") {
         reportViolation(

@@ -1,7 +1,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { CalendarEvent, Cycle, isValidTimeZone } from "../../tiers/calendar";
 import { readStaggerConfig, staggerConfigSchema } from "../config";
-import { jobSchedule } from "../pveRules";
+import { enabledSchedules } from "../pveRules";
 import { JobView, stackView } from "../stackView";
 import { UNKNOWN } from "../unknown";
 
@@ -37,10 +37,8 @@ export const staggeredStarts: StackValidationPolicy = {
     const windowMs = minutes * 60_000;
 
     const byStorage = new Map<string, { job: JobView; event: CalendarEvent }[]>();
-    for (const job of view.jobs) {
-      if (job.enabled !== true || typeof job.storage !== "string") continue;
-      const event = jobSchedule(job);
-      if (!event || !event.matchesAnyDate() || event.runsHourlyOrMoreOften()) continue;
+    for (const { job, event } of enabledSchedules(view)) {
+      if (typeof job.storage !== "string" || !event.matchesAnyDate() || event.runsHourlyOrMoreOften()) continue;
       const list = byStorage.get(job.storage) ?? [];
       list.push({ job, event });
       byStorage.set(job.storage, list);

@@ -3,14 +3,12 @@
  * or a pinned CA), each error class, bounded retries with back-off on injected faults, and the token
  * in no captured output. One double for the whole file.
  */
-import * as fs from "fs";
 import * as util from "util";
 import { PveApiError, PveClient, PveConnection } from "../../api/client";
 import { PveApiDouble } from "../../double/server";
-import { parseClusterSnapshot } from "../../tiers/snapshot";
+import { apiFailure, fixtureCluster } from "../apiDouble";
 
-const FIXTURE = `${__dirname}/../fixtures/clusters/home-day.json`;
-const snapshot = () => parseClusterSnapshot(fs.readFileSync(FIXTURE, "utf8"), FIXTURE);
+const snapshot = () => fixtureCluster("home-day");
 const SECRET = "5d1c1e8e-0b3c-4c43-9a0f-6a3c1e9b7c21"; // pulumi@pve!backup-tiers in the fixture
 
 let double: PveApiDouble;
@@ -40,16 +38,6 @@ function client(overrides: Partial<PveConnection> = {}): PveClient {
   return c;
 }
 
-async function failure(promise: Promise<unknown>): Promise<PveApiError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof PveApiError) return err;
-    throw err;
-  }
-  throw new Error("expected the call to fail");
-}
-
 test("a valid token reads the cluster; answers match the schema", async () => {
   const c = client();
   expect((await c.version()).version).toBe("8.4.1");
@@ -62,7 +50,7 @@ test("a valid token reads the cluster; answers match the schema", async () => {
 });
 
 test("a self-signed certificate is refused by default, accepted when insecure or with the CA pinned", async () => {
-  const refused = await failure(client({ ca: undefined, retries: 3 }).version());
+  const refused = await apiFailure(client({ ca: undefined, retries: 3 }).version());
   expect(refused.kind).toBe("tls");
   expect(refused.attempts).toBe(1); // never retried
   expect(refused.message).toMatch(/^GET \/version: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted/);
@@ -70,12 +58,12 @@ test("a self-signed certificate is refused by default, accepted when insecure or
   expect((await client({ ca: double.certificates.caPem }).version()).release).toBe("8.4");
   // a pinned CA wins over insecure: another CA is refused even with insecure set
   const otherCa = (await import("../../double/certificate")).generateCertificates();
-  const wrongPin = await failure(client({ ca: (await otherCa).caPem, insecure: true }).version());
+  const wrongPin = await apiFailure(client({ ca: (await otherCa).caPem, insecure: true }).version());
   expect(wrongPin.kind).toBe("tls");
 });
 
 test("401: a wrong secret is rejected and named by token id, not by secret", async () => {
-  const err = await failure(
+  const err = await apiFailure(
     client({ token: "pulumi@pve!backup-tiers=00000000-0000-0000-0000-000000000000" }).version(),
   );
   expect(err.kind).toBe("auth");
@@ -85,7 +73,7 @@ test("401: a wrong secret is rejected and named by token id, not by secret", asy
 
 test("403: the privilege and the path PVE checked", async () => {
   const auditor = client({ token: double.token("pulumi@pve!auditor") });
-  const err = await failure(auditor.storage("synology-backups"));
+  const err = await apiFailure(auditor.storage("synology-backups"));
   expect(err.kind).toBe("forbidden");
   expect(err.permission).toEqual({ path: "/storage/synology-backups", privileges: ["Datastore.Allocate"], any: false });
   expect(err.message).toBe(
@@ -99,7 +87,7 @@ test("595: a request for an offline node names the node", async () => {
   offline.nodes = [{ node: "pve", status: "offline" }];
   double.load(offline);
   try {
-    const err = await failure(client({ retries: 2 }).nodeStorages("pve"));
+    const err = await apiFailure(client({ retries: 2 }).nodeStorages("pve"));
     expect(err.kind).toBe("node-offline");
     expect(err.attempts).toBe(1); // an offline node is not retried
     expect(err.message).toBe(
@@ -111,7 +99,7 @@ test("595: a request for an offline node names the node", async () => {
 });
 
 test("400: PVE's parameter errors, e.g. a job that does not exist", async () => {
-  const err = await failure(client().backupJob("backup-gone"));
+  const err = await apiFailure(client().backupJob("backup-gone"));
   expect(err.kind).toBe("bad-request");
   expect(err.errors).toEqual({ id: "No such job 'backup-gone'" });
   expect(err.message).toBe(
@@ -127,7 +115,7 @@ test("5xx is retried with back-off, a bounded number of times", async () => {
 
   double.injectFault({ kind: "error500", path: "/cluster/backup" });
   const start = double.requests.length;
-  const err = await failure(client({ retries: 2 }).backupJobs());
+  const err = await apiFailure(client({ retries: 2 }).backupJobs());
   expect(err.kind).toBe("server");
   expect(err.attempts).toBe(3);
   expect(err.message).toBe("GET /cluster/backup: 500 Internal Server Error (after 3 attempts)");
@@ -136,7 +124,7 @@ test("5xx is retried with back-off, a bounded number of times", async () => {
 
 test("4xx is never retried", async () => {
   const start = double.requests.length;
-  await failure(client({ retries: 5 }).backupJob("nope"));
+  await apiFailure(client({ retries: 5 }).backupJob("nope"));
   expect(double.requests.length - start).toBe(1);
 });
 
@@ -144,19 +132,19 @@ test("a connection reset is retried; a reset every time ends as unreachable", as
   double.injectFault({ kind: "reset", path: "/nodes", times: 1 });
   expect((await client().nodes()).map((n) => n.node)).toEqual(["pve"]);
   double.injectFault({ kind: "reset", path: "/nodes" });
-  const err = await failure(client({ retries: 1 }).nodes());
+  const err = await apiFailure(client({ retries: 1 }).nodes());
   expect(err.kind).toBe("unreachable");
   expect(err.attempts).toBe(2);
 });
 
 test("malformed JSON and a truncated answer are errors that say so", async () => {
   double.injectFault({ kind: "malformed", path: "/version" });
-  const malformed = await failure(client({ retries: 0 }).version());
+  const malformed = await apiFailure(client({ retries: 0 }).version());
   expect(malformed.kind).toBe("malformed");
   expect(malformed.message).toMatch(/^GET \/version: the answer is not valid JSON/);
   double.clearFaults();
   double.injectFault({ kind: "truncated", path: "/version" });
-  const truncated = await failure(client({ retries: 1 }).version());
+  const truncated = await apiFailure(client({ retries: 1 }).version());
   expect(truncated.kind).toBe("malformed");
   expect(truncated.message).toMatch(/broke off in the middle of the answer/);
   expect(truncated.attempts).toBe(2); // retried once, cut off again
@@ -164,7 +152,7 @@ test("malformed JSON and a truncated answer are errors that say so", async () =>
 
 test("no answer within the timeout is a timeout, retried and bounded", async () => {
   double.injectFault({ kind: "latency", delayMs: 400, path: "/version" });
-  const err = await failure(client({ timeoutMs: 100, retries: 1 }).version());
+  const err = await apiFailure(client({ timeoutMs: 100, retries: 1 }).version());
   expect(err.kind).toBe("timeout");
   expect(err.message).toBe(
     "GET /version: no answer from " + double.url.replace(/\/$/, "") + " within 0.1 s (after 2 attempts)",
@@ -175,7 +163,7 @@ test("an unreachable endpoint: connection refused, retried, then named", async (
   const closed = await PveApiDouble.start({ cluster: snapshot() });
   const url = closed.url;
   await closed.close();
-  const err = await failure(client({ endpoint: url, retries: 2 }).version());
+  const err = await apiFailure(client({ endpoint: url, retries: 2 }).version());
   expect(err.kind).toBe("unreachable");
   expect(err.attempts).toBe(3);
   expect(err.message).toMatch(/^GET \/version: cannot reach https:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED/);
@@ -195,11 +183,11 @@ test("the token's secret is in no output, error, log line or inspection", async 
     captured.push(util.inspect(c, { depth: 10, showHidden: true }), JSON.stringify(c));
     const errors: PveApiError[] = [];
     double.injectFault({ kind: "error500", path: "/version" });
-    errors.push(await failure(c.version()));
+    errors.push(await apiFailure(c.version()));
     double.clearFaults();
-    errors.push(await failure(c.backupJob("nope")));
-    errors.push(await failure(client({ token: double.token("pulumi@pve!auditor") }).storage("synology-backups")));
-    errors.push(await failure(client({ ca: undefined }).version()));
+    errors.push(await apiFailure(c.backupJob("nope")));
+    errors.push(await apiFailure(client({ token: double.token("pulumi@pve!auditor") }).storage("synology-backups")));
+    errors.push(await apiFailure(client({ ca: undefined }).version()));
     for (const e of errors)
       captured.push(e.message, e.stack ?? "", util.inspect(e, { depth: 10, showHidden: true }), JSON.stringify(e));
     await c.backupJobs();

@@ -9,18 +9,33 @@ import * as os from "os";
 import * as path from "path";
 import { runDoctorCommand } from "../../commands/doctor";
 import { PveApiDouble } from "../../double/server";
-import { parseClusterSnapshot } from "../../tiers/snapshot";
+import type { ClusterSnapshot } from "../../tiers/snapshot";
+import { fixtureCluster, loadCluster } from "../apiDouble";
 
 const ROOT = path.join(__dirname, "../..");
 const FIXTURES = path.join(__dirname, "../fixtures");
-const cluster = (file: string) => parseClusterSnapshot(fs.readFileSync(file, "utf8"), file);
-const scenario = (name: string) => cluster(path.join(FIXTURES, "clusters", `${name}.json`));
+const homeCluster = () => loadCluster(path.join(ROOT, "examples/home-cluster.json"));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "doctor-"));
 const caFile = path.join(tmp, "pve-root-ca.pem");
 
+/** The doctor's checks, in the order it runs them. */
+const CHECKS = [
+  "endpoint",
+  "certificate",
+  "token",
+  "version",
+  "privileges",
+  "nodes",
+  "guests",
+  "storages",
+  "exclude-path",
+  "adopt",
+  "notification-mode",
+];
+
 let double: PveApiDouble;
 beforeAll(async () => {
-  double = await PveApiDouble.start({ cluster: cluster(path.join(ROOT, "examples/home-cluster.json")) });
+  double = await PveApiDouble.start({ cluster: homeCluster() });
   fs.writeFileSync(caFile, double.certificates.caPem);
 });
 afterAll(async () => {
@@ -29,7 +44,7 @@ afterAll(async () => {
 });
 
 /** Runs the doctor as the README says, against the double serving `snapshot`. */
-async function doctor(snapshot: ReturnType<typeof cluster>, args: string[] = [], env: Record<string, string> = {}) {
+async function doctor(snapshot: ClusterSnapshot, args: string[] = [], env: Record<string, string> = {}) {
   double.load(snapshot);
   return runDoctorCommand(["--endpoint", double.url, "--ca", caFile, ...args], {
     env: { PROXMOX_VE_API_TOKEN: double.token(), ...env },
@@ -38,7 +53,7 @@ async function doctor(snapshot: ReturnType<typeof cluster>, args: string[] = [],
   });
 }
 
-async function doctorJson(snapshot: ReturnType<typeof cluster>, args: string[] = []) {
+async function doctorJson(snapshot: ClusterSnapshot, args: string[] = []) {
   const result = await doctor(snapshot, [...args, "--json"]);
   const doc = JSON.parse(result.stdout) as {
     ok: boolean;
@@ -49,22 +64,10 @@ async function doctorJson(snapshot: ReturnType<typeof cluster>, args: string[] =
 }
 
 test("the home cluster passes every check", async () => {
-  const result = await doctor(cluster(path.join(ROOT, "examples/home-cluster.json")));
+  const result = await doctor(homeCluster());
   expect(result.exitCode).toBe(0);
   const lines = result.stdout.split("\n");
-  for (const id of [
-    "endpoint",
-    "certificate",
-    "token",
-    "version",
-    "privileges",
-    "nodes",
-    "guests",
-    "storages",
-    "exclude-path",
-    "adopt",
-    "notification-mode",
-  ]) {
+  for (const id of CHECKS) {
     expect(lines.some((l) => l.startsWith(`OK   ${id}: `))).toBe(true);
   }
   expect(result.stdout).toContain(`OK   certificate: trusted: signed by the CA in ${caFile}`);
@@ -73,27 +76,15 @@ test("the home cluster passes every check", async () => {
 });
 
 test("--json: {ok, checks: [{id, ok, message, fix?}]}", async () => {
-  const { result, doc } = await doctorJson(cluster(path.join(ROOT, "examples/home-cluster.json")));
+  const { result, doc } = await doctorJson(homeCluster());
   expect(result.exitCode).toBe(0);
   expect(doc.ok).toBe(true);
-  expect(doc.checks.map((c) => c.id)).toEqual([
-    "endpoint",
-    "certificate",
-    "token",
-    "version",
-    "privileges",
-    "nodes",
-    "guests",
-    "storages",
-    "exclude-path",
-    "adopt",
-    "notification-mode",
-  ]);
+  expect(doc.checks.map((c) => c.id)).toEqual(CHECKS);
   for (const c of doc.checks) expect(Object.keys(c).sort()).toEqual(["id", "message", "ok"]);
 });
 
 test("the README's old token set-up (--privsep 1, role on the token only): names what is missing and the pveum fix", async () => {
-  const { result, check } = await doctorJson(scenario("home-old-token"));
+  const { result, check } = await doctorJson(fixtureCluster("home-old-token"));
   expect(result.exitCode).toBe(1);
   const privileges = check("privileges");
   expect(privileges.ok).toBe(false);
@@ -118,7 +109,7 @@ test("the README's old token set-up (--privsep 1, role on the token only): names
 });
 
 test("a job with exclude-path fails, named with the command that removes it", async () => {
-  const { result, check } = await doctorJson(scenario("home-exclude-path"));
+  const { result, check } = await doctorJson(fixtureCluster("home-exclude-path"));
   expect(result.exitCode).toBe(1);
   expect(check("exclude-path").message).toMatch(
     /^jobs with exclude-path: backup-hand-made-ct \(\/var\/cache\/\* \/tmp\/\*\); /,
@@ -130,7 +121,7 @@ test("a job with exclude-path fails, named with the command that removes it", as
 });
 
 test("an offline node fails the nodes check", async () => {
-  const { result, check } = await doctorJson(scenario("home-offline-node"));
+  const { result, check } = await doctorJson(fixtureCluster("home-offline-node"));
   expect(result.exitCode).toBe(1);
   expect(check("nodes")).toMatchObject({ ok: false });
   expect(check("nodes").message).toMatch(/^not online: pve2 \(offline\); PVE answers 595/);
@@ -139,7 +130,7 @@ test("an offline node fails the nodes check", async () => {
 });
 
 test("a node whose default notification-mode is notification-system fails for the tier that mails", async () => {
-  const { result, check } = await doctorJson(scenario("home-notification-system"));
+  const { result, check } = await doctorJson(fixtureCluster("home-notification-system"));
   expect(result.exitCode).toBe(1);
   expect(check("notification-mode").message).toBe(
     "tier P0 mails admin@home.arpa, but node pve's default notification-mode is notification-system, which ignores mailto",
@@ -148,7 +139,7 @@ test("a node whose default notification-mode is notification-system fails for th
 });
 
 test("a job with notification-mode notification-system fails too", async () => {
-  const snapshot = cluster(path.join(ROOT, "examples/home-cluster.json"));
+  const snapshot = homeCluster();
   (snapshot.backup[0] as Record<string, unknown>)["notification-mode"] = "notification-system";
   const { check } = await doctorJson(snapshot);
   expect(check("notification-mode").fix).toBe(
@@ -160,8 +151,8 @@ test("a missing storage the tiers use fails; one the stack creates is fine", asy
   const missing = await runDoctorCommand(
     ["--stack", "nas-by-hand", "--endpoint", double.url, "--ca", caFile, "--json"],
     {
-      env: { PROXMOX_VE_API_TOKEN: (double.load(scenario("home-nas-missing")), double.token()) },
-      projectDir: path.join(FIXTURES, "stacks"),
+      env: { PROXMOX_VE_API_TOKEN: (double.load(fixtureCluster("home-nas-missing")), double.token()) },
+      stackDir: path.join(FIXTURES, "stacks"),
     },
   );
   expect(missing.exitCode).toBe(1);
@@ -171,7 +162,7 @@ test("a missing storage the tiers use fails; one the stack creates is fine", asy
     /^create storage synology-backups on the cluster \(pvesm add \.\.\.\), or point tiers P0, P1, P2/,
   );
 
-  const { result, check } = await doctorJson(scenario("home-nas-missing"));
+  const { result, check } = await doctorJson(fixtureCluster("home-nas-missing"));
   expect(result.exitCode).toBe(0);
   expect(check("storages").message).toBe(
     "synology-backups does not exist yet: pulumi up creates it (NFS 10.0.0.150:/volume1/proxmox-backups)",
@@ -179,7 +170,7 @@ test("a missing storage the tiers use fails; one the stack creates is fine", asy
 });
 
 test("a guest of a tier that does not exist, or is of the other kind, fails", async () => {
-  const snapshot = cluster(path.join(ROOT, "examples/home-cluster.json"));
+  const snapshot = homeCluster();
   snapshot.resources = snapshot.resources
     .filter((r) => r.vmid !== 105)
     .map((r) => (r.vmid === 103 ? { ...r, type: "qemu" } : r));
@@ -190,7 +181,7 @@ test("a guest of a tier that does not exist, or is of the other kind, fails", as
 });
 
 test("a job to adopt that backs up all guests fails: adoption would narrow it", async () => {
-  const snapshot = cluster(path.join(ROOT, "examples/home-cluster.json"));
+  const snapshot = homeCluster();
   const job = snapshot.backup[1] as Record<string, unknown>;
   delete job.vmid;
   Object.assign(job, { all: 1, exclude: "105" });
@@ -201,7 +192,7 @@ test("a job to adopt that backs up all guests fails: adoption would narrow it", 
 });
 
 test("unreachable: exit 2, the endpoint named with its source", async () => {
-  const closed = await PveApiDouble.start({ cluster: scenario("home-day") });
+  const closed = await PveApiDouble.start({ cluster: fixtureCluster("home-day") });
   const url = closed.url;
   await closed.close();
   const result = await runDoctorCommand(["--endpoint", url], {
@@ -223,10 +214,10 @@ test("an untrusted certificate: exit 2, with its fingerprint and how to trust it
       .readFileSync(path.join(ROOT, "Pulumi.home.yaml"), "utf8")
       .replace('proxmoxve:insecure: "true"', 'proxmoxve:insecure: "false"'),
   );
-  double.load(cluster(path.join(ROOT, "examples/home-cluster.json")));
+  double.load(homeCluster());
   const result = await runDoctorCommand(["--endpoint", double.url], {
     env: { PROXMOX_VE_API_TOKEN: double.token() },
-    projectDir: project,
+    stackDir: project,
   });
   expect(result.exitCode).toBe(2);
   expect(result.stdout).toContain(`FAIL certificate: the certificate of ${double.url} is not trusted`);
@@ -243,7 +234,7 @@ test("an untrusted certificate: exit 2, with its fingerprint and how to trust it
 
 test("a wrong token: exit 2, named by its id, the secret nowhere", async () => {
   const secret = "11111111-2222-3333-4444-555555555555";
-  const result = await doctor(cluster(path.join(ROOT, "examples/home-cluster.json")), [], {
+  const result = await doctor(homeCluster(), [], {
     PROXMOX_VE_API_TOKEN: `pulumi@pve!backup-tiers=${secret}`,
   });
   expect(result.exitCode).toBe(2);

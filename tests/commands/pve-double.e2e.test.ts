@@ -2,52 +2,25 @@
  * `npm run pve-double` and `npm run doctor` as a new user runs them from the README: the double in
  * one process prints what to export and the doctor command; that command, run in a shell, passes.
  */
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { DoubleProcess, startDoubleProcess } from "../apiDouble";
 
 const ROOT = path.join(__dirname, "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pve-double-"));
-let child: ChildProcess | undefined;
+let double: DoubleProcess | undefined;
 
 afterAll(() => {
-  if (child?.pid) {
-    try {
-      process.kill(-child.pid, "SIGTERM"); // the npm process group this test started
-    } catch {
-      // already gone
-    }
-  }
+  double?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Starts `npm run pve-double -- ARGS` and resolves with its banner once it listens. */
-function startDouble(args: string[]): Promise<string> {
-  child = spawn("npm", ["run", "--silent", "pve-double", "--", ...args], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within 60 s: ${out}${err}`)), 60_000);
-    child!.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-    child!.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("Ctrl-C stops it.")) {
-        clearTimeout(timer);
-        resolve(out);
-      }
-    });
-    child!.on("exit", (code) => reject(new Error(`pve-double exited ${code}: ${out}${err}`)));
-  });
-}
-
 test("the double prints its URL, token and fingerprint; the doctor command it prints passes", async () => {
   const caFile = path.join(tmp, "pve-root-ca.pem");
-  const banner = await startDouble(["--port", "0", "--ca-out", caFile]);
+  double = startDoubleProcess(["--port", "0", "--ca-out", caFile]);
+  const banner = await double.banner;
   expect(banner).toMatch(
     /^PVE API double on https:\/\/127\.0\.0\.1:\d+\/ \(cluster examples\/home-cluster.json, PVE 8\.4\.1\)$/m,
   );

@@ -3,51 +3,23 @@
  * day in one process, then in a shell the `npm run status` command its banner prints (judged for
  * 2026-02-12T09:00:00Z), and the status's JSON into `npm run report`.
  */
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { DoubleProcess, startDoubleProcess } from "../apiDouble";
 
 const ROOT = path.join(__dirname, "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "status-readme-"));
-let child: ChildProcess | undefined;
+let double: DoubleProcess | undefined;
 
 afterAll(() => {
-  if (child?.pid) {
-    try {
-      process.kill(-child.pid, "SIGTERM"); // the npm process group this test started
-    } catch {
-      // already gone
-    }
-  }
+  double?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Starts `npm run pve-double -- ARGS` and resolves with its banner once it listens. */
-function startDouble(args: string[]): Promise<string> {
-  child = spawn("npm", ["run", "--silent", "pve-double", "--", ...args], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner within 60 s: ${out}${err}`)), 60_000);
-    child!.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-    child!.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("Ctrl-C stops it.")) {
-        clearTimeout(timer);
-        resolve(out);
-      }
-    });
-    child!.on("exit", (code) => reject(new Error(`pve-double exited ${code}: ${out}${err}`)));
-  });
-}
-
 test("the site's own day from the README's commands: OK, OK, FAILED, PENDING, PENDING, exit 1; then the report", async () => {
-  const banner = await startDouble([
+  double = startDoubleProcess([
     "--cluster",
     "tests/fixtures/clusters/home-day.json",
     "--port",
@@ -55,6 +27,7 @@ test("the site's own day from the README's commands: OK, OK, FAILED, PENDING, PE
     "--ca-out",
     path.join(tmp, "pve-root-ca.pem"),
   ]);
+  const banner = await double.banner;
   const exportLine = banner.split("\n").find((l) => l.startsWith("  export PROXMOX_VE_API_TOKEN="))!;
   const statusLine = banner.split("\n").find((l) => l.startsWith("  npm run status -- --stack home "))!;
   expect(statusLine).toMatch(/--endpoint https:\/\/127\.0\.0\.1:\d+\/ --ca \S+pve-root-ca\.pem$/);

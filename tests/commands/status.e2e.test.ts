@@ -10,14 +10,14 @@ import * as path from "path";
 import { runStatusCommand } from "../../commands/status";
 import { PveApiDouble } from "../../double/server";
 import { parseSite } from "../../tiers/config";
-import { ClusterSnapshot, parseClusterSnapshot } from "../../tiers/snapshot";
+import type { ClusterSnapshot } from "../../tiers/snapshot";
+import { fixtureCluster, loadCluster } from "../apiDouble";
 import { FIXTURE_STACK_DIR, fixtureSite } from "../stacks";
 import { SiteHistory } from "../statusHistory";
 
 const ROOT = path.join(__dirname, "../..");
 const FIXTURES = path.join(__dirname, "../fixtures");
-const load = (file: string): ClusterSnapshot => parseClusterSnapshot(fs.readFileSync(file, "utf8"), file);
-const homeDay = () => load(path.join(FIXTURES, "clusters/home-day.json"));
+const homeDay = () => fixtureCluster("home-day");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "status-"));
 const caFile = path.join(tmp, "pve-root-ca.pem");
 
@@ -247,7 +247,7 @@ describe("a node offline (the shop's two nodes, shop2 down)", () => {
       history.nodeOf.set(vmid, node);
     }
     history.daily("P0", "01:00", "2026-02-10", "2026-02-12").daily("P1", "01:30", "2026-02-10", "2026-02-12");
-    const base = load(path.join(ROOT, "examples/shop-cluster.json"));
+    const base = loadCluster(path.join(ROOT, "examples/shop-cluster.json"));
     const snapshot = history.snapshot({
       ...base,
       timezone: "Europe/Berlin",

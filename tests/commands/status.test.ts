@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { escapeLabel, formatBytes, renderPrometheus, summaryLine, writeAtomically } from "../../commands/status";
+import { escapeLabel, renderPrometheus, summaryLine, writeAtomically } from "../../commands/status";
 import { judgeStatus } from "../../commands/statusModel";
 import { parseSite } from "../../tiers/config";
 import { fixtureSite } from "../stacks";
@@ -64,16 +64,6 @@ test("the summary line: how many OK of all, then the other states; the space whe
   expect(summaryLine(report)).toBe("2/5 OK, 1 FAILED, 2 PENDING");
   report.capacity.set("synology-backups", "over");
   expect(summaryLine(report)).toBe("2/5 OK, 1 FAILED, 2 PENDING; space: synology-backups over 100% at full retention");
-});
-
-test("bytes as people read them", () => {
-  expect([0, 1023, 1024, 4831838208, 4000787030016].map(formatBytes)).toEqual([
-    "0 B",
-    "1023 B",
-    "1.0 KiB",
-    "4.5 GiB",
-    "3.6 TiB",
-  ]);
 });
 
 test("the textfile is replaced whole: a reader sees the old file or the new, and no temporary file stays", () => {

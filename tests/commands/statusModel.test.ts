@@ -6,6 +6,7 @@
 import {
   GuestJudgement,
   StatusInput,
+  formatBytes,
   isRunOf,
   judgeStatus,
   mayBeRunOf,
@@ -285,6 +286,16 @@ describe("the archives themselves", () => {
     );
     expect(report.exitCode).toBe(0); // warnings only; 103, 101 and 105 wait for their first runs
   });
+});
+
+test("bytes as people read them", () => {
+  expect([0, 1023, 1024, 4831838208, 4000787030016].map(formatBytes)).toEqual([
+    "0 B",
+    "1023 B",
+    "1.0 KiB",
+    "4.5 GiB",
+    "3.6 TiB",
+  ]);
 });
 
 describe("space at full retention: over 80% of the total a warning, over 100% a failure", () => {

@@ -3,23 +3,19 @@
  * does for jobs, storage, backups, tasks and privileges. One double for the file; `load` swaps the
  * cluster between scenarios.
  */
-import * as fs from "fs";
-import { PveApiError, PveClient } from "../../api/client";
+import { PveClient } from "../../api/client";
 import { checkAnswer, resolvePath } from "../../api/schema";
 import { PveApiDouble } from "../../double/server";
-import { parseClusterSnapshot } from "../../tiers/snapshot";
-
-const FIXTURES = `${__dirname}/../fixtures/clusters`;
-const load = (name: string) => parseClusterSnapshot(fs.readFileSync(`${FIXTURES}/${name}.json`, "utf8"), name);
+import { apiFailure, fixtureCluster } from "../apiDouble";
 const NOW = new Date("2026-02-12T09:00:00Z");
 
 let double: PveApiDouble;
 const clients: PveClient[] = [];
 
 beforeAll(async () => {
-  double = await PveApiDouble.start({ cluster: load("home-day"), now: () => NOW });
+  double = await PveApiDouble.start({ cluster: fixtureCluster("home-day"), now: () => NOW });
 });
-beforeEach(() => double.load(load("home-day")));
+beforeEach(() => double.load(fixtureCluster("home-day")));
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
   await double.close();
@@ -34,16 +30,6 @@ function as(tokenId = "pulumi@pve!backup-tiers"): PveClient {
   });
   clients.push(c);
   return c;
-}
-
-async function failure(promise: Promise<unknown>): Promise<PveApiError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof PveApiError) return err;
-    throw err;
-  }
-  throw new Error("expected the call to fail");
 }
 
 test("every GET the provider, doctor and status use answers in the schema's shape", async () => {
@@ -107,14 +93,15 @@ test("jobs: created with PVE's semantics, read back with exclude-path a list, pr
   expect(listed["next-run"]).toBe(Date.parse("2026-02-15T04:00:00Z") / 1000);
 
   expect(
-    (await failure(c.call("POST", "/cluster/backup", { id: "backup-extra", schedule: "03:00", vmid: "100" }))).message,
+    (await apiFailure(c.call("POST", "/cluster/backup", { id: "backup-extra", schedule: "03:00", vmid: "100" })))
+      .message,
   ).toBe("POST /cluster/backup: 500 Job 'backup-extra' already exists");
 });
 
 test("jobs: PVE's own rules on id, vmid/all, notes-template and schedule, with its messages", async () => {
   const c = as();
   const post = (params: Record<string, string>) =>
-    failure(c.call("POST", "/cluster/backup", { storage: "synology-backups", ...params }));
+    apiFailure(c.call("POST", "/cluster/backup", { storage: "synology-backups", ...params }));
   expect((await post({ id: "9lives", schedule: "03:00", vmid: "100" })).errors).toEqual({
     id: "invalid format - invalid configuration ID '9lives'",
   });
@@ -142,15 +129,15 @@ test("jobs: PVE's own rules on id, vmid/all, notes-template and schedule, with i
 
 test("jobs: a job that does not exist is 400 'No such job' for GET and DELETE, and 500 for PUT", async () => {
   const c = as();
-  expect((await failure(c.backupJob("gone"))).message).toBe(
+  expect((await apiFailure(c.backupJob("gone"))).message).toBe(
     "GET /cluster/backup/gone: 400 Parameter verification failed. (id: No such job 'gone')",
   );
-  expect((await failure(c.call("DELETE", "/cluster/backup/gone"))).errors).toEqual({ id: "No such job 'gone'" });
-  expect((await failure(c.call("PUT", "/cluster/backup/gone", { enabled: "0" }))).message).toBe(
+  expect((await apiFailure(c.call("DELETE", "/cluster/backup/gone"))).errors).toEqual({ id: "No such job 'gone'" });
+  expect((await apiFailure(c.call("PUT", "/cluster/backup/gone", { enabled: "0" }))).message).toBe(
     "PUT /cluster/backup/gone: 500 no such vzdump job",
   );
   await c.call("DELETE", "/cluster/backup/backup-home-p2-weekly");
-  expect((await failure(c.backupJob("backup-home-p2-weekly"))).kind).toBe("bad-request");
+  expect((await apiFailure(c.backupJob("backup-home-p2-weekly"))).kind).toBe("bad-request");
 });
 
 test("jobs: setting vmid on an `all` job drops all and exclude, as PVE's update does", async () => {
@@ -168,7 +155,7 @@ test("jobs: setting vmid on an `all` job drops all and exclude, as PVE's update 
   expect(job.vmid).toBe("100,101");
   expect(job.all).toBeUndefined();
   expect(job.exclude).toBeUndefined();
-  expect((await failure(c.call("PUT", "/cluster/backup/everything", { delete: "nonsense" }))).errors).toEqual({
+  expect((await apiFailure(c.call("PUT", "/cluster/backup/everything", { delete: "nonsense" }))).errors).toEqual({
     delete: "unknown option 'nonsense'",
   });
 });
@@ -191,23 +178,23 @@ test("storage: NFS server and export are fixed after creation; create-base-path 
     shared: 1,
     "prune-backups": "keep-last=3",
   });
-  expect((await failure(c.call("PUT", "/storage/nas2", { server: "10.0.0.152" }))).message).toBe(
+  expect((await apiFailure(c.call("PUT", "/storage/nas2", { server: "10.0.0.152" }))).message).toBe(
     "PUT /storage/nas2: 500 update storage failed: can't change value of fixed parameter 'server'",
   );
   await c.call("PUT", "/storage/nas2", { "prune-backups": "keep-last=5", nodes: "pve" });
   expect(await c.storage("nas2")).toMatchObject({ "prune-backups": "keep-last=5", nodes: "pve" });
   expect(
-    (await failure(c.call("POST", "/storage", { storage: "nas2", type: "nfs", server: "x", export: "/y" }))).message,
+    (await apiFailure(c.call("POST", "/storage", { storage: "nas2", type: "nfs", server: "x", export: "/y" }))).message,
   ).toMatch(/already defined/);
   await c.call("DELETE", "/storage/nas2");
-  expect((await failure(c.call("DELETE", "/storage/nas2"))).message).toBe(
+  expect((await apiFailure(c.call("DELETE", "/storage/nas2"))).message).toBe(
     "DELETE /storage/nas2: 500 delete storage failed: storage 'nas2' does not exist",
   );
 
-  const old = load("home-day");
+  const old = fixtureCluster("home-day");
   old.version = { version: "7.4.3", release: "7.4" };
   double.load(old);
-  const err = await failure(
+  const err = await apiFailure(
     as().call("POST", "/storage", { storage: "nas3", type: "nfs", server: "s", export: "/e", "create-base-path": 1 }),
   );
   expect(err.errors).toEqual({
@@ -216,9 +203,9 @@ test("storage: NFS server and export are fixed after creation; create-base-path 
 });
 
 test("privileges: a token with its role on the token only gets 403 naming the privilege and path", async () => {
-  double.load(load("home-old-token"));
+  double.load(fixtureCluster("home-old-token"));
   const c = as("pulumi@pve!backup-tiers");
-  const err = await failure(c.backupJobs());
+  const err = await apiFailure(c.backupJobs());
   expect(err.message).toBe(
     "GET /cluster/backup: 403 Permission check failed (/, Sys.Audit): the token lacks Sys.Audit on /",
   );
@@ -229,7 +216,7 @@ test("privileges: a token with its role on the token only gets 403 naming the pr
 });
 
 test("privileges are checked before parameters, as PVE does", async () => {
-  const err = await failure(as("pulumi@pve!auditor").call("POST", "/cluster/backup", { id: "Bad Id!" }));
+  const err = await apiFailure(as("pulumi@pve!auditor").call("POST", "/cluster/backup", { id: "Bad Id!" }));
   expect(err.status).toBe(403);
   expect(err.message).toMatch(/Permission check failed \(\/, Sys\.Modify\)/);
 });
@@ -253,7 +240,7 @@ test("backups: shown with Datastore.Allocate, or AllocateSpace plus VM.Backup; s
   expect(await as("pulumi@pve!auditor").storageContent("pve", "synology-backups", { content: "backup" })).toEqual([]);
   const operator = await as("backup-op@pve!status").storageContent("pve", "synology-backups", { content: "backup" });
   expect(operator.map((v) => v.vmid)).toEqual([100]);
-  const noAccess = await failure(as("backup-op@pve!status").storageContent("pve", "local", { content: "backup" }));
+  const noAccess = await apiFailure(as("backup-op@pve!status").storageContent("pve", "local", { content: "backup" }));
   expect(noAccess.message).toMatch(
     /403 Permission check failed \(\/storage\/local, Datastore.Audit\|Datastore.AllocateSpace\)/,
   );
@@ -270,7 +257,7 @@ test("storage status: the snapshot's space, or 1 TiB with the backups as used", 
     shared: 1,
   });
   expect(await c.storageStatus("pve", "local")).toMatchObject({ total: 1024 ** 4, used: 524288000 });
-  expect((await failure(c.storageStatus("pve", "nope"))).errors).toEqual({ storage: "No such storage." });
+  expect((await apiFailure(c.storageStatus("pve", "nope"))).errors).toEqual({ storage: "No such storage." });
 });
 
 test("tasks: vzdump runs newest first, own or with Sys.Audit on the node, logs paged from line 1", async () => {
@@ -294,25 +281,25 @@ test("tasks: vzdump runs newest first, own or with Sys.Audit on the node, logs p
   // a token without Sys.Audit on the node sees none of root's tasks, and may not read their logs
   const operator = as("backup-op@pve!status");
   expect(await operator.nodeTasks("pve")).toEqual([]);
-  expect((await failure(operator.taskLog("pve", tasks[0].upid))).message).toMatch(
+  expect((await apiFailure(operator.taskLog("pve", tasks[0].upid))).message).toMatch(
     /Permission check failed \(\/nodes\/pve, Sys.Audit\)/,
   );
 });
 
 test("an offline node answers 595 for what is proxied to it, and is listed as offline", async () => {
-  double.load(load("home-offline-node"));
+  double.load(fixtureCluster("home-offline-node"));
   const c = as();
   expect((await c.nodes()).map((n) => [n.node, n.status])).toEqual([
     ["pve", "online"],
     ["pve2", "offline"],
   ]);
-  const err = await failure(c.nodeTasks("pve2"));
+  const err = await apiFailure(c.nodeTasks("pve2"));
   expect(err.status).toBe(595);
-  expect((await failure(c.nodeStorages("nowhere"))).message).toMatch(/500 hostname lookup 'nowhere' failed/);
+  expect((await apiFailure(c.nodeStorages("nowhere"))).message).toMatch(/500 hostname lookup 'nowhere' failed/);
 });
 
 test("not backed up: guests no job includes; a disabled job still counts", async () => {
-  const day = load("home-day");
+  const day = fixtureCluster("home-day");
   day.resources.push({
     id: "lxc/104",
     type: "lxc",
@@ -328,7 +315,7 @@ test("not backed up: guests no job includes; a disabled job still counts", async
 });
 
 test("vzdump defaults: the node's notification-mode, schema defaults, storage retention", async () => {
-  double.load(load("home-notification-system"));
+  double.load(fixtureCluster("home-notification-system"));
   expect(await as().vzdumpDefaults("pve", "synology-backups")).toMatchObject({
     "notification-mode": "notification-system",
     mode: "snapshot",
@@ -339,7 +326,7 @@ test("vzdump defaults: the node's notification-mode, schema defaults, storage re
 });
 
 test("what the double does not implement answers 501, as PVE does for unknown methods", async () => {
-  const err = await failure(as().call("POST", "/nodes/pve/vzdump", { vmid: "100" }));
+  const err = await apiFailure(as().call("POST", "/nodes/pve/vzdump", { vmid: "100" }));
   expect(err.status).toBe(501);
   expect(err.message).toBe("POST /nodes/pve/vzdump: 501 Method 'POST /nodes/pve/vzdump' not implemented");
 });

@@ -11,19 +11,17 @@ import { runAssertTiers } from "../../double/e2e/assert-tiers";
 import { runStackCommand } from "../../double/e2e/stack";
 import { PveApiDouble } from "../../double/server";
 import { toPruneBackupsMap } from "../../tiers/pve";
-import { parseClusterSnapshot } from "../../tiers/snapshot";
 import { readSiteFile } from "../../tiers/stackConfig";
+import { fixtureCluster } from "../apiDouble";
 
 const ROOT = path.join(__dirname, "../..");
-const FIXTURES = path.join(__dirname, "../fixtures/clusters");
-const load = (name: string) => parseClusterSnapshot(fs.readFileSync(path.join(FIXTURES, `${name}.json`), "utf8"), name);
 const project = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-stack-"));
 fs.copyFileSync(path.join(ROOT, "Pulumi.home.yaml"), path.join(project, "Pulumi.home.yaml"));
 
 let double: PveApiDouble;
 let client: PveClient;
 beforeAll(async () => {
-  double = await PveApiDouble.start({ cluster: load("e2e-fresh") });
+  double = await PveApiDouble.start({ cluster: fixtureCluster("e2e-fresh") });
 });
 afterAll(async () => {
   await client?.close();
@@ -39,14 +37,14 @@ function writeStack(stack: string, adopt: boolean) {
     stack,
     "--endpoint",
     double.url,
-    "--project-dir",
+    "--stack-dir",
     project,
     ...(adopt ? ["--adopt"] : []),
   ]);
 }
 
 const assertTiers = (stack: string) =>
-  runAssertTiers(["--stack", stack, "--project-dir", project], { env: { PROXMOX_VE_API_TOKEN: double.token() } });
+  runAssertTiers(["--stack", stack, "--stack-dir", project], { env: { PROXMOX_VE_API_TOKEN: double.token() } });
 
 /** The requests the provider makes for the program's storage and jobs, as form fields like bpg's client. */
 async function applyAsTheProviderWould(mode: "create" | "update") {
@@ -105,7 +103,7 @@ test("the e2e stack file: the home site, pointed at the double, insecure, adopt 
 });
 
 test("a fresh cluster: everything missing before the up, equal to the tiers after the provider's creates", async () => {
-  double.load(load("e2e-fresh"));
+  double.load(fixtureCluster("e2e-fresh"));
   writeStack("e2e", false);
   const before = await assertTiers("e2e");
   expect(before.exitCode).toBe(1);
@@ -118,7 +116,7 @@ test("a fresh cluster: everything missing before the up, equal to the tiers afte
 });
 
 test("adoption: hand-made disabled jobs differ until the update converges them", async () => {
-  double.load(load("e2e-adopt"));
+  double.load(fixtureCluster("e2e-adopt"));
   writeStack("e2e", true);
   const before = await assertTiers("e2e");
   expect(before.exitCode).toBe(1);
@@ -135,7 +133,7 @@ test("adoption: hand-made disabled jobs differ until the update converges them",
 
 test("a double that cannot be read: exit 2, one line", async () => {
   writeStack("e2e", false);
-  const result = await runAssertTiers(["--stack", "e2e", "--project-dir", project], {
+  const result = await runAssertTiers(["--stack", "e2e", "--stack-dir", project], {
     env: { PROXMOX_VE_API_TOKEN: "pulumi@pve!backup-tiers=wrong" },
   });
   expect(result.exitCode).toBe(2);
