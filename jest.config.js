@@ -22,6 +22,9 @@ const shared = {
 
 module.exports = {
   testTimeout: 60000,
+  // One worker per core (jest's default leaves one idle): much of the end-to-end tier waits on the
+  // processes, servers and browser it starts, and the unit tier is CPU-bound file by file.
+  maxWorkers: "100%",
   projects: [
     {
       ...shared,

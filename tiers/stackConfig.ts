@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumiSdk from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, ConfigError, SITE_KEY, Site, parseSite } from "./config";
 import { REDACTED } from "./pve";
 
@@ -36,6 +36,10 @@ export function stackFileName(stack: string): string {
 
 /** The program's entry: the current stack's config, validated. Bad config throws a RunError (no stack trace). */
 export function loadStackConfig(): StackConfig {
+  // The SDK is loaded here, where the engine's config is read, and not with the module: the commands
+  // and tests that only read stack files never pay for it (half a second).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pulumi = require("@pulumi/pulumi") as typeof pulumiSdk;
   const file = stackFileName(pulumi.getStack());
   try {
     const plain = plainTextSecrets(
