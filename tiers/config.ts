@@ -251,7 +251,9 @@ export function parseSite(raw: unknown, file: string): Site {
   const report = (path: readonly PropertyKey[], message: string) =>
     problems.push(`${keyPath(path)}: ${message} (got ${describe(valueAt(raw, path), path)})`);
 
-  const parsed = siteSchema.safeParse(raw);
+  // jitless: a site is parsed once per run, and compiling zod's fast path for it costs the program's
+  // start more than the one parse it would speed up.
+  const parsed = siteSchema.safeParse(raw, { jitless: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       if (issue.code === "unrecognized_keys") {
