@@ -19,16 +19,9 @@ import type * as emptyTypes from "google-protobuf/google/protobuf/empty_pb";
 import type * as structTypes from "google-protobuf/google/protobuf/struct_pb";
 import { parse as parseYaml } from "yaml";
 import { readStackFile } from "../tiers/stackConfig";
+import { Empty, PULUMI_DIR, Struct, grpc } from "./pulumiGrpc";
 
-const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
 const RUN_PROGRAM = path.join(PULUMI_DIR, "cmd", "run");
-
-// The stubs' own copies of grpc-js and google-protobuf: messages and services must come from the
-// modules the generated code checks with instanceof.
-const fromPulumi = (id: string) => require(require.resolve(id, { paths: [PULUMI_DIR] }));
-const grpc = fromPulumi("@grpc/grpc-js") as typeof grpcTypes;
-const { Empty } = fromPulumi("google-protobuf/google/protobuf/empty_pb") as typeof emptyTypes;
-const { Struct } = fromPulumi("google-protobuf/google/protobuf/struct_pb") as typeof structTypes;
 const resourceGrpc = require("@pulumi/pulumi/proto/resource_grpc_pb") as typeof resourceGrpcTypes;
 const engineGrpc = require("@pulumi/pulumi/proto/engine_grpc_pb") as typeof engineGrpcTypes;
 

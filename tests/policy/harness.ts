@@ -12,25 +12,16 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import type * as grpcTypes from "@grpc/grpc-js";
 import type * as analyzerGrpcTypes from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
-import type * as emptyTypes from "google-protobuf/google/protobuf/empty_pb";
 import type * as structTypes from "google-protobuf/google/protobuf/struct_pb";
 import { EvaluatedResource, toEngineValue } from "../../commands/evaluate";
 import { PROJECT_NAME, ROOT_STACK_TYPE as STACK_TYPE } from "../../tiers/names";
+import { Empty, PULUMI_DIR, Struct, grpc } from "../pulumiGrpc";
 
 export const POLICY_DIR = path.resolve(__dirname, "../../policy");
-const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
 const RUN_POLICY_PACK = path.join(PULUMI_DIR, "cmd", "run-policy-pack");
-
-// The stubs' own copies of grpc-js and google-protobuf: messages and credentials must come from the
-// modules the generated code checks with instanceof.
-const fromPulumi = (id: string) => require(require.resolve(id, { paths: [PULUMI_DIR] }));
-const grpc = fromPulumi("@grpc/grpc-js") as typeof grpcTypes;
 const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb") as typeof analyzerGrpcTypes;
-const { Empty } = fromPulumi("google-protobuf/google/protobuf/empty_pb") as typeof emptyTypes;
-const { Struct } = fromPulumi("google-protobuf/google/protobuf/struct_pb") as typeof structTypes;
 
 export type AnalyzerClient = analyzerGrpcTypes.AnalyzerClient;
 
