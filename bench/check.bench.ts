@@ -11,8 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { stringify as toYaml } from "yaml";
 import { syntheticSite } from "./policyStack";
-
-const ROOT = path.join(__dirname, "..");
+import { PROJECT_DIR } from "../start/sources";
 
 interface WorkerResult {
   startupMs: number;
@@ -44,7 +43,7 @@ function runWorker(stack: string, cluster: string): WorkerResult & { wallMs: num
   const child = spawnSync(
     process.execPath,
     ["-r", "ts-node/register/transpile-only", __filename, "--worker", stack, cluster],
-    { cwd: ROOT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 },
+    { cwd: PROJECT_DIR, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 },
   );
   const wallMs = performance.now() - t0;
   if (child.status !== 0) throw new Error(`check of ${cluster} failed: ${child.stderr}`);
@@ -58,13 +57,13 @@ function main(): void {
   const checkMs = new Map<number, number>();
   try {
     const cases: { guests: number; stack: string; cluster: string }[] = [
-      { guests: 5, stack: "home", cluster: path.join(ROOT, "examples/home-cluster.json") },
+      { guests: 5, stack: "home", cluster: path.join(PROJECT_DIR, "examples/home-cluster.json") },
     ];
     for (const guests of [1_000, 5_000]) {
       // The check reads Pulumi.<stack>.yaml from the project: a synthetic stack file for the run.
       const stack = `bench-${guests}`;
       const { site, snapshot } = syntheticSite(guests);
-      const stackFile = path.join(ROOT, `Pulumi.${stack}.yaml`);
+      const stackFile = path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`);
       fs.writeFileSync(stackFile, toYaml({ config: { "pve-backup-tiers:site": site } }));
       stackFiles.push(stackFile);
       const cluster = path.join(tmp, `${stack}.json`);

@@ -14,10 +14,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { build } from "../start/build";
+import { PROJECT_DIR } from "../start/sources";
 
 const SIZES = [100, 1_000, 10_000];
 const RUNS = 7;
-const PROJECT_DIR = path.resolve(__dirname, "..");
 
 interface WorkerResult {
   guests: number;

@@ -14,9 +14,9 @@ import { clusterSnapshotSchema } from "../tiers/snapshot";
 import * as fs from "fs";
 import * as path from "path";
 import { parseClusterSnapshot } from "../tiers/snapshot";
+import { PROJECT_DIR } from "../start/sources";
 
 const RUNS = 15;
-const ROOT = path.join(__dirname, "..");
 
 interface Stack {
   stack: string;
@@ -85,7 +85,7 @@ function time(stack: Stack, policies?: Parameters<typeof evaluatePolicies>[0]["p
 }
 
 async function main(): Promise<void> {
-  const homeFile = path.join(ROOT, "examples/home-cluster.json");
+  const homeFile = path.join(PROJECT_DIR, "examples/home-cluster.json");
   const homeRun = await runProgramOffline({
     stack: "home",
     snapshot: parseClusterSnapshot(fs.readFileSync(homeFile, "utf8"), homeFile),

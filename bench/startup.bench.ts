@@ -262,28 +262,20 @@ async function main(): Promise<void> {
     line("npm run check -- --help (every module loaded)", "check --help", "");
     line("npm run check (home snapshot, whole run)", "check (home)", "");
     line("npm run schedule -- 'sun 04:00' (whole run)", "schedule 'sun 04:00'", "");
-    console.log(
-      row(
-        [
-          "program from the .ts sources (ts-node type-checks)",
-          fmt(median(sourceTimes.program)),
-          fmt(Math.min(...sourceTimes.program)),
-          `${SOURCE_ROUNDS} runs, as before the build`,
-        ],
-        widths,
-      ),
-    );
-    console.log(
-      row(
-        [
-          "pack from the .ts sources (ts-node type-checks)",
-          fmt(median(sourceTimes.pack)),
-          fmt(Math.min(...sourceTimes.pack)),
-          `${SOURCE_ROUNDS} runs, as before the build`,
-        ],
-        widths,
-      ),
-    );
+    for (const what of ["program", "pack"] as const) {
+      const times = sourceTimes[what];
+      console.log(
+        row(
+          [
+            `${what} from the .ts sources (ts-node type-checks)`,
+            fmt(median(times)),
+            fmt(Math.min(...times)),
+            `${SOURCE_ROUNDS} runs, as before the build`,
+          ],
+          widths,
+        ),
+      );
+    }
 
     const program = ratio("program", "anchor program");
     const pack = ratio("pack", "anchor pack");

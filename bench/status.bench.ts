@@ -15,8 +15,8 @@ import { parseSite } from "../tiers/config";
 import { ClusterSnapshot } from "../tiers/snapshot";
 import { SiteHistory } from "../tests/statusHistory";
 import { syntheticSite } from "./policyStack";
+import { PROJECT_DIR } from "../start/sources";
 
-const ROOT = path.join(__dirname, "..");
 const AT = "2026-02-12T12:00:00Z";
 const RUN_DAYS = ["2026-02-10", "2026-02-11", "2026-02-12"];
 
@@ -84,7 +84,7 @@ function startDouble(
       "--ca-out",
       caFile,
     ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: PROJECT_DIR, stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
   return new Promise((resolve, reject) => {
@@ -109,7 +109,7 @@ function runWorker(stackDir: string, stack: string, double: { url: string; token
     process.execPath,
     ["-r", "ts-node/register/transpile-only", __filename, "--worker", stackDir, stack, double.url, ca],
     {
-      cwd: ROOT,
+      cwd: PROJECT_DIR,
       encoding: "utf8",
       maxBuffer: 256 * 1024 * 1024,
       env: { ...process.env, PROXMOX_VE_API_TOKEN: double.token },
@@ -154,9 +154,9 @@ async function main(): Promise<void> {
       {
         guests: 5,
         label: "home, its own day (anchor)",
-        stackDir: path.join(ROOT, "tests/fixtures/stacks"),
+        stackDir: path.join(PROJECT_DIR, "tests/fixtures/stacks"),
         stack: "home",
-        cluster: path.join(ROOT, "tests/fixtures/clusters/home-day.json"),
+        cluster: path.join(PROJECT_DIR, "tests/fixtures/clusters/home-day.json"),
       },
       ...[1_000, 5_000].map((guests) => ({
         guests,

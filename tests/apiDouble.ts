@@ -8,8 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { PveApiError } from "../api/client";
 import { ClusterSnapshot, parseClusterSnapshot } from "../tiers/snapshot";
+import { PROJECT_DIR } from "../start/sources";
 
-const ROOT = path.join(__dirname, "..");
 const CLUSTER_FIXTURES = path.join(__dirname, "fixtures", "clusters");
 
 /** A cluster snapshot file, parsed (a fresh copy each call: change it freely). */
@@ -43,7 +43,7 @@ export interface DoubleProcess {
 /** Starts `npm run pve-double -- ARGS` in the project folder. */
 export function startDoubleProcess(args: string[]): DoubleProcess {
   const child = spawn("npm", ["run", "--silent", "pve-double", "--", ...args], {
-    cwd: ROOT,
+    cwd: PROJECT_DIR,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });

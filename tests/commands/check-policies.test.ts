@@ -11,8 +11,8 @@ import { stringify as toYaml } from "yaml";
 import { runCheckCommand } from "../../commands/check";
 import { SITE_KEY } from "../../tiers/config";
 import { FIXTURE_STACK_DIR, fixtureSite } from "../stacks";
+import { PROJECT_DIR } from "../../start/sources";
 
-const ROOT = path.join(__dirname, "../..");
 /** The check on the fixture stack files (home, shop). */
 const check = (argv: string[]) => runCheckCommand(argv, { stackDir: FIXTURE_STACK_DIR });
 const FROM = ["--from", "2026-01-01T00:00:00Z"];
@@ -20,7 +20,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-policies-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function snapshotWith(base: string, name: string, change: (s: any) => void): string {
-  const snapshot = JSON.parse(fs.readFileSync(path.join(ROOT, "examples", base), "utf8"));
+  const snapshot = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "examples", base), "utf8"));
   change(snapshot);
   const file = path.join(tmp, `${name}.json`);
   fs.writeFileSync(file, JSON.stringify(snapshot));
@@ -36,7 +36,7 @@ function homeStackWith(name: string, change: (site: any) => void): string {
   return stack;
 }
 
-const HOME = ["--cluster", path.join(ROOT, "examples/home-cluster.json")];
+const HOME = ["--cluster", path.join(PROJECT_DIR, "examples/home-cluster.json")];
 
 test("a cluster listing no guests (a token without VM.Audit) fails, and says why", async () => {
   const cluster = snapshotWith("home-cluster.json", "no-guests", (s) => (s.resources = []));

@@ -2,14 +2,12 @@
  * `npm run check` as a user runs it: a process of its own through npm, its exit code and its output.
  */
 import { spawnSync } from "child_process";
-import * as path from "path";
 import { FIXTURE_STACK_DIR } from "../stacks";
-
-const ROOT = path.join(__dirname, "../..");
+import { PROJECT_DIR } from "../../start/sources";
 
 test("as a user runs it: npm run check exits 0 on the home site, 2 without a stack trace on bad input", () => {
   const ok = spawnSync("npm", ["run", "--silent", "check", "--", "--stack-dir", FIXTURE_STACK_DIR], {
-    cwd: ROOT,
+    cwd: PROJECT_DIR,
     encoding: "utf8",
   });
   expect(ok.stderr).toBe("");
@@ -21,7 +19,7 @@ test("as a user runs it: npm run check exits 0 on the home site, 2 without a sta
     "npm",
     ["run", "--silent", "check", "--", "--stack-dir", FIXTURE_STACK_DIR, "--cluster", "examples/nope.json"],
     {
-      cwd: ROOT,
+      cwd: PROJECT_DIR,
       encoding: "utf8",
     },
   );

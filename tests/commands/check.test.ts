@@ -7,9 +7,9 @@ import * as os from "os";
 import * as path from "path";
 import { runCheckCommand } from "../../commands/check";
 import { FIXTURE_STACK_DIR } from "../stacks";
+import { PROJECT_DIR } from "../../start/sources";
 
-const ROOT = path.join(__dirname, "../..");
-const HOME_SNAPSHOT = path.join(ROOT, "examples/home-cluster.json");
+const HOME_SNAPSHOT = path.join(PROJECT_DIR, "examples/home-cluster.json");
 const FROM = ["--from", "2026-01-01T00:00:00Z"];
 /** The check on the fixture copies of the stack files (tests/stacks.ts). */
 const check = (argv: string[]) => runCheckCommand(argv, { stackDir: FIXTURE_STACK_DIR });
@@ -60,7 +60,7 @@ test("the home snapshot: prints the plan per tier and passes", async () => {
   ].join("\n");
   expect(result.stdout.trimEnd().endsWith(plan)).toBe(true);
   // The README shows the same plan.
-  expect(fs.readFileSync(path.join(ROOT, "README.md"), "utf8")).toContain("```\n" + plan + "\n```");
+  expect(fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8")).toContain("```\n" + plan + "\n```");
   expect(result.stdout.trim().split("\n").pop()).toMatch(/^PASS/);
 });
 

@@ -12,6 +12,7 @@ import { runCheckCommand } from "../../commands/check";
 import * as offline from "../../commands/offline";
 import { runScheduleCommand } from "../../commands/schedule";
 import { FIXTURE_STACK_DIR } from "../stacks";
+import { PROJECT_DIR } from "../../start/sources";
 
 // The real runner, replaceable per test (a module's exports cannot be spied on once compiled).
 jest.mock("../../commands/offline", () => {
@@ -19,8 +20,7 @@ jest.mock("../../commands/offline", () => {
   return { ...actual, runProgramOffline: jest.fn(actual.runProgramOffline) };
 });
 
-const ROOT = path.join(__dirname, "../..");
-const HOME_SNAPSHOT = path.join(ROOT, "examples/home-cluster.json");
+const HOME_SNAPSHOT = path.join(PROJECT_DIR, "examples/home-cluster.json");
 const TOKEN = "pulumi@pve!backup-tiers=0b6c3a8e-4f1d-4c55-9d7e-2a1b3c4d5e6f";
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-input-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

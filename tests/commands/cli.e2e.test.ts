@@ -8,15 +8,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { FIXTURE_STACK_DIR } from "../stacks";
+import { PROJECT_DIR } from "../../start/sources";
 
-const ROOT = path.join(__dirname, "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-e2e-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test("npm run check -- --json | head -c 100: the check ends quietly with its own exit code", () => {
   // 3,000 guests in no tier: a report far larger than a pipe's buffer, so the check is still
   // writing when head has gone, and a mandatory violation (exit 1) to tell the code is the check's.
-  const snapshot = JSON.parse(fs.readFileSync(path.join(ROOT, "examples/home-cluster.json"), "utf8"));
+  const snapshot = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "examples/home-cluster.json"), "utf8"));
   for (let vmid = 1000; vmid < 4000; vmid++) {
     snapshot.resources.push({ type: "lxc", vmid, name: `ct-${vmid}`, node: "pve", status: "running", template: 0 });
   }
@@ -26,7 +26,7 @@ test("npm run check -- --json | head -c 100: the check ends quietly with its own
   const head = path.join(tmp, "head.txt");
   const command = `npm run --silent check -- --stack-dir '${FIXTURE_STACK_DIR}' --cluster '${cluster}' --json`;
   const r = spawnSync("bash", ["-c", `${command} 2>'${stderr}' | head -c 100 >'${head}'; echo "\${PIPESTATUS[0]}"`], {
-    cwd: ROOT,
+    cwd: PROJECT_DIR,
     encoding: "utf8",
   });
   expect(fs.readFileSync(head, "utf8")).toMatch(/^\{\n {2}"stack": "home",/);
@@ -39,7 +39,7 @@ test("a bug is exit 3 with the stack, secrets redacted", () => {
   const program =
     "require('./commands/cli').runMain(() => { throw new TypeError('boom with pulumi@pve!ci=0b6c3a8e-4f1d'); })";
   const r = spawnSync("node", ["-r", "ts-node/register/transpile-only", "-e", program], {
-    cwd: ROOT,
+    cwd: PROJECT_DIR,
     encoding: "utf8",
   });
   expect(r.status).toBe(3);

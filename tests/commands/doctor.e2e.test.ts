@@ -11,10 +11,10 @@ import { runDoctorCommand } from "../../commands/doctor";
 import { PveApiDouble } from "../../double/server";
 import type { ClusterSnapshot } from "../../tiers/snapshot";
 import { fixtureCluster, loadCluster } from "../apiDouble";
+import { PROJECT_DIR } from "../../start/sources";
 
-const ROOT = path.join(__dirname, "../..");
 const FIXTURES = path.join(__dirname, "../fixtures");
-const homeCluster = () => loadCluster(path.join(ROOT, "examples/home-cluster.json"));
+const homeCluster = () => loadCluster(path.join(PROJECT_DIR, "examples/home-cluster.json"));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "doctor-"));
 const caFile = path.join(tmp, "pve-root-ca.pem");
 
@@ -211,7 +211,7 @@ test("an untrusted certificate: exit 2, with its fingerprint and how to trust it
   fs.writeFileSync(
     path.join(project, "Pulumi.home.yaml"),
     fs
-      .readFileSync(path.join(ROOT, "Pulumi.home.yaml"), "utf8")
+      .readFileSync(path.join(PROJECT_DIR, "Pulumi.home.yaml"), "utf8")
       .replace('proxmoxve:insecure: "true"', 'proxmoxve:insecure: "false"'),
   );
   double.load(homeCluster());

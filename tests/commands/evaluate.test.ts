@@ -7,15 +7,8 @@ import { PolicyConfigError, evaluatePolicies, mandatoryViolations } from "../../
 import { policies } from "../../policy/policies";
 import { JOB_TYPE } from "../../tiers/names";
 import { staleCompiledFiles } from "../policy/harness";
-import {
-  PROJECT_DIR,
-  TestStack,
-  UNKNOWN_VALUE,
-  homeStack,
-  withCluster,
-  withJob,
-  withSeedCases,
-} from "../policy/helpers";
+import { PROJECT_DIR } from "../../start/sources";
+import { TestStack, UNKNOWN_VALUE, homeStack, withCluster, withJob, withSeedCases } from "../policy/helpers";
 
 let home: TestStack;
 beforeAll(async () => {

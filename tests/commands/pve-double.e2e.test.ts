@@ -7,8 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DoubleProcess, startDoubleProcess } from "../apiDouble";
+import { PROJECT_DIR } from "../../start/sources";
 
-const ROOT = path.join(__dirname, "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pve-double-"));
 let double: DoubleProcess | undefined;
 
@@ -32,7 +32,7 @@ test("the double prints its URL, token and fingerprint; the doctor command it pr
   const commands = banner.split("\n").filter((l) => /^ {2}(export PROXMOX_VE_API_TOKEN=|npm run doctor )/.test(l));
   expect(commands).toHaveLength(2);
   const doctor = spawnSync("bash", ["-c", commands.map((c) => c.trim()).join(" && ")], {
-    cwd: ROOT,
+    cwd: PROJECT_DIR,
     encoding: "utf8",
     env: { ...process.env, PROXMOX_VE_API_TOKEN: "", PROXMOX_VE_ENDPOINT: "" },
     timeout: 120_000,
@@ -48,7 +48,7 @@ test("the double prints its URL, token and fingerprint; the doctor command it pr
 
 test("a snapshot that is not there: one line, exit 2", () => {
   const result = spawnSync("npm", ["run", "--silent", "pve-double", "--", "--cluster", "nope.json", "--port", "0"], {
-    cwd: ROOT,
+    cwd: PROJECT_DIR,
     encoding: "utf8",
     timeout: 60_000,
   });

@@ -2,14 +2,12 @@
  * `npm run schedule` as a user runs it: the command in a process of its own.
  */
 import { spawnSync } from "child_process";
-import * as path from "path";
-
-const ROOT = path.join(__dirname, "../..");
+import { PROJECT_DIR } from "../../start/sources";
 
 describe("schedule command (spawned)", () => {
   test("npm run schedule: done-when case and exit code 2", () => {
     const cli = (...args: string[]) =>
-      spawnSync("npm", ["run", "--silent", "schedule", "--", ...args], { cwd: ROOT, encoding: "utf8" });
+      spawnSync("npm", ["run", "--silent", "schedule", "--", ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
 
     const ok = cli("sun 04:00", "--from", "2026-01-01T00:00:00Z", "--count", "3", "--json");
     expect(ok.stderr).toBe("");

@@ -8,8 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DoubleProcess, startDoubleProcess } from "../apiDouble";
+import { PROJECT_DIR } from "../../start/sources";
 
-const ROOT = path.join(__dirname, "../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "status-readme-"));
 let double: DoubleProcess | undefined;
 
@@ -35,7 +35,7 @@ test("the site's own day from the README's commands: OK, OK, FAILED, PENDING, PE
   const status = `${statusLine.trim()} --stack-dir tests/fixtures/stacks --at 2026-02-12T09:00:00Z`;
   const shell = (script: string) =>
     spawnSync("bash", ["-c", `${exportLine.trim()} && ${script}`], {
-      cwd: ROOT,
+      cwd: PROJECT_DIR,
       encoding: "utf8",
       env: { ...process.env, PROXMOX_VE_API_TOKEN: "", PROXMOX_VE_ENDPOINT: "" },
       timeout: 120_000,

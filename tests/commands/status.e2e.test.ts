@@ -14,8 +14,8 @@ import type { ClusterSnapshot } from "../../tiers/snapshot";
 import { fixtureCluster, loadCluster } from "../apiDouble";
 import { FIXTURE_STACK_DIR, fixtureSite } from "../stacks";
 import { SiteHistory } from "../statusHistory";
+import { PROJECT_DIR } from "../../start/sources";
 
-const ROOT = path.join(__dirname, "../..");
 const FIXTURES = path.join(__dirname, "../fixtures");
 const homeDay = () => fixtureCluster("home-day");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "status-"));
@@ -247,7 +247,7 @@ describe("a node offline (the shop's two nodes, shop2 down)", () => {
       history.nodeOf.set(vmid, node);
     }
     history.daily("P0", "01:00", "2026-02-10", "2026-02-12").daily("P1", "01:30", "2026-02-10", "2026-02-12");
-    const base = loadCluster(path.join(ROOT, "examples/shop-cluster.json"));
+    const base = loadCluster(path.join(PROJECT_DIR, "examples/shop-cluster.json"));
     const snapshot = history.snapshot({
       ...base,
       timezone: "Europe/Berlin",

@@ -13,10 +13,10 @@ import { PveApiDouble } from "../../double/server";
 import { toPruneBackupsMap } from "../../tiers/pve";
 import { readSiteFile } from "../../tiers/stackConfig";
 import { fixtureCluster } from "../apiDouble";
+import { PROJECT_DIR } from "../../start/sources";
 
-const ROOT = path.join(__dirname, "../..");
 const project = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-stack-"));
-fs.copyFileSync(path.join(ROOT, "Pulumi.home.yaml"), path.join(project, "Pulumi.home.yaml"));
+fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.home.yaml"), path.join(project, "Pulumi.home.yaml"));
 
 let double: PveApiDouble;
 let client: PveClient;

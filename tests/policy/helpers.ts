@@ -13,8 +13,8 @@ import type { ClusterInventory, StackOutputs } from "../../tiers/inventory";
 import { JOB_TYPE, ROOT_STACK_TYPE } from "../../tiers/names";
 import { parseClusterSnapshot } from "../../tiers/snapshot";
 import { FIXTURE_STACK_DIR } from "../stacks";
+import { PROJECT_DIR } from "../../start/sources";
 
-export const PROJECT_DIR = path.resolve(__dirname, "../..");
 const HOME_SNAPSHOT = path.join(PROJECT_DIR, "examples", "home-cluster.json");
 
 /** What the engine sends for a value unknown during preview. */

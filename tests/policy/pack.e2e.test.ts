@@ -19,7 +19,8 @@ import {
 import { evaluatePolicies } from "../../commands/evaluate";
 import { policies } from "../../policy/policies";
 import { JOB_TYPE } from "../../tiers/names";
-import { PROJECT_DIR, TestStack, UNKNOWN_VALUE, change, homeStack, withJob, withSeedCases } from "./helpers";
+import { PROJECT_DIR } from "../../start/sources";
+import { TestStack, UNKNOWN_VALUE, change, homeStack, withJob, withSeedCases } from "./helpers";
 
 const POLICY_DIR = path.join(PROJECT_DIR, "policy");
 const exampleConfig = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "policy-config.example.json"), "utf8"));

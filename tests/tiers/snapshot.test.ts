@@ -5,9 +5,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseClusterSnapshot } from "../../tiers/snapshot";
+import { PROJECT_DIR } from "../../start/sources";
 
-const ROOT = path.join(__dirname, "../..");
-const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+const read = (file: string) => fs.readFileSync(path.join(PROJECT_DIR, file), "utf8");
 
 test("the example snapshots parse as before, without any of the new keys", () => {
   for (const file of ["examples/home-cluster.json", "examples/shop-cluster.json"]) {
