@@ -8,7 +8,7 @@
  * `npm run report -- --status`): its type, its schema, the capacity thresholds, and how its ages
  * and sizes read in the status's text and on the report's page.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { TaskEntry, VolumeEntry } from "../api/client";
 import { backupVisibilityGap, PathPrivileges } from "../api/privileges";
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";

@@ -6,6 +6,9 @@
  * it finds an error (noEmitOnError), so dist/ only ever holds code that type-checked, and a failed
  * build leaves dist/ stale: the next start tries again and says why.
  *
+ * Then it bundles the program (index.ts and what it imports) into one file for the Pulumi CLI to run
+ * (PROGRAM_BUNDLE; see bundleProgram), from the sources that just type-checked.
+ *
  * `npm ci` runs it (the `prepare` script); so does any start that finds dist/ stale (start/fresh.ts).
  * Builds take a lock, so a program and a pack started together by `pulumi preview` build once.
  */
@@ -16,6 +19,8 @@ import {
   FAILURE_FILE,
   FailureRecord,
   MANIFEST_FILE,
+  PROGRAM_BUNDLE,
+  PROGRAM_SOURCE,
   PROJECT_DIR,
   SourceRecord,
   SourceRoot,
@@ -58,7 +63,11 @@ interface BuildResult {
 
 /** The build's own files at the top of dist/: its manifest, a failure record, the compiler's incremental state. */
 const isBuildFile = (name: string) =>
-  name === MANIFEST_FILE || name === FAILURE_FILE || name.endsWith(".tsbuildinfo") || name.endsWith(".tmp");
+  name === MANIFEST_FILE ||
+  name === PROGRAM_BUNDLE ||
+  name === FAILURE_FILE ||
+  name.endsWith(".tsbuildinfo") ||
+  name.endsWith(".tmp");
 
 /** How long a start waits for another process's build before giving up. */
 const LOCK_TIMEOUT_MS = 10 * 60_000;
@@ -228,11 +237,60 @@ export function build(options: BuildOptions = {}): BuildResult {
       writeRecord(failureFile, { ...current, message } as FailureRecord);
       throw new BuildError(message);
     }
+    if (PROGRAM_SOURCE in current.files) bundleProgram(projectDir, outDir);
     pruneOrphans(projectDir, outDir);
     writeRecord(manifestFile, current);
     fs.rmSync(failureFile, { force: true });
     return { compiled: true, sources, ms: Date.now() - start };
   });
+}
+
+/**
+ * Bundles the program for the Pulumi CLI: index.ts and every module it imports, in one file, with zod
+ * inside it and every other package left to node_modules. Loading zod as a package costs a start
+ * about 40 ms (95 files, 64 of them locales the program never shows); bundled, tree-shaken to what
+ * the schema uses, it costs about 7 ms, and the program's own modules load as one file. The
+ * provider and the SDK stay outside: they are the same modules the policy pack and the SDK load.
+ * It runs after the compiler has type-checked these very sources; esbuild only transpiles.
+ */
+function bundleProgram(projectDir: string, outDir: string): void {
+  let esbuild: typeof import("esbuild");
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    esbuild = require("esbuild") as typeof import("esbuild");
+  } catch {
+    throw new BuildError("bundling the program needs esbuild, a dev dependency, which is not installed: run `npm ci`");
+  }
+  const manifest = JSON.parse(fs.readFileSync(path.join(projectDir, "package.json"), "utf8")) as {
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
+  const external = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies })
+    .filter((name) => name !== "zod")
+    .flatMap((name) => [name, `${name}/*`]);
+  try {
+    esbuild.buildSync({
+      entryPoints: [path.join(projectDir, PROGRAM_SOURCE)],
+      outfile: path.join(projectDir, outDir, PROGRAM_BUNDLE),
+      tsconfig: path.join(projectDir, BUILD_TSCONFIG),
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: "es2022", // as tsconfig.json's (esbuild does not read a tsconfig's target)
+      // zod's ES modules, which esbuild can tree-shake (its CommonJS build loads everything).
+      mainFields: ["module", "main"],
+      external,
+      logLevel: "silent",
+    });
+  } catch (err) {
+    const failure = err as { errors?: { text: string; location?: { file: string; line: number } | null }[] };
+    const lines = (failure.errors ?? []).map((e) =>
+      e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text,
+    );
+    throw new BuildError(
+      `bundling ${PROGRAM_SOURCE} into ${outDir}/${PROGRAM_BUNDLE} failed: ${lines.join("; ") || err}`,
+    );
+  }
 }
 
 /** Outputs whose source is gone (a file renamed or deleted): nothing should find them. */

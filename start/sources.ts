@@ -18,6 +18,13 @@ export const PROJECT_DIR = findProjectDir(__dirname);
 /** Files beside the output that are the build's own, not compiled sources. */
 export const MANIFEST_FILE = "build-manifest.json";
 export const FAILURE_FILE = "build-failure.json";
+/**
+ * The program as the Pulumi CLI runs it: index.ts and everything it imports, zod included, bundled
+ * into one file at the top of the output (start/build.ts says why). Made from the project's root
+ * program, so a manifest whose sources include index.ts expects it.
+ */
+export const PROGRAM_BUNDLE = "program.bundle.js";
+export const PROGRAM_SOURCE = "index.ts";
 
 /** Extensions of the files the compiler reads under the included folders (.json: resolveJsonModule). */
 const SOURCE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".json"];
@@ -121,8 +128,9 @@ export function changedSources(projectDir: string, record: SourceRecord): string
   return changed.sort();
 }
 
-/** Compiled files the record's sources should have produced but that are not there. */
+/** Compiled files the record's sources should have produced (the program's bundle too) but that are not there. */
 export function missingOutputs(projectDir: string, record: SourceRecord): string[] {
+  const bundle = PROGRAM_SOURCE in record.files ? [path.join(record.outDir, PROGRAM_BUNDLE)] : [];
   return Object.keys(record.files)
     .filter((file) => /\.(ts|tsx|mts|cts)$/.test(file) && !file.endsWith(".d.ts"))
     .filter((file) => record.roots.some((root) => isUnder(file, root)))
@@ -132,6 +140,7 @@ export function missingOutputs(projectDir: string, record: SourceRecord): string
         file.replace(/\.(m|c)?tsx?$/, (ext) => ext.replace(/tsx?$/, "js")),
       ),
     )
+    .concat(bundle)
     .filter((output) => !fs.existsSync(path.join(projectDir, output)));
 }
 

@@ -13,7 +13,7 @@
  * node status, PVE version, storage space, backup volumes, task history with logs, users, tokens,
  * roles and ACLs, and per-node vzdump defaults. `npm run check` ignores them.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { isValidTimeZone } from "./calendar";
 import { formatPath } from "./config";
 import type { ClusterGuest, ClusterJob } from "./inventory";

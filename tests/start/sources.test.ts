@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
+  PROGRAM_BUNDLE,
   SourceRecord,
   SourceRoot,
   changedSources,
@@ -88,14 +89,17 @@ describe("changedSources: what makes dist/ stale", () => {
 });
 
 describe("missingOutputs", () => {
-  it("the compiled file of each TypeScript source under the roots, when it is not in dist/", () => {
+  it("the compiled file of each TypeScript source under the roots, and the program's bundle, when not in dist/", () => {
     write("tiers/types.d.ts", "export type T = 1;\n");
     write("dist/tiers/pve.js", "");
     write("dist/index.js", "");
     expect(missingOutputs(dir, record())).toEqual([
       path.join("dist", "policy", "index.js"),
       path.join("dist", "tiers", "calendar", "parse.js"),
+      path.join("dist", PROGRAM_BUNDLE),
     ]);
+    write(`dist/${PROGRAM_BUNDLE}`, "");
+    expect(missingOutputs(dir, record())).not.toContain(path.join("dist", PROGRAM_BUNDLE));
   });
 });
 
