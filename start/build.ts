@@ -249,9 +249,11 @@ export function build(options: BuildOptions = {}): BuildResult {
  * Bundles the program for the Pulumi CLI: index.ts and every module it imports, in one file, with zod
  * inside it and every other package left to node_modules. Loading zod as a package costs a start
  * about 40 ms (95 files, 64 of them locales the program never shows); bundled, tree-shaken to what
- * the schema uses, it costs about 7 ms, and the program's own modules load as one file. The
- * provider and the SDK stay outside: they are the same modules the policy pack and the SDK load.
- * It runs after the compiler has type-checked these very sources; esbuild only transpiles.
+ * the schema uses, it costs about 7 ms, and the program's own modules load as one file. The SDK
+ * must stay outside: its runtime state (the engine connection, the stack) lives in the modules
+ * cmd/run has already loaded, and a copy inside the bundle would not be connected; the provider
+ * and every other package stay outside with it. It runs after the compiler has type-checked these
+ * very sources; esbuild only transpiles.
  */
 function bundleProgram(projectDir: string, outDir: string): void {
   let esbuild: typeof import("esbuild");
