@@ -23,7 +23,7 @@ import {
   formatPruneBackups,
   isPveTrue,
   parseList,
-  parseVzdumpJobStart,
+  VZDUMP_JOB_START,
   sameJobId,
 } from "../tiers/pve";
 import { guestsOfResources } from "../tiers/snapshot";
@@ -43,7 +43,7 @@ import {
   earliestCandidate,
   formatAge,
   formatBytes,
-  isRunOf,
+  isRunOfLog,
   judgeStatus,
   mayBeRunOf,
   scheduleOf,
@@ -142,6 +142,13 @@ async function unlessRefused<T>(call: Promise<T>): Promise<{ value?: T; refused?
 
 const CONCURRENCY = 8;
 const TASK_PAGE = 1000;
+/**
+ * How much of a task's log the status reads to tell whose run it is. A run's job line comes after
+ * what the `job-init` hook prints and the lock wait (pve-manager PVE/VZDump.pm `new`, `getlock`); a run
+ * that died before it logged only its error (`TASK ERROR: ...`, pve-common PVE/RESTEnvironment.pm
+ * `fork_worker`), so a few lines tell both apart.
+ */
+const LOG_HEAD_LINES = 50;
 
 /** What the status reads of the cluster, for `judgeStatus`. PVE API errors other than refusals propagate. */
 export async function gatherStatusInput(client: PveClient, site: Site, stack: string, at: Date): Promise<StatusInput> {
@@ -238,22 +245,39 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
   }
   tasks.sort((a, b) => b.starttime - a.starttime);
 
-  // Which tasks are runs of the tiers' jobs: by their first log line, read once each.
+  // Which tasks are runs of the tiers' jobs: by the head of their logs, read once each.
   const tierJobs: StatusJob[] = site.tiers
     .map((t) => (jobs ? jobs.find((j) => sameJobId(j.id, t.job)) : stackJobOf(t)))
     .filter((j): j is StatusJob => j !== undefined);
-  const firstLines = new Map<string, string | undefined>();
-  const readFirstLines = async (candidates: TaskEntry[]) => {
-    const unread = candidates.filter((t) => !firstLines.has(t.upid));
-    const lines = await mapLimit(unread, CONCURRENCY, async (t) => {
-      const read = await unlessRefused(client.taskLog(t.node, t.upid, { start: 0, limit: 1 }));
-      return read.value?.[0]?.t;
+  const eventOf = new Map(
+    tierJobs.map(
+      (j) =>
+        [
+          j.id,
+          scheduleOf(
+            site.tiers.find((t) => sameJobId(t.job, j.id))!,
+            j,
+          ),
+        ] as const,
+    ),
+  );
+  const heads = new Map<string, string[] | undefined>();
+  const readHeads = async (candidates: TaskEntry[]) => {
+    const unread = candidates.filter((t) => !heads.has(t.upid));
+    const read = await mapLimit(unread, CONCURRENCY, async (t) => {
+      const head = (await unlessRefused(client.taskLog(t.node, t.upid, { start: 0, limit: LOG_HEAD_LINES }))).value;
+      const lines = head?.map((l) => l.t);
+      // More output before the job line than the head holds (a chatty job-init hook): the whole log.
+      if (lines && lines.length >= LOG_HEAD_LINES && !lines.some((l) => l.startsWith(VZDUMP_JOB_START))) {
+        return (await unlessRefused(client.taskLogLines(t.node, t.upid))).value;
+      }
+      return lines;
     });
-    unread.forEach((t, i) => firstLines.set(t.upid, lines[i]));
+    unread.forEach((t, i) => heads.set(t.upid, read[i]));
   };
   const isRun = (t: TaskEntry, job: StatusJob) => {
-    const start = parseVzdumpJobStart(firstLines.get(t.upid) ?? "");
-    return start !== undefined && isRunOf(start, job);
+    const head = heads.get(t.upid);
+    return head !== undefined && isRunOfLog(t, head, job, eventOf.get(job.id), site.timezone);
   };
 
   // First the runs that can decide a guest's state: from each tier's earliest candidate for its last due run on.
@@ -262,13 +286,13 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
   const windowStart = new Map<string, number>();
   for (const tier of site.tiers) {
     const job = tierJobs.find((j) => sameJobId(j.id, tier.job));
-    const event = scheduleOf(tier, job);
+    const event = job && eventOf.get(job.id);
     if (!job || !event) continue;
     const from = earliestCandidate(event, at, site.timezone, graceSeconds(tier));
     windowStart.set(job.id, Math.min(windowStart.get(job.id) ?? Infinity, from ? from.getTime() / 1000 : Infinity));
   }
   const inWindow = (t: TaskEntry, job: StatusJob) => t.starttime >= (windowStart.get(job.id) ?? Infinity);
-  await readFirstLines(tasks.filter((t) => tierJobs.some((j) => inWindow(t, j) && mayBeRunOf(t, j))));
+  await readHeads(tasks.filter((t) => tierJobs.some((j) => inWindow(t, j) && mayBeRunOf(t, j))));
   for (const job of tierJobs) {
     runs.set(
       job.id,
@@ -281,7 +305,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
     const older = tasks.filter((t) => !inWindow(t, job) && mayBeRunOf(t, job));
     for (let i = 0; i < older.length && !ranBefore.get(job.id); i += CONCURRENCY) {
       const batch = older.slice(i, i + CONCURRENCY);
-      await readFirstLines(batch);
+      await readHeads(batch);
       if (batch.some((t) => isRun(t, job))) ranBefore.set(job.id, true);
     }
   }

@@ -21,12 +21,14 @@ import {
   SCHEDULED_RUN_TASK,
   VzdumpGuestLog,
   VzdumpJobStart,
+  VzdumpRunLog,
   WallTime,
   backupFileName,
   isPveTrue,
   maxBackupsKept,
   parseList,
   parseVzdumpFileName,
+  parseVzdumpJobStart,
   readVzdumpLog,
   sameJobId,
 } from "../tiers/pve";
@@ -283,6 +285,52 @@ export function isRunOf(start: VzdumpJobStart, job: StatusJob): boolean {
   return job.declared || (one("node") === job.node && one("notes-template") === job.notesTemplate);
 }
 
+/**
+ * How long after one of its job's events pvescheduler may start a run: its loop wakes at the start of
+ * each minute and starts every due job in turn (pve-manager PVE/Service/pvescheduler.pm `run`,
+ * PVE/Jobs.pm `run_jobs`), and while the previous minute's iteration still runs it starts none
+ * (`$fork` returns), so a run can begin a minute late.
+ */
+export const SCHEDULER_START_SLACK_SECONDS = 120;
+
+/**
+ * Whether a vzdump task whose log never reached its job line is `job`'s scheduled run: one that
+ * died in `PVE::VZDump->new` (the `job-init` hook, the storage's activation) or in `getlock`, or that
+ * still waits for the lock (pve-manager PVE/VZDump.pm, PVE/API2/VZDump.pm's worker). Such a log never
+ * names the job's parameters, so the run is told by what pvescheduler gives every run: root@pam, the
+ * task id (`mayBeRunOf`), a start within `SCHEDULER_START_SLACK_SECONDS` of one of the job's events,
+ * and, when the error names a storage, the job's storage.
+ */
+export function isEarlyRunOf(
+  task: Omit<TaskEntry, "pid" | "pstart">,
+  log: VzdumpRunLog,
+  job: StatusJob,
+  event: CalendarEvent | undefined,
+  timeZone: string,
+): boolean {
+  if (log.jobStarted || !event || !mayBeRunOf(task, job)) return false;
+  // An ended run that never logged its job line failed before it; a run that ended OK logged it.
+  if (task.status === "OK") return false;
+  const due = event.previous(new Date((task.starttime + 1) * 1000), timeZone);
+  if (!due || task.starttime - due.getTime() / 1000 > SCHEDULER_START_SLACK_SECONDS) return false;
+  return log.storageNamed === undefined || log.storageNamed === job.storage;
+}
+
+/** Whether a vzdump task is `job`'s scheduled run, from the head of its log: its job line, else `isEarlyRunOf`. */
+export function isRunOfLog(
+  task: Omit<TaskEntry, "pid" | "pstart">,
+  head: readonly string[],
+  job: StatusJob,
+  event: CalendarEvent | undefined,
+  timeZone: string,
+): boolean {
+  for (const line of head) {
+    const start = parseVzdumpJobStart(line);
+    if (start) return isRunOf(start, job);
+  }
+  return isEarlyRunOf(task, readVzdumpLog(head), job, event, timeZone);
+}
+
 // ---------------------------------------------------------------------------------------------
 // A tier's schedule: last due run, next run
 
@@ -407,7 +455,7 @@ export function judgeStatus(input: StatusInput): StatusReport {
   const unchecked: string[] = [];
   const clusterGuest = new Map(input.guests.map((g) => [g.vmid, g]));
   const nodes = new Map(input.nodes.map((n) => [n.node, n]));
-  const logs = new Map<string, ReturnType<typeof readVzdumpLog>>();
+  const logs = new Map<string, VzdumpRunLog>();
   const logOf = (run: JobRun) => {
     if (!run.log) return undefined;
     if (!logs.has(run.task.upid)) logs.set(run.task.upid, readVzdumpLog(run.log));
@@ -597,10 +645,18 @@ export function judgeStatus(input: StatusInput): StatusReport {
       const going = nodeRuns.find((r) => r.task.starttime >= dueUntil && !ended(r.task, at));
       const jobName = job?.id ?? tier.job;
       const notYet = going
-        ? `job ${jobName}'s first run, started ${formatIsoTime(new Date(going.task.starttime * 1000), timeZone)}, has not ended yet`
+        ? `job ${jobName}'s first run, started ${formatIsoTime(new Date(going.task.starttime * 1000), timeZone)}, has not ended yet${logOf(going)?.waitingForLock ? " (it waits for the node's global vzdump lock)" : ""}`
         : `job ${jobName} has not run yet (PVE's task history shows no run): the first is ${next ? formatIsoTime(next, timeZone) : "not scheduled"}`;
       const disabled = job?.enabled === false ? `job ${job.id} is disabled, so no run will make one` : undefined;
       const ranButGone = finished ? `${dueText} finished its backup, but the archive is not on ${tier.storage}` : "";
+      // Its grace has passed and the due run still goes (a long run, or one queued behind another's lock).
+      const stillGoing =
+        lastDue && event
+          ? runsOfEvent(event, lastDue, timeZone, nodeRuns, at).find((r) => !ended(r.task, at))
+          : undefined;
+      const goingText = stillGoing
+        ? `${dueText} has not ended${logOf(stillGoing)?.waitingForLock ? ": it waits for the node's global vzdump lock, held by another backup" : ""}`
+        : "";
       if (newest) {
         if (!everRan && !historyGap && !disabled) {
           done(
@@ -611,7 +667,7 @@ export function judgeStatus(input: StatusInput): StatusReport {
           const age = `the newest backup is from ${formatIsoTime(newest.time!, timeZone)}, before ${dueText}`;
           done(
             "LATE",
-            [age, ranButGone, disabled, historyGap && `its task history cannot be read: ${historyGap}`]
+            [age, goingText, ranButGone, disabled, historyGap && `its task history cannot be read: ${historyGap}`]
               .filter(Boolean)
               .join("; "),
           );
@@ -628,7 +684,13 @@ export function judgeStatus(input: StatusInput): StatusReport {
       if (everRan || disabled) {
         done(
           "MISSING",
-          [`no backup on ${tier.storage}`, ranButGone, everRan ? `though job ${job?.id} has run` : "", disabled]
+          [
+            `no backup on ${tier.storage}`,
+            goingText,
+            ranButGone,
+            everRan ? `though job ${job?.id} has run` : "",
+            disabled,
+          ]
             .filter(Boolean)
             .join("; "),
         );

@@ -480,18 +480,56 @@ const LOG_ENDED_AT = /^INFO: (?:Failed|Backup finished) at (\d{4})-(\d{2})-(\d{2
 export const VZDUMP_GUEST_ERRORS = "job errors";
 /** A run that failed as a whole (e.g. its storage could not be activated), before or between guests. */
 const LOG_JOB_FAILED = /^(?:ERROR: Backup job failed - |TASK ERROR: )(.*)$/;
+/**
+ * Before its job line a run logs only what `PVE::VZDump->new` and `getlock` say (pve-manager
+ * PVE/VZDump.pm, `debugmsg`): the lock wait, and the error that ends it when the lock times out
+ * (`ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout`, then `exit(-1)` in
+ * PVE/API2/VZDump.pm's worker, so no `TASK` line follows).
+ */
+const LOG_EARLY_ERROR = /^ERROR: (.*)$/;
+/** `getlock`: another backup holds the node's global vzdump lock; `got global lock` once it is free. */
+export const VZDUMP_LOCK_WAIT = "INFO: trying to get global lock - waiting...";
+const VZDUMP_LOCK_GOT = "INFO: got global lock";
+/** A storage an early error names: `could not activate storage 'X': ...` (PVE/VZDump.pm `new`). */
+const STORAGE_NAMED = /storage '([^']+)'/;
 
 function wallOf(m: RegExpExecArray): WallTime {
   return { year: +m[1], month: +m[2], day: +m[3], hour: +m[4], minute: +m[5], second: +m[6] };
 }
 
-/** Each guest a run's log names, with what it says of it; and the run's own error, if it failed as a whole. */
-export function readVzdumpLog(log: readonly string[]): { guests: Map<number, VzdumpGuestLog>; jobError?: string } {
+/** What one run's log says: each guest it names, and of the run as a whole. */
+export interface VzdumpRunLog {
+  guests: Map<number, VzdumpGuestLog>;
+  /** The run's own error, when it failed as a whole (before its job line, or between guests). */
+  jobError?: string;
+  /** It logged its job line (`VZDUMP_JOB_START`): it got past `new` and the lock. */
+  jobStarted: boolean;
+  /** It waits, or waited, for the global lock (`VZDUMP_LOCK_WAIT`) and has not logged getting it. */
+  waitingForLock: boolean;
+  /** The storage its error before the job line names, e.g. the one it could not activate. */
+  storageNamed?: string;
+}
+
+/** Each guest a run's log names, with what it says of it, and what it says of the run as a whole. */
+export function readVzdumpLog(log: readonly string[]): VzdumpRunLog {
   const guests = new Map<number, VzdumpGuestLog>();
   let current: VzdumpGuestLog | undefined;
   let jobError: string | undefined;
+  let jobStarted = false;
+  let waitingForLock = false;
+  let storageNamed: string | undefined;
   for (const line of log) {
     let m: RegExpExecArray | null;
+    if (!jobStarted) {
+      if (line.startsWith(VZDUMP_JOB_START)) jobStarted = true;
+      else if (line === VZDUMP_LOCK_WAIT) waitingForLock = true;
+      else if (line === VZDUMP_LOCK_GOT) waitingForLock = false;
+      else if ((m = LOG_EARLY_ERROR.exec(line) ?? LOG_JOB_FAILED.exec(line))) {
+        jobError ??= m[1].trim();
+        storageNamed ??= STORAGE_NAMED.exec(m[1])?.[1];
+      }
+      continue;
+    }
     if ((m = LOG_STARTING.exec(line))) {
       current = { vmid: Number(m[1]), result: "running" };
       guests.set(current.vmid, current);
@@ -516,5 +554,5 @@ export function readVzdumpLog(log: readonly string[]): { guests: Map<number, Vzd
       jobError ??= m[1].trim();
     }
   }
-  return { guests, jobError };
+  return { guests, jobError, jobStarted, waitingForLock, storageNamed };
 }

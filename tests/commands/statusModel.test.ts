@@ -8,13 +8,15 @@ import {
   StatusInput,
   formatBytes,
   isRunOf,
+  isRunOfLog,
   judgeStatus,
   mayBeRunOf,
   stackJobOf,
   statusJobOf,
 } from "../../commands/statusModel";
 import { parseSite } from "../../tiers/config";
-import { parseVzdumpJobStart } from "../../tiers/pve";
+import { VZDUMP_LOCK_WAIT, parseVzdumpJobStart } from "../../tiers/pve";
+import { tryParseCalendarEvent } from "../../tiers/calendar";
 import { fixtureSite } from "../stacks";
 import { SiteHistory, clusterJobOf } from "../statusHistory";
 
@@ -103,7 +105,7 @@ describe("the last due run: its task has ended, or the grace has passed", () => 
     const { of } = judge(h.run("P0", "2026-02-12T03:00", { running: true }).input(at("2026-02-12T08:30:00Z")));
     expect([of(102).state, of(102).lastDue]).toEqual(["LATE", "2026-02-12T08:00:00Z"]);
     expect(of(102).reason).toBe(
-      "the newest backup is from 2026-02-11T03:01:02-05:00, before the run of 2026-02-12T03:00:00-05:00",
+      "the newest backup is from 2026-02-11T03:01:02-05:00, before the run of 2026-02-12T03:00:00-05:00; the run of 2026-02-12T03:00:00-05:00 has not ended",
     );
   });
 
@@ -369,5 +371,56 @@ describe("which vzdump tasks are a job's scheduled runs", () => {
     const { of } = judge(h.input(at("2026-02-12T09:00:00Z")));
     expect([of(100).state, of(102).state]).toEqual(["OK", "FAILED"]);
     expect(of(102).reason).toBe("the run of 2026-02-12T03:00:00-05:00 failed: VM 102 qmp command 'backup' failed");
+  });
+});
+
+describe("runs that died before their job line are still the job's runs", () => {
+  const site = home();
+  const p0 = statusJobOf(clusterJobOf(site.tiers[0]));
+  const p1 = statusJobOf(clusterJobOf(site.tiers[1]));
+  const tz = site.timezone;
+  const event = (job: typeof p0) => tryParseCalendarEvent(job.schedule!).event!;
+  // 2026-02-12T03:00:02 in New York: two seconds after P0's event
+  const task = (over: Partial<Parameters<typeof isRunOfLog>[0]> = {}) => ({
+    upid: "u",
+    node: "pve",
+    type: "vzdump",
+    id: "",
+    user: "root@pam",
+    starttime: Date.parse("2026-02-12T08:00:02Z") / 1000,
+    endtime: Date.parse("2026-02-12T08:00:03Z") / 1000,
+    status: "could not activate storage 'synology-backups': storage 'synology-backups' is not online",
+    ...over,
+  });
+  const nasDown = [
+    "TASK ERROR: could not activate storage 'synology-backups': storage 'synology-backups' is not online",
+  ];
+
+  test("the NAS away at 03:00: started by the scheduler at P0's event, naming P0's storage", () => {
+    expect(isRunOfLog(task(), nasDown, p0, event(p0), tz)).toBe(true);
+    // not P1's: P1 runs at 03:15, and its one guest's run would have 103 as the task id
+    expect(isRunOfLog(task(), nasDown, p1, event(p1), tz)).toBe(false);
+  });
+
+  test("not the job's: another storage named, started long after the event, by hand, or a run that ended OK", () => {
+    const other = ["TASK ERROR: could not activate storage 'usb': storage 'usb' is not online"];
+    expect(isRunOfLog(task(), other, p0, event(p0), tz)).toBe(false);
+    expect(isRunOfLog(task({ starttime: task().starttime + 600 }), nasDown, p0, event(p0), tz)).toBe(false);
+    expect(isRunOfLog(task({ user: "admin@pve" }), nasDown, p0, event(p0), tz)).toBe(false);
+    expect(isRunOfLog(task({ status: "OK" }), ["TASK OK"], p0, event(p0), tz)).toBe(false);
+  });
+
+  test("the lock timed out (status 'unexpected status'), and a run still waiting for the lock", () => {
+    const timedOut = [VZDUMP_LOCK_WAIT, "ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout"];
+    expect(isRunOfLog(task({ status: "unexpected status" }), timedOut, p0, event(p0), tz)).toBe(true);
+    const waiting = task({ endtime: undefined, status: undefined });
+    expect(isRunOfLog(waiting, [VZDUMP_LOCK_WAIT], p0, event(p0), tz)).toBe(true);
+  });
+
+  test("a run whose job line comes after the lock wait is judged by its job line", () => {
+    const own = new SiteHistory(site).run("P0", "2026-02-12T03:00").tasks[0].log[0];
+    const head = [VZDUMP_LOCK_WAIT, "INFO: got global lock", own];
+    expect(isRunOfLog(task({ status: "OK" }), head, p0, event(p0), tz)).toBe(true);
+    expect(isRunOfLog(task({ status: "OK" }), head, p1, event(p1), tz)).toBe(false);
   });
 });

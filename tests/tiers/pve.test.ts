@@ -34,6 +34,7 @@ import {
   VZDUMP_JOB_START,
   parseVzdumpJobStart,
   readVzdumpLog,
+  VZDUMP_LOCK_WAIT,
   vzdumpCommandLine,
 } from "../../tiers/pve";
 
@@ -306,5 +307,40 @@ describe("vzdump's task log: the first line a run writes, and what it says of ea
     expect(readVzdumpLog(["TASK ERROR: could not activate storage 'nas': storage 'nas' does not exist"]).jobError).toBe(
       "could not activate storage 'nas': storage 'nas' does not exist",
     );
+  });
+
+  test("a run that ended before its job line: the NAS away, the lock timed out, the job-init hook failed", () => {
+    const nasDown = readVzdumpLog([
+      "TASK ERROR: could not activate storage 'synology-backups': storage 'synology-backups' is not online",
+    ]);
+    expect(nasDown).toMatchObject({
+      jobStarted: false,
+      jobError: "could not activate storage 'synology-backups': storage 'synology-backups' is not online",
+      storageNamed: "synology-backups",
+    });
+    // getlock logs the wait, then the timeout, and the worker exits without a TASK line
+    const lockTimeout = readVzdumpLog([
+      VZDUMP_LOCK_WAIT,
+      "ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout",
+    ]);
+    expect(lockTimeout).toMatchObject({
+      jobStarted: false,
+      waitingForLock: true,
+      jobError: "can't acquire lock '/var/run/vzdump.lock' - got timeout",
+      storageNamed: undefined,
+    });
+    const hook = readVzdumpLog(["TASK ERROR: command '/usr/local/bin/nas-wake job-init' failed: exit code 1"]);
+    expect(hook.jobError).toBe("command '/usr/local/bin/nas-wake job-init' failed: exit code 1");
+  });
+
+  test("a run that waited for the lock, got it and went on is no failure", () => {
+    const log = readVzdumpLog([
+      VZDUMP_LOCK_WAIT,
+      "INFO: got global lock",
+      `${VZDUMP_JOB_START}vzdump 100 --storage nas --quiet 1`,
+      "INFO: Starting Backup of VM 100 (qemu)",
+    ]);
+    expect(log).toMatchObject({ jobStarted: true, waitingForLock: false, jobError: undefined });
+    expect(readVzdumpLog([VZDUMP_LOCK_WAIT])).toMatchObject({ jobStarted: false, waitingForLock: true });
   });
 });
