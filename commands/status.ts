@@ -392,8 +392,13 @@ export function renderStatusText(report: StatusReport, site: Site, source: strin
     const retention = formatPruneBackups(tier.retention);
     const grace = tier.grace ? `, grace ${tier.grace}` : "";
     const lastDue = guests.find((g) => g.lastDue)?.lastDue ?? null;
+    const onCluster = report.clusterSchedules.get(tier.id);
+    const schedule =
+      onCluster === undefined
+        ? tier.schedule
+        : `${onCluster} on the cluster (the stack says ${tier.schedule}: pulumi up sets it)`;
     lines.push(
-      `Tier ${tier.id} (${tier.description}): job ${tier.job}, schedule ${tier.schedule}${grace}, ${tier.storage}, ${retention}; last due run ${local(lastDue)}`,
+      `Tier ${tier.id} (${tier.description}): job ${tier.job}, schedule ${schedule}${grace}, ${tier.storage}, ${retention}; last due run ${local(lastDue)}`,
     );
     lines.push(...rowsOf(guests), "");
   }

@@ -401,6 +401,8 @@ export interface StatusReport {
   unchecked: string[];
   /** Said once above the tables: e.g. the jobs were taken from the stack. */
   notes: string[];
+  /** Per tier id: its job's schedule on the cluster, where it differs from the stack's (what PVE runs). */
+  clusterSchedules: Map<string, string>;
   exitCode: 0 | 1 | 2;
 }
 
@@ -484,8 +486,12 @@ export function judgeStatus(input: StatusInput): StatusReport {
   const tierVmids = new Set<number>();
   const newestSize = new Map<number, number>();
 
+  const clusterSchedules = new Map<string, string>();
   for (const tier of site.tiers) {
     const clusterJob = input.jobs?.find((j) => sameJobId(j.id, tier.job));
+    if (clusterJob?.schedule !== undefined && clusterJob.schedule !== tier.schedule) {
+      clusterSchedules.set(tier.id, clusterJob.schedule);
+    }
     const job = input.jobs ? clusterJob : stackJobOf(tier);
     const event = scheduleOf(tier, job);
     const grace = graceSeconds(tier);
@@ -607,6 +613,17 @@ export function judgeStatus(input: StatusInput): StatusReport {
 
       if (unknown) {
         done("UNKNOWN", unknown);
+        continue;
+      }
+      // A job that can never run again is no health, whatever backups there are.
+      if (job?.enabled !== false && !next) {
+        const schedule = `job ${job?.id ?? tier.job}'s schedule '${job?.schedule ?? tier.schedule}'`;
+        done(
+          "FAILED",
+          event
+            ? `${schedule} never fires${lastDue ? " again" : ""}, so no run will back it up`
+            : `${schedule} is not a calendar event PVE runs, so no run will back it up`,
+        );
         continue;
       }
       if (newest && (lastDue === null || newest.time!.getTime() >= lastDue.getTime())) {
@@ -763,6 +780,7 @@ export function judgeStatus(input: StatusInput): StatusReport {
     capacity,
     unchecked,
     notes,
+    clusterSchedules,
     exitCode: couldNotCheck ? 2 : ok ? 0 : 1,
   };
 }

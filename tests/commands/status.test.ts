@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { escapeLabel, renderPrometheus, summaryLine, writeAtomically } from "../../commands/status";
+import { escapeLabel, renderPrometheus, renderStatusText, summaryLine, writeAtomically } from "../../commands/status";
 import { judgeStatus } from "../../commands/statusModel";
 import { parseSite } from "../../tiers/config";
 import { fixtureSite } from "../stacks";
@@ -75,4 +75,15 @@ test("the textfile is replaced whole: a reader sees the old file or the new, and
   expect(() => writeAtomically(path.join(tmp, "no-such-dir", "x.prom"), "x")).toThrow(
     `${path.join(tmp, "no-such-dir", "x.prom")}: cannot write (ENOENT)`,
   );
+});
+
+test("a tier's header shows the schedule PVE runs where the cluster's job differs from the stack", () => {
+  const site = parseSite(fixtureSite("home"), "x");
+  const input = new SiteHistory(site).run("P0", "2026-02-12T03:00").input(new Date("2026-02-12T09:00:00Z"));
+  input.jobs!.find((j) => j.id === "backup-home-p0-daily")!.schedule = "04:30";
+  const text = renderStatusText(judgeStatus(input), site, "the double");
+  expect(text).toContain(
+    "Tier P0 (critical, daily): job backup-home-p0-daily, schedule 04:30 on the cluster (the stack says 03:00: pulumi up sets it),",
+  );
+  expect(text).toContain("Tier P1 (important, daily): job backup-home-p1-daily, schedule 03:15,");
 });

@@ -207,6 +207,25 @@ describe("each state", () => {
       "no backup on synology-backups; job backup-home-p2-weekly is disabled, so no run will make one",
     );
   });
+
+  test("a cluster job whose schedule never fires (Feb 30th) or stopped firing is FAILED naming it, not PENDING", () => {
+    const input = siteDay().input(at("2026-02-12T09:00:00Z"));
+    input.jobs!.find((j) => j.id === "backup-home-p2-weekly")!.schedule = "*-02-30 04:00";
+    input.jobs!.find((j) => j.id === "backup-home-p0-daily")!.schedule = "2026-02-12 03:00";
+    const { of, report } = judge(input);
+    expect([of(101).state, of(105).state, of(101).nextRun]).toEqual(["FAILED", "FAILED", null]);
+    expect(of(101).reason).toBe(
+      "job backup-home-p2-weekly's schedule '*-02-30 04:00' never fires, so no run will back it up",
+    );
+    // its last run wrote today's backup, but none will follow
+    expect(of(100).state).toBe("FAILED");
+    expect(of(100).reason).toBe(
+      "job backup-home-p0-daily's schedule '2026-02-12 03:00' never fires again, so no run will back it up",
+    );
+    expect(report.exitCode).toBe(1);
+    expect(report.clusterSchedules.get("P2")).toBe("*-02-30 04:00");
+    expect(report.clusterSchedules.has("P1")).toBe(false);
+  });
 });
 
 describe("UNKNOWN: what decides the state cannot be seen", () => {
@@ -379,7 +398,11 @@ describe("runs that died before their job line are still the job's runs", () => 
   const p0 = statusJobOf(clusterJobOf(site.tiers[0]));
   const p1 = statusJobOf(clusterJobOf(site.tiers[1]));
   const tz = site.timezone;
-  const event = (job: typeof p0) => tryParseCalendarEvent(job.schedule!).event!;
+  const event = (job: typeof p0) => {
+    const parsed = tryParseCalendarEvent(job.schedule!);
+    if (!parsed.ok) throw new Error(parsed.error);
+    return parsed.event;
+  };
   // 2026-02-12T03:00:02 in New York: two seconds after P0's event
   const task = (over: Partial<Parameters<typeof isRunOfLog>[0]> = {}) => ({
     upid: "u",
