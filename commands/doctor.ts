@@ -16,6 +16,7 @@ import type { ConnectionSettings } from "../api/connection";
 import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTokenId } from "../api/privileges";
 import { Site, Tier } from "../tiers/config";
 import type { ClusterGuest } from "../tiers/inventory";
+import { adoptionBlocker } from "../tiers/adoption";
 import { BACKUP_CONTENT, MAIL_HONOURING_MODES, isPveTrue, parseList, sameJobId } from "../tiers/pve";
 import { guestsOfResources } from "../tiers/snapshot";
 import type { SiteFile } from "../tiers/stackConfig";
@@ -457,6 +458,7 @@ class Doctor {
     const problems: string[] = [];
     const fixes: string[] = [];
     const existing: string[] = [];
+    const notes: string[] = [];
     for (const tier of this.site.tiers) {
       const job = jobs.find((j) => sameJobId(j.id, tier.job));
       if (!job) {
@@ -467,19 +469,21 @@ class Doctor {
         continue;
       }
       existing.push(job.id);
-      const how = isPveTrue(job.all)
-        ? job.exclude
-          ? `all guests but ${job.exclude}`
-          : "all guests"
-        : job.pool
-          ? `pool ${job.pool}`
-          : undefined;
-      if (how) {
-        problems.push(
-          `${job.id} backs up ${how}; adopted as tier ${tier.id} it will back up only ${tier.guests.map((g) => g.vmid).join(", ")}`,
-        );
+      const exclude = job.exclude ? parseList(String(job.exclude)).map(Number) : [];
+      const tierVmids = tier.guests.map((g) => g.vmid);
+      const blocker = adoptionBlocker(
+        job.id,
+        { all: isPveTrue(job.all), exclude, pool: typeof job.pool === "string" ? job.pool : undefined },
+        tierVmids,
+      );
+      if (blocker) {
+        problems.push(`${job.id} backs up ${blocker.selection}; adopted as tier ${tier.id}, ${blocker.reason}`);
         fixes.push(
-          `put every guest ${job.id} covers into a tier first (npm run check lists guests in no tier), or rename tier ${tier.id}'s job so that ${job.id} stays as it is`,
+          `${blocker.fix}   # then adopt it; or rename tier ${tier.id}'s job so that ${job.id} stays as it is`,
+        );
+      } else if (typeof job.pool === "string") {
+        notes.push(
+          `${job.id} backs up pool ${job.pool}: the first pulumi up after adopting it backs up guests ${tierVmids.join(", ")} instead (PVE drops the pool when a job gets vmids)`,
         );
       }
     }
@@ -489,7 +493,11 @@ class Doctor {
     const hint = this.siteFile.adopt
       ? "adopt is on: pulumi up imports them"
       : "managed by this stack already, or set pve-backup-tiers:adopt true for the first pulumi up (README, step 7)";
-    return { id: "adopt", ok: true, message: `tier jobs on the cluster: ${existing.join(", ")} (${hint})` };
+    return {
+      id: "adopt",
+      ok: true,
+      message: [`tier jobs on the cluster: ${existing.join(", ")} (${hint})`, ...notes].join("; "),
+    };
   }
 
   private async notificationCheck(): Promise<Check> {

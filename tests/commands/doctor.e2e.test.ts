@@ -180,14 +180,30 @@ test("a guest of a tier that does not exist, or is of the other kind, fails", as
   );
 });
 
-test("a job to adopt that backs up all guests fails: adoption would narrow it", async () => {
+test("a job to adopt that backs up all guests fails: the provider's update would be refused, and the fix sets its vmids", async () => {
   const snapshot = homeCluster();
   const job = snapshot.backup[1] as Record<string, unknown>;
   delete job.vmid;
   Object.assign(job, { all: 1, exclude: "105" });
   const { check } = await doctorJson(snapshot);
-  expect(check("adopt").message).toBe(
-    "backup-home-p1-daily backs up all guests but 105; adopted as tier P1 it will back up only 103",
+  expect(check("adopt")).toMatchObject({
+    ok: false,
+    message:
+      "backup-home-p1-daily backs up all guests but 105; adopted as tier P1, the provider keeps 'all' from the job's state and sends it beside 'vmid', which PVE refuses (\"all: option conflicts with option 'vmid'\"), so pulumi up fails on this job",
+    fix: "pvesh set /cluster/backup/backup-home-p1-daily --vmid 103   # then adopt it; or rename tier P1's job so that backup-home-p1-daily stays as it is",
+  });
+  expect(check("adopt").message).not.toContain("will back up only");
+});
+
+test("a pool job to adopt passes: its first update drops the pool for the tier's guests, as PVE does", async () => {
+  const snapshot = homeCluster();
+  const job = snapshot.backup[1] as Record<string, unknown>;
+  delete job.vmid;
+  Object.assign(job, { pool: "downloads" });
+  const { check } = await doctorJson(snapshot);
+  expect(check("adopt").ok).toBe(true);
+  expect(check("adopt").message).toContain(
+    "backup-home-p1-daily backs up pool downloads: the first pulumi up after adopting it backs up guests 103 instead (PVE drops the pool when a job gets vmids)",
   );
 });
 

@@ -18,15 +18,15 @@ describe("adoptable-jobs", () => {
     expect(check(home, adoptableJobs)).toEqual([]);
   });
 
-  it("stops a cluster job under a stack job's id that backs up all guests: switch it by hand first", () => {
+  it("stops a cluster job under a stack job's id that backs up all guests: the update fails; switch it by hand first", () => {
     expect(check(onCluster({ id: P0, all: true }), adoptableJobs)).toEqual([
       {
         policy: "adoptable-jobs",
         level: "mandatory",
         urn: "urn:pulumi:home::pve-backup-tiers::pve-backup-tiers:backup:Tier$proxmoxve:backup/job:Job::tier-p0-job",
         message:
-          "job backup-home-p0-daily (tier P0) exists on the cluster and backs up all guests: the provider cannot change its selection to guests 100, 102 (PVE keeps 'vmid' apart from 'all', 'exclude' and 'pool'), so pulumi up would fail or leave the job as it is. " +
-          'Switch the job to selected guests by hand first (Datacenter → Backup → Edit → Selection mode "Include selected VMs": guests 100, 102), then adopt it.',
+          "job backup-home-p0-daily (tier P0) exists on the cluster and backs up all guests: the provider keeps 'all' from the job's state and sends it beside 'vmid', which PVE refuses (\"all: option conflicts with option 'vmid'\"), so pulumi up fails on this job. " +
+          'Switch it to guests 100, 102 by hand first (`pvesh set /cluster/backup/backup-home-p0-daily --vmid 100,102`, or Datacenter → Backup → Edit → Selection mode "Include selected VMs"), then adopt it.',
       },
     ]);
   });
@@ -34,12 +34,15 @@ describe("adoptable-jobs", () => {
   it.each([
     [{ all: true, excludes: [104] }, "all guests but 104"],
     [{ excludes: [104] }, "all guests but 104"],
-    [{ pool: "prod" }, "the guests of pool prod"],
   ])("stops %j: backs up %s", (selection, text) => {
-    const [violation] = check(onCluster({ id: "BACKUP-HOME-P0-DAILY", ...selection }), adoptableJobs);
+    const [violation] = check(onCluster({ id: P0, ...selection }), adoptableJobs);
     expect(violation.message).toContain(
       `job backup-home-p0-daily (tier P0) exists on the cluster and backs up ${text}:`,
     );
+  });
+
+  it("passes a pool job: the update deletes the pool and sets the tier's vmids, which PVE takes", () => {
+    expect(check(onCluster({ id: P0, pool: "prod" }), adoptableJobs)).toEqual([]);
   });
 
   it("leaves jobs under other ids alone (unmanaged-jobs lists them)", () => {
