@@ -532,6 +532,38 @@ export class PveClient {
   vzdumpDefaults(node: string, storage?: string): Promise<Record<string, unknown>> {
     return this.call("GET", `/nodes/${encodeURIComponent(node)}/vzdump/defaults`, { storage });
   }
+  /** A service's systemd state on a node, e.g. pvescheduler's (`Sys.Audit` on /nodes/{node}). */
+  serviceState(node: string, service: string): Promise<ServiceState> {
+    return this.call("GET", `/nodes/${encodeURIComponent(node)}/services/${encodeURIComponent(service)}/state`);
+  }
+
+  /**
+   * A node's journal as `journalctl -o short` prints it, a line each (`Sys.Syslog` on /nodes/{node});
+   * `since` and `until` in the node's local time (`YYYY-MM-DD HH:MM:SS`). An empty journal is the one
+   * line `no content` (pve-common PVE/Tools.pm `dump_journal`).
+   */
+  syslog(node: string, filter: SyslogFilter): Promise<{ n: number; t: string }[]> {
+    return this.call("GET", `/nodes/${encodeURIComponent(node)}/syslog`, { ...filter });
+  }
+
+}
+
+/** `GET /nodes/{node}/services/{service}/state`: systemd's SubState (`running`, `dead`, ...) and ActiveState. */
+export interface ServiceState {
+  service: string;
+  name?: string;
+  desc?: string;
+  state?: string;
+  "active-state"?: string;
+  "unit-state"?: string;
+}
+
+export interface SyslogFilter {
+  since?: string;
+  until?: string;
+  service?: string;
+  start?: number;
+  limit?: number;
 }
 
 export interface VersionInfo {

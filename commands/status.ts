@@ -43,10 +43,12 @@ import {
   earliestCandidate,
   formatAge,
   formatBytes,
+  SCHEDULER_START_SLACK_SECONDS,
   isRunOfLog,
   judgeStatus,
   mayBeRunOf,
   scheduleOf,
+  schedulerLogKey,
   stackJobOf,
   statusJobOf,
 } from "./statusModel";
@@ -149,6 +151,12 @@ const TASK_PAGE = 1000;
  * `fork_worker`), so a few lines tell both apart.
  */
 const LOG_HEAD_LINES = 50;
+/** The systemd service that starts every scheduled job (pve-manager PVE/Service/pvescheduler.pm). */
+const SCHEDULER_SERVICE = "pvescheduler";
+/** How much of pvescheduler's journal around one due event the status reads. */
+const SCHEDULER_LOG_LINES = 20;
+/** What `GET /nodes/{node}/syslog` answers for an empty journal (pve-common PVE/Tools.pm `dump_journal`). */
+const JOURNAL_EMPTY = "no content";
 
 /** What the status reads of the cluster, for `judgeStatus`. PVE API errors other than refusals propagate. */
 export async function gatherStatusInput(client: PveClient, site: Site, stack: string, at: Date): Promise<StatusInput> {
@@ -165,10 +173,12 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
   const notBackedUp = notBackedUpRead.value ? new Set(notBackedUpRead.value.map((g) => Number(g.vmid))) : undefined;
   const privilegesAt = async (p: string): Promise<PathPrivileges> => (await client.permissions(p))[p] ?? {};
 
-  // Nodes: online, and whether the token sees the scheduler's (root@pam's) tasks there.
+  // Nodes: online, and whether the token sees the scheduler's (root@pam's) tasks and journal there.
+  const journalReadable = new Set<string>();
   const nodes: NodeView[] = await mapLimit(nodeList, CONCURRENCY, async (n) => {
     const online = n.status === "online";
     const held = await privilegesAt(`/nodes/${n.node}`);
+    if (held["Sys.Syslog"] !== undefined) journalReadable.add(n.node);
     const historyGap =
       held["Sys.Audit"] === undefined
         ? `${client.tokenId} lacks Sys.Audit on /nodes/${n.node}, so PVE shows it none of the scheduler's (root@pam's) tasks there`
@@ -309,6 +319,53 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
       if (batch.some((t) => isRun(t, job))) ranBefore.set(job.id, true);
     }
   }
+  // Due runs that left no task on a node: what PVE recorded of its scheduler then. A run that never
+  // started leaves no task (pvescheduler stopped, or `PVE::API2::VZDump->vzdump` died before it forked
+  // one: pve-manager PVE/Jobs.pm `run_jobs` only warns), so its journal and its state tell why.
+  const schedulerLog = new Map<string, string[]>();
+  const askScheduler = new Set<string>();
+  const guestNodeOf = new Map(guests.map((g) => [g.vmid, g.node]));
+  for (const tier of site.tiers) {
+    const job = tierJobs.find((j) => sameJobId(j.id, tier.job));
+    const event = job && eventOf.get(job.id);
+    if (!job?.enabled || !event) continue;
+    const due = earliestCandidate(event, at, site.timezone, graceSeconds(tier));
+    if (!due) continue;
+    const from = due.getTime() / 1000;
+    const tierNodes = new Set(tier.guests.map((g) => guestNodeOf.get(g.vmid)).filter((n): n is string => !!n));
+    for (const node of tierNodes) {
+      const view = nodes.find((n) => n.node === node);
+      if (!view?.online || view.historyGap) continue;
+      const started = (runs.get(job.id) ?? []).some(
+        (r) =>
+          r.task.node === node && r.task.starttime >= from && r.task.starttime < from + SCHEDULER_START_SLACK_SECONDS,
+      );
+      const key = schedulerLogKey(node, due);
+      if (started) continue;
+      askScheduler.add(node);
+      if (schedulerLog.has(key) || !journalReadable.has(node)) continue;
+      const wall = (d: Date) => formatIsoTime(d, site.timezone).slice(0, 19).replace("T", " ");
+      const read = await unlessRefused(
+        client.syslog(node, {
+          service: SCHEDULER_SERVICE,
+          since: wall(due),
+          until: wall(new Date((from + SCHEDULER_START_SLACK_SECONDS) * 1000)),
+          limit: SCHEDULER_LOG_LINES,
+        }),
+      );
+      if (read.value)
+        schedulerLog.set(
+          key,
+          read.value.map((l) => l.t).filter((t) => t !== JOURNAL_EMPTY),
+        );
+    }
+  }
+  for (const node of askScheduler) {
+    const state = await unlessRefused(client.serviceState(node, SCHEDULER_SERVICE));
+    const view = nodes.find((n) => n.node === node)!;
+    if (state.value?.state) view.scheduler = state.value.state;
+  }
+
   // The whole logs of the runs that decide.
   const decisive = [...runs.values()].flat();
   const logs = await mapLimit(
@@ -330,6 +387,7 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
     storages,
     runs,
     ranBefore,
+    schedulerLog,
   };
 }
 

@@ -180,6 +180,11 @@ export interface NodeView {
   online: boolean;
   /** Why the history of root@pam's tasks (the scheduler's runs) cannot be read; undefined when it can. */
   historyGap?: string;
+  /**
+   * pvescheduler's systemd state on the node (`running`, `dead`, `failed`, ...), read where a due run
+   * left no task; undefined when not read or the token may not (`Sys.Audit` on /nodes/{node}).
+   */
+  scheduler?: string;
 }
 
 /** A vzdump task (of `/nodes/{node}/tasks?typefilter=vzdump`) that is a run of a job, with its log when it was read. */
@@ -209,6 +214,33 @@ export interface StatusInput {
    * start at the earliest event that can be a guest's last due run, `earliestCandidate`).
    */
   ranBefore: Map<string, boolean>;
+  /**
+   * What pvescheduler's journal says around a due run that left no task (`schedulerLogKey`): its lines
+   * from the event to `SCHEDULER_START_SLACK_SECONDS` after it. Absent where not read, or where the
+   * token may not (`Sys.Syslog` on /nodes/{node}).
+   */
+  schedulerLog: Map<string, string[]>;
+}
+
+/** Where `StatusInput.schedulerLog` keeps the journal of one node around one due event. */
+export function schedulerLogKey(node: string, due: Date): string {
+  return `${node}@${due.getTime() / 1000}`;
+}
+
+/**
+ * Why a due run left no task on a node, from what PVE records of its scheduler: pvescheduler not
+ * running (nothing starts any job: pve-manager PVE/Service/pvescheduler.pm), or its journal at the
+ * event (`PVE::Jobs::run_jobs` warns when a job cannot start, e.g. `PVE::API2::VZDump->vzdump` dies
+ * before it forks its task). Undefined when neither says anything.
+ */
+function missedRunReason(input: StatusInput, node: string, due: Date): string | undefined {
+  const scheduler = input.nodes.find((n) => n.node === node)?.scheduler;
+  if (scheduler !== undefined && scheduler !== "running") {
+    return `pvescheduler is ${scheduler} on node ${node}, so PVE started no job (systemctl start pvescheduler)`;
+  }
+  const said = input.schedulerLog.get(schedulerLogKey(node, due));
+  if (said && said.length > 0) return `pvescheduler logged: ${said.join(" / ")}`;
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -665,6 +697,12 @@ export function judgeStatus(input: StatusInput): StatusReport {
         ? `job ${jobName}'s first run, started ${formatIsoTime(new Date(going.task.starttime * 1000), timeZone)}, has not ended yet${logOf(going)?.waitingForLock ? " (it waits for the node's global vzdump lock)" : ""}`
         : `job ${jobName} has not run yet (PVE's task history shows no run): the first is ${next ? formatIsoTime(next, timeZone) : "not scheduled"}`;
       const disabled = job?.enabled === false ? `job ${job.id} is disabled, so no run will make one` : undefined;
+      // The due run started no task on the guest's node: what PVE records of why.
+      const missed =
+        lastDue && event && onCluster && !disabled && runsOfEvent(event, lastDue, timeZone, nodeRuns, at).length === 0
+          ? missedRunReason(input, onCluster.node, lastDue)
+          : undefined;
+      const missedText = missed ? `${dueText} never started: ${missed}` : "";
       const ranButGone = finished ? `${dueText} finished its backup, but the archive is not on ${tier.storage}` : "";
       // Its grace has passed and the due run still goes (a long run, or one queued behind another's lock).
       const stillGoing =
@@ -675,7 +713,7 @@ export function judgeStatus(input: StatusInput): StatusReport {
         ? `${dueText} has not ended${logOf(stillGoing)?.waitingForLock ? ": it waits for the node's global vzdump lock, held by another backup" : ""}`
         : "";
       if (newest) {
-        if (!everRan && !historyGap && !disabled) {
+        if (!everRan && !historyGap && !disabled && !missed) {
           done(
             "PENDING",
             `${notYet}; the newest backup, from ${formatIsoTime(newest.time!, timeZone)}, is not the job's`,
@@ -684,7 +722,14 @@ export function judgeStatus(input: StatusInput): StatusReport {
           const age = `the newest backup is from ${formatIsoTime(newest.time!, timeZone)}, before ${dueText}`;
           done(
             "LATE",
-            [age, goingText, ranButGone, disabled, historyGap && `its task history cannot be read: ${historyGap}`]
+            [
+              age,
+              goingText,
+              missedText,
+              ranButGone,
+              disabled,
+              historyGap && `its task history cannot be read: ${historyGap}`,
+            ]
               .filter(Boolean)
               .join("; "),
           );
@@ -698,12 +743,13 @@ export function judgeStatus(input: StatusInput): StatusReport {
         );
         continue;
       }
-      if (everRan || disabled) {
+      if (everRan || disabled || missed) {
         done(
           "MISSING",
           [
             `no backup on ${tier.storage}`,
             goingText,
+            missedText,
             ranButGone,
             everRan ? `though job ${job?.id} has run` : "",
             disabled,

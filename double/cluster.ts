@@ -21,7 +21,7 @@ import {
   splitTokenId,
 } from "../api/privileges";
 import { JsonSchema, Params, methodInfo, parsePropertyString } from "../api/schema";
-import { CalendarEvent, zonedTimeToDate } from "../tiers/calendar";
+import { CalendarEvent, formatIsoTime, zonedTimeToDate } from "../tiers/calendar";
 import {
   JOB_ID_MAX_LENGTH,
   SHARED_STORAGE_TYPES,
@@ -55,9 +55,15 @@ export function permissionError(what?: string): PveError {
   return new PveError(403, `Permission check failed${what ? ` (${what})` : ""}`);
 }
 
+/** journalctl's short month names. */
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
 export interface DoubleNode {
   node: string;
   status: "online" | "offline" | "unknown";
+  /** pvescheduler's systemd SubState. */
+  scheduler: string;
+  journal: { time: number; service: string; text: string }[];
 }
 
 /** A backup volume the double holds on a storage (listed per node by `storageContent`). */
@@ -149,8 +155,16 @@ export class DoubleCluster {
     this.now = options.now ?? (() => new Date());
     this.timezone = snapshot.timezone ?? "UTC";
     this.version = { ...DEFAULT_VERSION, ...(snapshot.version ?? {}) } as typeof DEFAULT_VERSION;
-    const statusOf = new Map((snapshot.nodes ?? []).map((n) => [n.node, n.status ?? "online"]));
-    for (const node of snapshotNodes(snapshot)) this.nodes.set(node, { node, status: statusOf.get(node) ?? "online" });
+    const nodeOf = new Map((snapshot.nodes ?? []).map((n) => [n.node, n]));
+    for (const node of snapshotNodes(snapshot)) {
+      const n = nodeOf.get(node);
+      this.nodes.set(node, {
+        node,
+        status: n?.status ?? "online",
+        scheduler: n?.scheduler ?? "running",
+        journal: [...(n?.journal ?? [])].sort((a, b) => a.time - b.time),
+      });
+    }
     for (const r of snapshot.resources) {
       if (r.type !== "qemu" && r.type !== "lxc") continue;
       this.guests.push({ ...r, id: (r as { id?: string }).id ?? `${r.type}/${r.vmid}` });
@@ -682,6 +696,54 @@ export class DoubleCluster {
       status: task.status === undefined ? "running" : "stopped",
       ...(task.status ? { exitstatus: task.status } : {}),
     };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The node's services and journal (pve-manager PVE/API2/Services.pm `service_state`,
+  // PVE/API2/Nodes.pm `syslog`; the privileges are the schema's checks).
+
+  /** `GET /nodes/{node}/services/{service}/state`: pvescheduler's as the snapshot says, the others running. */
+  serviceState(node: string, service: string): Record<string, unknown> {
+    const state = service === "pvescheduler" ? this.requireNode(node).scheduler : "running";
+    return {
+      service,
+      name: service,
+      desc: service,
+      state,
+      "active-state": state === "running" ? "active" : state === "failed" ? "failed" : "inactive",
+      "unit-state": "enabled",
+    };
+  }
+
+  /**
+   * `GET /nodes/{node}/syslog`: `journalctl -o short` lines (`Feb 12 03:00:01 pve pvescheduler[1204]: ...`)
+   * of one service (`--unit`), `since`/`until` in the node's local time, paged by `start`/`limit`
+   * (default 50); none is the one line `no content` (pve-common PVE/Tools.pm `dump_journal`).
+   */
+  syslog(node: string, filter: Params): { data: { n: number; t: string }[]; total: number } {
+    const entries = this.requireNode(node).journal;
+    const local = (text: unknown): number | undefined => {
+      if (typeof text !== "string") return undefined;
+      const [d, t = "00:00:00"] = text.split(" ");
+      const [year, month, day] = d.split("-").map(Number);
+      const [hour, minute, second = 0] = t.split(":").map(Number);
+      return zonedTimeToDate({ year, month, day, hour, minute, second }, this.timezone).getTime() / 1000;
+    };
+    const since = local(filter.since);
+    const until = local(filter.until);
+    const service = typeof filter.service === "string" ? filter.service : undefined;
+    const lines = entries
+      .filter((e) => (service === undefined || e.service === service) && (since === undefined || e.time >= since))
+      .filter((e) => until === undefined || e.time <= until)
+      .map((e) => {
+        const iso = formatIsoTime(new Date(e.time * 1000), this.timezone);
+        const month = MONTHS[Number(iso.slice(5, 7)) - 1];
+        return `${month} ${iso.slice(8, 10)} ${iso.slice(11, 19)} ${node} ${e.service}[${1000 + (e.time % 9000)}]: ${e.text}`;
+      });
+    const start = Number(filter.start ?? 0);
+    const limit = Number(filter.limit ?? 0) || 50;
+    if (lines.length === 0) return { data: [{ n: 1, t: "no content" }], total: 1 };
+    return { data: lines.slice(start, start + limit).map((t, i) => ({ n: start + i + 1, t })), total: lines.length };
   }
 
   /** `GET /cluster/tasks`: the most recent tasks of every node. */

@@ -161,6 +161,13 @@ const HANDLERS: Record<string, Handler> = {
     ctx.total = total;
     return data;
   },
+  "GET /nodes/{node}/services/{service}/state": ({ cluster, params }) =>
+    cluster.serviceState(String(params.node), String(params.service)),
+  "GET /nodes/{node}/syslog": (ctx) => {
+    const { data, total } = ctx.cluster.syslog(String(ctx.params.node), ctx.params);
+    ctx.total = total;
+    return data;
+  },
   "GET /nodes/{node}/tasks/{upid}/log": (ctx) => {
     const { data, total } = ctx.cluster.taskLog(
       ctx.authid,

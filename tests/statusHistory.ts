@@ -166,6 +166,7 @@ export class SiteHistory {
       ),
       runs,
       ranBefore: new Map(),
+      schedulerLog: new Map(),
     };
   }
 }

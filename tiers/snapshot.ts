@@ -86,6 +86,10 @@ const jobSchema = z.looseObject({
 const nodeSchema = z.looseObject({
   node: z.string(),
   status: z.enum(["online", "offline", "unknown"]).optional(),
+  /** pvescheduler's systemd state (`GET /nodes/{node}/services/pvescheduler/state`); default `running`. */
+  scheduler: z.string().optional(),
+  /** The node's journal (`GET /nodes/{node}/syslog`): when (Unix time), which service, what it said. */
+  journal: z.array(z.object({ time: z.number().int(), service: z.string(), text: z.string() })).optional(),
 });
 
 const bytes = z.number().int().min(0);

@@ -98,7 +98,7 @@ describe("the home site on its own day: 2026-02-12T09:00:00Z, the jobs made the 
     const logs = paths.filter((p) => p.endsWith("/log"));
     expect(logs.filter((p) => p.includes(":vzdump:102:"))).toHaveLength(1); // first line only: by hand
     expect(logs.some((p) => p.includes(":aptupdate:"))).toBe(false);
-    expect(double.requests.every((r) => r.status === 200)).toBe(true);
+    expect(double.requests.filter((r) => r.status !== 200)).toEqual([]);
   });
 
   test("--prometheus: node-exporter textfile metrics, written atomically", async () => {
@@ -134,6 +134,65 @@ describe("the home site on its own day: 2026-02-12T09:00:00Z, the jobs made the 
     for (const line of text.trimEnd().split("\n")) {
       expect(line).toMatch(/^(# (HELP|TYPE) pve_backup_tiers_\w+ .+|pve_backup_tiers_\w+\{[^}]*\} -?[\d.e+]+)$/);
     }
+  });
+});
+
+describe("a due run that left no task is MISSING with PVE's reason, not PENDING for ever", () => {
+  // P2 (Sundays 04:00) was made on the 11th and has never run; judged on Monday the 16th
+  const AT = "2026-02-16T12:00:00Z";
+
+  test("pvescheduler not running on the node: every due run of the week never started", async () => {
+    const snapshot = homeDay();
+    snapshot.nodes = [{ node: "pve", status: "online", scheduler: "dead" }];
+    const { of, result } = await statusJson(snapshot, AT);
+    expect([of(101).state, of(105).state]).toEqual(["MISSING", "MISSING"]);
+    expect(of(101).reason).toBe(
+      "no backup on synology-backups; the run of 2026-02-15T04:00:00-05:00 never started: pvescheduler is dead on node pve, so PVE started no job (systemctl start pvescheduler)",
+    );
+    expect(of(100).state).toBe("LATE");
+    expect(of(100).reason).toContain("the run of 2026-02-16T03:00:00-05:00 never started: pvescheduler is dead");
+    expect(result.exitCode).toBe(1);
+  });
+
+  test("pvescheduler could not start the job: its journal line at the event, read with Sys.Syslog", async () => {
+    const snapshot = homeDay();
+    const role = snapshot.access!.roles!.find((r) => r.roleid === "BackupTiers")!;
+    role.privs = `${role.privs},Sys.Syslog`;
+    const sunday = Date.parse("2026-02-15T09:00:00Z") / 1000;
+    snapshot.nodes = [
+      {
+        node: "pve",
+        status: "online",
+        journal: [
+          { time: sunday - 3600, service: "pvescheduler", text: "an hour before: not about this run" },
+          {
+            time: sunday,
+            service: "pvescheduler",
+            text: "could not update job state, skipping - can't lock file '/var/lock/pve-manager/jobs/vzdump-backup-home-p2-weekly.lck' - got timeout",
+          },
+          { time: sunday + 5, service: "pvedaemon", text: "another service" },
+        ],
+      },
+    ];
+    const { of } = await statusJson(snapshot, AT);
+    expect(of(105).state).toBe("MISSING");
+    expect(of(105).reason).toMatch(
+      /^no backup on synology-backups; the run of 2026-02-15T04:00:00-05:00 never started: pvescheduler logged: Feb 15 04:00:00 pve pvescheduler\[\d+\]: could not update job state, skipping - can't lock file '\/var\/lock\/pve-manager\/jobs\/vzdump-backup-home-p2-weekly.lck' - got timeout$/,
+    );
+    expect(double.requests.filter((r) => r.path === "/nodes/pve/syslog").every((r) => r.status === 200)).toBe(true);
+  });
+
+  test("the scheduler runs and logged nothing then: the job was made after that event, so PENDING", async () => {
+    const snapshot = homeDay();
+    const role = snapshot.access!.roles!.find((r) => r.roleid === "BackupTiers")!;
+    role.privs = `${role.privs},Sys.Syslog`;
+    double.requests.length = 0;
+    const { of } = await statusJson(snapshot, "2026-02-12T09:00:00Z");
+    expect(of(101).state).toBe("PENDING");
+    // it asked: the journal around Sunday the 8th's 04:00, and the scheduler's state
+    expect(double.requests.filter((r) => r.status === 200).map((r) => r.path)).toEqual(
+      expect.arrayContaining(["/nodes/pve/syslog", "/nodes/pve/services/pvescheduler/state"]),
+    );
   });
 });
 
