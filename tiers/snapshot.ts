@@ -250,6 +250,24 @@ export function parseClusterSnapshot(text: string, file: string): ClusterSnapsho
         );
       }
     });
+  // A vmid names one guest cluster-wide (pve-cluster keeps /etc/pve/.vmlist unique): the same vmid
+  // twice, on two nodes or one, is a snapshot put together by hand, and would be two guests here.
+  const seen = new Map<number, { index: number; node?: string }>();
+  snapshot.resources.forEach((r, i) => {
+    if (!(GUEST_KINDS as readonly string[]).includes(r.type) || r.vmid === undefined) return;
+    const first = seen.get(r.vmid);
+    if (first === undefined) {
+      seen.set(r.vmid, { index: i, node: r.node });
+      return;
+    }
+    const where =
+      first.node !== undefined && r.node !== undefined && first.node !== r.node
+        ? `on two nodes, ${first.node} ($.resources[${first.index}]) and ${r.node}`
+        : `twice (also $.resources[${first.index}])`;
+    throw new SnapshotError(
+      `${file}: invalid cluster snapshot: $.resources[${i}].vmid: vmid ${r.vmid} is ${where}; a vmid names one guest in a cluster`,
+    );
+  });
   checkPrune(snapshot.storage, "storage");
   checkPrune(snapshot.backup, "backup");
   return snapshot;

@@ -209,7 +209,7 @@ describe("prune-backups", () => {
   test("refuses what PVE refuses, naming the option", () => {
     expect(() => parsePruneBackups("keep-forever=1")).toThrow('unknown prune-backups option "keep-forever"');
     expect(() => parsePruneBackups("keep-last=-1")).toThrow(
-      'prune-backups keep-last must be a non-negative integer, not "-1"',
+      'prune-backups keep-last must be a whole number from 0 to 9007199254740991, as PVE reads one, not "-1"',
     );
   });
 
