@@ -166,7 +166,10 @@ const nfsStorageSchema = z
     content: z.array(z.enum(CONTENT_TYPES)).min(1).default([BACKUP_CONTENT]),
     nodes: z.array(nodeName).min(1).optional(),
     /** `pve-storage-options`: the mount options as one word, e.g. `vers=4.2,soft`. */
-    options: z.string().regex(STORAGE_OPTIONS_PATTERN, "must be mount options without spaces, e.g. vers=4.2,soft").optional(),
+    options: z
+      .string()
+      .regex(STORAGE_OPTIONS_PATTERN, "must be mount options without spaces, e.g. vers=4.2,soft")
+      .optional(),
     retention: retentionSchema,
   })
   .strict();

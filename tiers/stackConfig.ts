@@ -231,7 +231,8 @@ function readStackFileText(stackDir: string, stack: string): string {
     } catch {
       link = undefined;
     }
-    if (link !== undefined) throw new ConfigError(file, [`a symbolic link to ${link}, which does not exist`]);
+    if (link !== undefined && code === "ENOENT")
+      throw new ConfigError(file, [`a symbolic link to ${link}, which does not exist`]);
     if (code === "ENOENT" || code === "ENOTDIR") throw new UnknownStackError(stack, listStacks(stackDir));
     throw new ConfigError(file, [`cannot read (${code})`]);
   }
@@ -281,7 +282,13 @@ function misplacedSecrets(key: string, value: unknown): string[] {
     }
     if (typeof v === "string") {
       const kind = plainSecretIn(v);
-      if (kind) problems.push(`${at}: holds a secret in plain text (${kind}); set it with \`pulumi config set --secret\``);
+      if (kind) {
+        const fix =
+          kind === "a URL with a password"
+            ? "remove the password (the commands and the provider sign in with the API token)"
+            : "set it with `pulumi config set --secret`";
+        problems.push(`${at}: holds a secret in plain text (${kind}); ${fix}`);
+      }
     } else if (Array.isArray(v)) v.forEach((item, i) => walk(item, `${at}[${i}]`));
     else if (v !== null && typeof v === "object") for (const [k, inner] of Object.entries(v)) walk(inner, `${at}.${k}`);
   };

@@ -282,7 +282,9 @@ describe("hostile input: bounds and formats as PVE has them, secrets in plain te
     raw.tiers[1].guests[0].name = "https://root:hunter22@pve.home.arpa:8006/";
     raw.tiers[2].description = "-----BEGIN OPENSSH PRIVATE KEY----- AAAA -----END OPENSSH PRIVATE KEY-----";
     const problems = problemsOf(raw).join("\n");
-    expect(problems).toContain(`${SITE_KEY}.tiers[1].guests[0].name: holds a secret in plain text (a URL with a password)`);
+    expect(problems).toContain(
+      `${SITE_KEY}.tiers[1].guests[0].name: holds a secret in plain text (a URL with a password)`,
+    );
     expect(problems).toContain(`${SITE_KEY}.tiers[2].description: holds a secret in plain text (a private key)`);
     expect(problems).not.toContain("hunter22");
     expect(problems).not.toContain("AAAA");
