@@ -200,7 +200,12 @@ export function runMain(run: (argv: string[]) => CommandResult | Promise<Command
   }
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    fail(err);
+    // A full disk or a device that takes nothing (`check >/dev/full`): where the output goes, not a bug.
+    if (err.code === undefined) fail(err);
+    else {
+      process.stderr.write(`error: cannot write the output to stdout (${err.code})\n`);
+      process.exit(2);
+    }
   });
   // Nothing can be said on a broken stderr: end with the command's code, or 3 for anything but EPIPE.
   process.stderr.on("error", (err: NodeJS.ErrnoException) =>
