@@ -200,3 +200,17 @@ test("the shop site: two nodes, a template, its own snapshot; passes", async () 
     '  create    job backup-shop-p2-weekly\n            enabled: true\n            schedule: "sat 02:00"\n',
   );
 });
+
+test("a managed storage on another NFS export than the cluster's is not PASS: exit 1 (issue 19)", async () => {
+  const cluster = snapshotWith("other-export", (s) => {
+    s.storage.find((x: { storage: string }) => x.storage === "synology-backups").export = "/volume1/old";
+  });
+  const result = await check(["--cluster", cluster]);
+  expect(result.stdout).toContain(
+    "problem: PVE cannot change export of a storage: the provider would replace it, which protect stops",
+  );
+  expect(result.stdout).toMatch(
+    /\nFAIL: 1 plan step\(s\) pulumi up would fail on \(synology-backups\); see "problem" above\.\n$/,
+  );
+  expect(result.exitCode).toBe(1);
+});
