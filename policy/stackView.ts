@@ -159,6 +159,8 @@ export interface StackView {
   guests: GuestView[];
   guestByVmid: Map<number, GuestView>;
   unnumberedGuests: UnnumberedGuest[];
+  /** The members of each pool a cluster job backs up, as discovery read them; a pool absent here is unknown. */
+  poolMembers: Map<string, number[]>;
 }
 
 const views = new WeakMap<readonly PolicyResource[], StackView>();
@@ -273,6 +275,17 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
   }
   const guests = [...guestByVmid.values()].sort((a, b) => a.vmid - b.vmid);
 
+  const poolMembers = new Map<string, number[]>();
+  const pools = asList(clusterObj.pools, (p) => (p === UNKNOWN ? UNKNOWN : (p as Record<string, unknown>)));
+  if (pools !== UNKNOWN && pools !== undefined) {
+    for (const raw of pools) {
+      if (raw === UNKNOWN) continue;
+      const id = asString(raw.id);
+      const vmids = fullyKnown(asList(raw.vmids, asNumber));
+      if (typeof id === "string" && vmids !== UNKNOWN && vmids !== undefined) poolMembers.set(id, vmids);
+    }
+  }
+
   return {
     timezone: asString(outputs.timezone),
     tiers,
@@ -285,6 +298,7 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
     guests,
     guestByVmid,
     unnumberedGuests,
+    poolMembers,
   };
 }
 

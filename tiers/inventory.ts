@@ -55,6 +55,17 @@ export interface ClusterInventory {
   guests: ClusterGuest[];
   storages: ClusterStorage[];
   jobs: ClusterJob[];
+  /**
+   * The members (vmids) of each pool a cluster job backs up (`pool`): PVE resolves a pool job's guests
+   * from its pool at every run. A pool discovery could not read is absent: its members are unknown.
+   */
+  pools: ClusterPool[];
+}
+
+/** A pool and the guests in it (`GET /pools/{poolid}`). */
+export interface ClusterPool {
+  id: string;
+  vmids: number[];
 }
 
 /** A tier as exported: what the policy pack needs and component resources cannot carry. */

@@ -42,6 +42,8 @@ const resourceSchema = z.looseObject({
   node: z.string().optional(),
   status: z.string().optional(),
   template: pveBoolean.optional(),
+  /** The pool the guest is in, if any (`/cluster/resources` lists it with each guest). */
+  pool: z.string().optional(),
 });
 
 const pruneBackupsValue = z.union([z.string(), z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]))]);
@@ -313,6 +315,18 @@ export function guestsOfResources(resources: readonly ResourceRecord[]): Cluster
       status: r.status,
       template: isPveTrue(r.template),
     }));
+}
+
+/** Each pool the snapshot's guests are in, with its guests (`GET /pools/{poolid}`'s members), by id. */
+export function snapshotPools(snapshot: ClusterSnapshot): Map<string, ClusterGuest[]> {
+  const guests = new Map(snapshotGuests(snapshot).map((g) => [g.vmid, g]));
+  const pools = new Map<string, ClusterGuest[]>();
+  for (const r of snapshot.resources) {
+    const guest = r.vmid === undefined ? undefined : guests.get(r.vmid);
+    if (!r.pool || !guest) continue;
+    pools.set(r.pool, [...(pools.get(r.pool) ?? []), guest]);
+  }
+  return pools;
 }
 
 /** Guests of the snapshot. */

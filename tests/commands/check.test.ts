@@ -214,3 +214,25 @@ test("a managed storage on another NFS export than the cluster's is not PASS: ex
   );
   expect(result.exitCode).toBe(1);
 });
+
+test("a pool job on the tiers' storage whose pool holds a tier guest fails the check (issue 19)", async () => {
+  const cluster = snapshotWith("pool-job", (s) => {
+    s.resources.find((r: { vmid?: number }) => r.vmid === 102).pool = "prod";
+    s.backup.push({
+      id: "backup-pool-prod",
+      schedule: "sat 02:00",
+      storage: "synology-backups",
+      enabled: 1,
+      pool: "prod",
+      "prune-backups": "keep-last=1",
+    });
+  });
+  const result = await check(["--cluster", cluster, "--json"]);
+  const violations = JSON.parse(result.stdout).violations as { policy: string; message: string }[];
+  expect(violations.filter((v) => v.policy === "one-job-per-guest-and-storage").map((v) => v.message)).toEqual([
+    expect.stringMatching(
+      /^VM 102 \(vaultwarden\) is backed up to storage synology-backups by 2 enabled jobs: backup-home-p0-daily \(tier P0\), keeping keep-last=3; backup-pool-prod/,
+    ),
+  ]);
+  expect(result.exitCode).toBe(1);
+});
