@@ -101,6 +101,8 @@ export interface StackOutputs {
   tiers: TierSummary[];
   cluster: ClusterInventory;
   coverage: CoverageEntry[];
+  /** Guests another stack backs up (config `otherStacks`): not this stack's to cover. */
+  otherStacks: { stack: string; vmids: number[] }[];
 }
 
 export function summarizeTier(tier: Tier): TierSummary {
