@@ -120,7 +120,7 @@ export type KeepOption = (typeof KEEP_OPTIONS)[number];
  * PVE/JSONSchema.pm `is_integer`: `^[+-]?\d+$`); past 2^53 - 1 JavaScript writes a number as
  * `1e+21`, which PVE refuses, or rounds it.
  */
-export const KEEP_MAX = Number.MAX_SAFE_INTEGER;
+const KEEP_MAX = Number.MAX_SAFE_INTEGER;
 
 /** A bounded retention: how many backups each keep-* option keeps. */
 export type Retention = Partial<Record<KeepOption, number>>;
