@@ -7,6 +7,7 @@
  * double) and says so.
  */
 import { X509Certificate } from "crypto";
+import { addLiteralSecret, apiTokenSecret, redactSecrets } from "../tiers/pve";
 import { PveConnection, TokenFormatError, normalizeEndpoint, parseApiToken } from "./client";
 
 /** A setting that is missing or malformed; the message names where it came from, never a secret. */
@@ -66,10 +67,20 @@ export function resolveConnection(inputs: ConnectionInputs): ConnectionSettings 
   try {
     normalizeEndpoint(endpoint);
   } catch (err) {
-    throw new ConnectionSettingsError(`${endpointSource}: ${(err as Error).message}`);
+    throw new ConnectionSettingsError(`${endpointSource}: ${redactSecrets((err as Error).message)}`);
+  }
+  const password = new URL(endpoint).password;
+  if (password !== "") {
+    addLiteralSecret(decodeURIComponent(password));
+    throw new ConnectionSettingsError(
+      `${endpointSource}: ${redactSecrets(endpoint)} holds a password: remove it (PVE's API is signed in to with the token, PROXMOX_VE_API_TOKEN)`,
+    );
   }
 
   const token = env.PROXMOX_VE_API_TOKEN;
+  // Whatever shape it has, the token's secret is never printed: not even when a server echoes it.
+  addLiteralSecret(token);
+  addLiteralSecret(apiTokenSecret(token));
   if (token === undefined || token.trim() === "") {
     throw new ConnectionSettingsError(
       "PROXMOX_VE_API_TOKEN is not set: export it as '<user>@<realm>!<tokenid>=<secret>' " +

@@ -70,6 +70,7 @@ export function syntheticSite(guests: number): SyntheticSite {
       retention: { "keep-daily": 7, "keep-weekly": 4 },
     })),
     existingStorages: ["local"],
+    otherStacks: [],
     tiers,
   };
 

@@ -140,15 +140,23 @@ export async function runCheck(options: CheckOptions): Promise<CheckReport> {
     throw err;
   }
   const violations = inputOf(() => evaluatePolicies({ resources: run.resources, outputs: run.outputs, config }));
+  const plan = computePlan(run.resources, snapshot);
   return {
     stack,
     cluster: clusterFile,
     run,
-    plan: computePlan(run.resources, snapshot),
+    plan,
     violations,
-    passed: mandatoryViolations(violations).length === 0,
+    // A step `pulumi up` would fail on (a storage's NFS export that PVE cannot change, an import of
+    // what is not there) fails the check as a mandatory violation does.
+    passed: mandatoryViolations(violations).length === 0 && planProblems(plan).length === 0,
     from,
   };
+}
+
+/** The plan's steps that `pulumi up` would fail on. */
+function planProblems(plan: Plan): PlanStep[] {
+  return plan.steps.filter((s) => s.problem !== undefined);
 }
 
 function readPolicyConfig(file: string): PackConfig {
@@ -231,10 +239,13 @@ function renderText(report: CheckReport): string {
     for (const v of report.violations) lines.push(`  [${v.level}] ${v.policy}: ${v.message}`);
     lines.push("");
   }
+  const problems = planProblems(report.plan);
   lines.push(
     mandatory.length > 0
       ? `FAIL: ${mandatory.length} mandatory and ${advisory} advisory violation(s); pulumi preview --policy-pack policy would stop this change.`
-      : `PASS: no mandatory violation (${advisory} advisory).`,
+      : problems.length > 0
+        ? `FAIL: ${problems.length} plan step(s) pulumi up would fail on (${problems.map((s) => s.id).join(", ")}); see "problem" above.`
+        : `PASS: no mandatory violation (${advisory} advisory).`,
   );
   return `${lines.join("\n")}\n`;
 }

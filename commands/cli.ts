@@ -9,7 +9,7 @@ import * as fs from "fs";
 import { parseArgs as nodeParseArgs } from "node:util";
 import { BuildError } from "../start/build";
 import { ensureFresh } from "../start/fresh";
-import { zonedTimeToDate } from "../tiers/calendar";
+import { SUPPORTED_YEARS, zonedTimeToDate } from "../tiers/calendar";
 import { redactSecrets } from "../tiers/pve";
 
 /** Bad command-line input: print `error: <message>` and exit 2. */
@@ -134,15 +134,26 @@ export function parseTimeFlag(flag: string, text: string, timeZone: string, now:
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) throw bad();
   const zone = m[7];
-  if (zone === undefined) return zonedTimeToDate({ year, month, day, hour, minute, second }, timeZone);
-  let offset = 0;
-  if (zone.toUpperCase() !== "Z") {
-    const [oh, om] = zone.slice(1).split(":").map(Number);
-    if (oh > 23 || om > 59) throw bad();
-    offset = (zone[0] === "-" ? -1 : 1) * (oh * 60 + om);
+  let time: Date;
+  if (zone === undefined) time = zonedTimeToDate({ year, month, day, hour, minute, second }, timeZone);
+  else {
+    let offset = 0;
+    if (zone.toUpperCase() !== "Z") {
+      const [oh, om] = zone.slice(1).split(":").map(Number);
+      if (oh > 23 || om > 59) throw bad();
+      offset = (zone[0] === "-" ? -1 : 1) * (oh * 60 + om);
+    }
+    const utc = zonedTimeToDate({ year, month, day, hour, minute, second }, "UTC");
+    time = new Date(utc.getTime() - offset * 60_000);
   }
-  const utc = zonedTimeToDate({ year, month, day, hour, minute, second }, "UTC");
-  return new Date(utc.getTime() - offset * 60_000);
+  const { first, last } = SUPPORTED_YEARS;
+  const utcYear = time.getUTCFullYear();
+  if (year < first || year > last || utcYear < first || utcYear > last) {
+    throw new UsageError(
+      `${flag}: '${text}' is outside the years ${first} to ${last} (PVE's schedules name no year after ${last})`,
+    );
+  }
+  return time;
 }
 
 /** What a command returns, so tests can run it in-process. */
@@ -189,7 +200,12 @@ export function runMain(run: (argv: string[]) => CommandResult | Promise<Command
   }
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    fail(err);
+    // A full disk or a device that takes nothing (`check >/dev/full`): where the output goes, not a bug.
+    if (err.code === undefined) fail(err);
+    else {
+      process.stderr.write(`error: cannot write the output to stdout (${err.code})\n`);
+      process.exit(2);
+    }
   });
   // Nothing can be said on a broken stderr: end with the command's code, or 3 for anything but EPIPE.
   process.stderr.on("error", (err: NodeJS.ErrnoException) =>

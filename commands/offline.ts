@@ -24,6 +24,7 @@ import {
   snapshotJobs,
   snapshotNodes,
   snapshotOfflineNodes,
+  snapshotPools,
   snapshotStorages,
 } from "../tiers/snapshot";
 import { readStackFile } from "../tiers/stackConfig";
@@ -82,6 +83,7 @@ export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args
   // The provider lists guests node by node and skips a node that does not answer (PVE's 595).
   const guests = snapshotGuests(snapshot).filter((g) => !offline.has(g.node));
   const storages = snapshotStorages(snapshot);
+  const pools = snapshotPools(snapshot);
   const toProviderGuest = (g: ClusterGuest) => ({
     vmId: g.vmid,
     name: g.name,
@@ -135,6 +137,25 @@ export function providerAnswers(snapshot: ClusterSnapshot): (token: string, args
       }
       case "proxmoxve:backup/getJobs:getJobs":
         return { id: "backup-jobs", jobs };
+      case "proxmoxve:index/getPoolLegacy:getPoolLegacy": {
+        // A snapshot knows a pool by the guests /cluster/resources lists in it; PVE answers a pool it
+        // does not have with an error (pve-access-control PVE/API2/Pool.pm, read_pool: "pool '...' does not exist").
+        const poolId = String(args.poolId);
+        const members = pools.get(poolId);
+        if (!members) throw new Error(`pool '${poolId}' does not exist`);
+        return {
+          id: poolId,
+          poolId,
+          comment: "",
+          members: members.map((g) => ({
+            id: `${g.kind}/${g.vmid}`,
+            nodeName: g.node,
+            type: g.kind,
+            vmId: g.vmid,
+            datastoreId: "",
+          })),
+        };
+      }
       default:
         throw new Error(`the offline cluster cannot answer data source ${token}`);
     }

@@ -84,11 +84,23 @@ export async function startDoubleCommand(
     };
   }
   const caFile = flags["ca-out"] ?? path.join(os.tmpdir(), `pve-api-double-${double.port}`, "pve-root-ca.pem");
-  fs.mkdirSync(path.dirname(caFile), { recursive: true });
-  fs.writeFileSync(caFile, double.certificates.caPem);
   const token = double.token();
+  // A file that cannot be written (a full disk, /dev/full, a folder) stops the double it started: a
+  // server left listening would keep the process from ever ending.
+  const write = async (flag: string, file: string, text: string) => {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, text);
+    } catch (err) {
+      await double.close();
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new InputError(`${flag}: cannot write ${file} (${code})`);
+    }
+  };
+  await write("--ca-out", caFile, double.certificates.caPem);
   if (flags["write-env"]) {
-    fs.writeFileSync(
+    await write(
+      "--write-env",
       flags["write-env"],
       `PROXMOX_VE_ENDPOINT=${double.url}\nPROXMOX_VE_API_TOKEN=${token}\nPROXMOX_VE_INSECURE=true\nPVE_DOUBLE_CA=${caFile}\n`,
     );

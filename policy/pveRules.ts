@@ -27,8 +27,9 @@ export function availableOn(s: StorageView, node: string): Maybe<boolean> {
 
 /**
  * The guests a job backs up, as far as the stack can tell. `uncertain` when part of the selection
- * is unknown (the job may then back up any guest); pool jobs select by pool membership, which the
- * inventory does not carry, so they select none here and are `uncertain` too.
+ * is unknown (the job may then back up any guest). A pool job backs up its pool's guests, which PVE
+ * resolves at every run (pve-manager PVE/VZDump.pm `get_included_guests`): the members discovery read
+ * (`cluster.pools`), or, for a pool it could not read, none and `uncertain`.
  */
 export interface JobSelection {
   vmids: number[];
@@ -49,12 +50,17 @@ export function jobSelection(job: JobView, view: StackView): JobSelection {
     selection.uncertain = true;
     return selection;
   }
-  if (job.pool !== undefined) selection.uncertain = true;
+  const pool = job.pool === undefined ? undefined : view.poolMembers.get(job.pool);
+  if (job.pool !== undefined && pool === undefined) selection.uncertain = true;
   const known = (list: Maybe<number>[]) => list.filter((v): v is number => v !== UNKNOWN);
-  if ((job.all ? job.excludes : job.vmids).includes(UNKNOWN)) selection.uncertain = true;
-  const selector = { all: job.all, vmids: known(job.vmids), excludes: known(job.excludes), node: job.node };
+  if (pool === undefined && (job.all ? job.excludes : job.vmids).includes(UNKNOWN)) selection.uncertain = true;
+  // A pool wins over vmid and all, as in get_included_guests.
+  const selector =
+    pool !== undefined
+      ? { all: false, vmids: pool, excludes: [], node: job.node }
+      : { all: job.all, vmids: known(job.vmids), excludes: known(job.excludes), node: job.node };
   const nodeOf = (g: GuestView | undefined) => (g && typeof g.node === "string" ? g.node : undefined);
-  if (job.all) {
+  if (selector.all) {
     for (const g of view.guests) {
       if (jobSelects(selector, { vmid: g.vmid, node: nodeOf(g) }) === "selected") selection.vmids.push(g.vmid);
     }

@@ -159,6 +159,10 @@ export interface StackView {
   guests: GuestView[];
   guestByVmid: Map<number, GuestView>;
   unnumberedGuests: UnnumberedGuest[];
+  /** vmid → the other stack that backs the guest up (outputs.otherStacks); never this stack's to cover. */
+  otherStackGuests: Map<number, string>;
+  /** The members of each pool a cluster job backs up, as discovery read them; a pool absent here is unknown. */
+  poolMembers: Map<string, number[]>;
 }
 
 const views = new WeakMap<readonly PolicyResource[], StackView>();
@@ -273,6 +277,29 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
   }
   const guests = [...guestByVmid.values()].sort((a, b) => a.vmid - b.vmid);
 
+  const otherStackGuests = new Map<number, string>();
+  const otherStacks = asList(outputs.otherStacks, (o) => (o === UNKNOWN ? UNKNOWN : (o as Record<string, unknown>)));
+  if (otherStacks !== UNKNOWN && otherStacks !== undefined) {
+    for (const raw of otherStacks) {
+      if (raw === UNKNOWN) continue;
+      const stack = asString(raw.stack);
+      const vmids = fullyKnown(asList(raw.vmids, asNumber));
+      if (typeof stack !== "string" || vmids === UNKNOWN || vmids === undefined) continue;
+      for (const vmid of vmids) otherStackGuests.set(vmid, stack);
+    }
+  }
+
+  const poolMembers = new Map<string, number[]>();
+  const pools = asList(clusterObj.pools, (p) => (p === UNKNOWN ? UNKNOWN : (p as Record<string, unknown>)));
+  if (pools !== UNKNOWN && pools !== undefined) {
+    for (const raw of pools) {
+      if (raw === UNKNOWN) continue;
+      const id = asString(raw.id);
+      const vmids = fullyKnown(asList(raw.vmids, asNumber));
+      if (typeof id === "string" && vmids !== UNKNOWN && vmids !== undefined) poolMembers.set(id, vmids);
+    }
+  }
+
   return {
     timezone: asString(outputs.timezone),
     tiers,
@@ -285,6 +312,8 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
     guests,
     guestByVmid,
     unnumberedGuests,
+    otherStackGuests,
+    poolMembers,
   };
 }
 

@@ -46,6 +46,15 @@ import { Zone, civilFromDays, mod, wallSeconds } from "./calendarZone";
 export { CalendarEventError };
 export type { Cycle };
 
+/**
+ * The years the engine works in, and the commands accept a time in: from the Unix epoch (PVE's times
+ * are seconds since 1970; the engine's backward search stops there) to the last year a schedule can
+ * name. proxmox-time reads a schedule's year below 2200 only, "the upper limit for systemd, stay
+ * compatible" (proxmox-rs proxmox-time/src/calendar_event.rs, `parse_date_spec`:
+ * `parse_date_time_comp_list(0, 2200)`).
+ */
+export const SUPPORTED_YEARS = { first: 1970, last: 2199 } as const;
+
 /** An hour in seconds: a schedule whose runs come this close together runs "hourly or more often". */
 export const HOUR_SECONDS = 3600;
 
@@ -124,6 +133,16 @@ export class CalendarEvent {
   matchesAnyDate(): boolean {
     this.anyDate ??= matchingDays(this.fields).any;
     return this.anyDate;
+  }
+
+  /**
+   * Whether the schedule has a last run: its year field ends (`2026-*-* 03:00`, `2026..2027-*-* 03:00`,
+   * `2027-01-01 03:00`), so on some day it stops firing for good, whatever runs it has before then. No
+   * year field, or a year that repeats without end (`2026/1-*-* 03:00`), runs on for ever.
+   */
+  hasLastRun(): boolean {
+    const years = this.fields.year;
+    return years.length > 0 && !years.some((y) => y.step > 0 && y.end === undefined);
   }
 
   /**

@@ -19,15 +19,21 @@ import {
   JOB_ID_PATTERN,
   KEEP_OPTIONS,
   MAIL_NOTIFICATION,
+  NODE_NAME_PATTERN,
   Retention,
   SCHEDULE_MAX_LENGTH,
   STORAGE_ID_PATTERN,
+  STORAGE_OPTIONS_PATTERN,
+  STORAGE_PATH_PATTERN,
   VMID_MAX,
   VMID_MIN,
   isBounded,
   isSecretKeyName,
+  isStorageServer,
   jobKey,
+  nfsExportKey,
   notesTemplateProblems,
+  plainSecretIn,
   redactSecrets,
   redactValue,
 } from "./pve";
@@ -47,6 +53,12 @@ export function parseDuration(text: string): number {
   return (Number(m[1] ?? 0) * 24 * 60 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 60;
 }
 
+/**
+ * The longest `grace`: a year. A run that may take longer than the longest cycle a schedule has (a
+ * year) never counts as due, and larger values overflow the time arithmetic of `npm run status`.
+ */
+const MAX_GRACE_SECONDS = 366 * 24 * 60 * 60;
+
 /** How long a run may take when its tier does not say (`grace`): PVE gives a run no end in advance. */
 const DEFAULT_GRACE = "2h";
 
@@ -56,7 +68,8 @@ export function graceSeconds(tier: Pick<Tier, "grace">): number {
 }
 
 const storageId = z.string().regex(STORAGE_ID_PATTERN, "is not a PVE storage id");
-const nodeName = z.string().min(1);
+/** A node name (`pve-node`, pve-common PVE/JSONSchema.pm `pve_verify_node_name`). */
+const nodeName = z.string().regex(NODE_NAME_PATTERN, "is not a PVE node name (letters, digits and -)");
 
 /**
  * keep-* counts. keep-all is accepted by the schema only so that validation can say why it is
@@ -64,6 +77,7 @@ const nodeName = z.string().min(1);
  */
 const retentionSchema = z
   .object({
+    // zod's int() stops at KEEP_MAX (Number.MAX_SAFE_INTEGER) already.
     ...Object.fromEntries(KEEP_OPTIONS.map((k) => [k, z.number().int().min(0).optional()])),
     "keep-all": z.union([z.boolean(), z.number()]).optional(),
   })
@@ -124,6 +138,10 @@ const tierSchema = z
       .string()
       .regex(DURATION_PATTERN, "is not a duration such as 2h, 90m, 1h30m or 1d (days d, hours h, minutes m)")
       .refine((v) => !DURATION_PATTERN.test(v) || parseDuration(v) > 0, "must be longer than 0 minutes")
+      .refine(
+        (v) => !DURATION_PATTERN.test(v) || parseDuration(v) <= MAX_GRACE_SECONDS,
+        `must be at most ${MAX_GRACE_SECONDS / 86400}d (a year)`,
+      )
       .optional(),
     storage: storageId,
     /** Absent: the storage's own retention applies (it must then be a storage managed here). */
@@ -141,12 +159,25 @@ const nfsStorageSchema = z
   .object({
     id: storageId,
     type: z.literal("nfs"),
-    server: z.string().min(1),
-    export: z.string().startsWith("/", "must be an absolute export path"),
+    /** `pve-storage-server`: an IP address or a DNS name. */
+    server: z.string().refine(isStorageServer, "is not an IP address or DNS name, as PVE takes a server"),
+    /** `pve-storage-path`. */
+    export: z.string().regex(STORAGE_PATH_PATTERN, "must be an absolute export path"),
     content: z.array(z.enum(CONTENT_TYPES)).min(1).default([BACKUP_CONTENT]),
     nodes: z.array(nodeName).min(1).optional(),
-    options: z.string().optional(),
+    /** `pve-storage-options`: the mount options as one word, e.g. `vers=4.2,soft`. */
+    options: z
+      .string()
+      .regex(STORAGE_OPTIONS_PATTERN, "must be mount options without spaces, e.g. vers=4.2,soft")
+      .optional(),
     retention: retentionSchema,
+  })
+  .strict();
+
+const otherStackSchema = z
+  .object({
+    stack: z.string().regex(/^[A-Za-z0-9_.-]+$/, "is not a stack name"),
+    vmids: z.array(z.number().int().min(VMID_MIN).max(VMID_MAX)).min(1),
   })
   .strict();
 
@@ -158,6 +189,11 @@ const siteSchema = z
     storages: z.array(nfsStorageSchema).default([]),
     /** Storages that exist on the cluster and are not managed here (e.g. `local`), by name. */
     existingStorages: z.array(storageId).default([]),
+    /**
+     * Guests on the cluster that another stack backs up (two stacks on one cluster), by stack: this
+     * stack's policies and `npm run status` count them as that stack's, not as guests in no tier.
+     */
+    otherStacks: z.array(otherStackSchema).default([]),
     tiers: z.array(tierSchema).min(1),
   })
   .strict();
@@ -172,7 +208,14 @@ export interface Site {
   timezone: string;
   storages: NfsStorage[];
   existingStorages: string[];
+  /** Guests another stack backs up, by stack (config `otherStacks`). */
+  otherStacks: { stack: string; vmids: number[] }[];
   tiers: Tier[];
+}
+
+/** vmid → the other stack that backs it up (config `otherStacks`). */
+function otherStackGuests(site: Pick<Site, "otherStacks">): Map<number, string> {
+  return new Map(site.otherStacks.flatMap(({ stack, vmids }) => vmids.map((vmid) => [vmid, stack] as const)));
 }
 
 /**
@@ -268,12 +311,26 @@ export function parseSite(raw: unknown, file: string): Site {
   }
   const site = parsed.data;
 
+  // A secret in plain text would reach the job's notes-template, the calendar and the report page.
+  for (const { path, kind } of plainSecrets(raw, [])) {
+    report(path, `holds a secret in plain text (${kind}): no secret belongs in the site config`);
+  }
+
   if (!isValidTimeZone(site.timezone)) report(["timezone"], "is not an IANA time zone");
 
   const managed = new Map<string, ParsedSite["storages"][number]>();
+  const exports = new Map<string, string>();
   site.storages.forEach((s, i) => {
     if (managed.has(s.id)) report(["storages", i, "id"], "storage declared twice");
     managed.set(s.id, s);
+    const mount = nfsExportKey(s.server, s.export);
+    const same = exports.get(mount);
+    if (same !== undefined && same !== s.id) {
+      report(
+        ["storages", i, "export"],
+        `storage ${same} mounts the same NFS export ${s.server}:${s.export}: both would hold one dump folder, and each job's pruning would delete the other's backups`,
+      );
+    } else exports.set(mount, s.id);
     checkRetention(s.retention, ["storages", i, "retention"], report);
   });
   site.existingStorages.forEach((id, i) => {
@@ -282,6 +339,7 @@ export function parseSite(raw: unknown, file: string): Site {
 
   // By lower case: a tier's resources are named after its id in lower case (tier-p0), and job ids
   // that differ only in case are one job to the policy pack and to whoever reads the cluster.
+  const others = otherStackGuests(site);
   const tierIds = new Map<string, number>();
   const jobIds = new Map<string, number>();
   const vmidTier = new Map<number, string>();
@@ -338,6 +396,10 @@ export function parseSite(raw: unknown, file: string): Site {
       const other = vmidTier.get(g.vmid);
       if (other !== undefined) report(at("guests", j, "vmid"), `vmid ${g.vmid} is already in tier ${other}`);
       vmidTier.set(g.vmid, tier.id);
+      const stack = others.get(g.vmid);
+      if (stack !== undefined) {
+        report(at("guests", j, "vmid"), `vmid ${g.vmid} is listed under otherStacks as stack ${stack}'s`);
+      }
     });
 
     tiers.push({ ...tier, retention: (tier.retention ?? storage?.retention ?? {}) as Retention });
@@ -348,8 +410,23 @@ export function parseSite(raw: unknown, file: string): Site {
     timezone: site.timezone,
     storages: site.storages.map((s) => ({ ...s, retention: s.retention as Retention })),
     existingStorages: site.existingStorages,
+    otherStacks: site.otherStacks,
     tiers,
   };
+}
+
+/** Every string in the raw site (values and keys) that holds a secret in plain text, with its key path. */
+function plainSecrets(value: unknown, path: PropertyKey[]): { path: PropertyKey[]; kind: string }[] {
+  if (typeof value === "string") {
+    const kind = plainSecretIn(value);
+    return kind ? [{ path, kind }] : [];
+  }
+  if (value === null || typeof value !== "object") return [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => plainSecrets(v, [...path, i]));
+  return Object.entries(value).flatMap(([k, v]) => {
+    const kind = plainSecretIn(k);
+    return [...(kind ? [{ path: [...path, k], kind }] : []), ...plainSecrets(v, [...path, k])];
+  });
 }
 
 function checkRetention(

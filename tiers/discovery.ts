@@ -13,10 +13,11 @@ import * as backup from "@muhlba91/pulumi-proxmoxve/backup";
 import { getContainersLegacy } from "@muhlba91/pulumi-proxmoxve/getContainersLegacy";
 import { getDatastores } from "@muhlba91/pulumi-proxmoxve/getDatastores";
 import { getNodesLegacy } from "@muhlba91/pulumi-proxmoxve/getNodesLegacy";
+import { getPoolLegacy } from "@muhlba91/pulumi-proxmoxve/getPoolLegacy";
 import { getVmsLegacy } from "@muhlba91/pulumi-proxmoxve/getVmsLegacy";
 import type * as providerOutputs from "@muhlba91/pulumi-proxmoxve/types/output";
 import type * as pulumi from "@pulumi/pulumi";
-import { ClusterGuest, ClusterInventory, ClusterJob, ClusterStorage } from "./inventory";
+import { ClusterGuest, ClusterInventory, ClusterJob, ClusterPool, ClusterStorage } from "./inventory";
 import { GuestKind, parsePruneBackups } from "./pve";
 
 /** The provider's list entries for VMs and containers share one shape. */
@@ -41,6 +42,9 @@ export async function discoverCluster(opts?: pulumi.InvokeOptions): Promise<Clus
   const offlineNodes = names.filter((_, i) => nodes.onlines?.[i] === false).sort();
   const onlineNodes = nodeNames.filter((n) => !offlineNodes.includes(n));
   const datastores = await Promise.all(onlineNodes.map((nodeName) => getDatastores({ nodeName }, opts)));
+  const clusterJobs = (jobs.jobs ?? []).map(toClusterJob);
+  const poolIds = [...new Set(clusterJobs.map((j) => j.pool).filter((p): p is string => p !== undefined))].sort();
+  const pools = await Promise.all(poolIds.map((id) => readPool(id, opts)));
   return {
     nodes: nodeNames,
     offlineNodes,
@@ -48,8 +52,26 @@ export async function discoverCluster(opts?: pulumi.InvokeOptions): Promise<Clus
       (a, b) => a.vmid - b.vmid,
     ),
     storages: mergeStorages(datastores.flatMap((d) => d.datastores ?? [])),
-    jobs: (jobs.jobs ?? []).map(toClusterJob),
+    jobs: clusterJobs,
+    pools: pools.filter((p): p is ClusterPool => p !== undefined),
   };
+}
+
+/**
+ * A pool's guests. A pool PVE does not know (a job naming a deleted pool) or the token may not read
+ * fails the data source: the pool's members are then unknown, and the job's selection with them.
+ */
+async function readPool(id: string, opts?: pulumi.InvokeOptions): Promise<ClusterPool | undefined> {
+  try {
+    const pool = await getPoolLegacy({ poolId: id }, opts);
+    const vmids = (pool.members ?? [])
+      .filter((m) => m.type === "qemu" || m.type === "lxc")
+      .map((m) => m.vmId)
+      .filter(Number.isInteger);
+    return { id, vmids: [...new Set(vmids)].sort((a, b) => a - b) };
+  } catch {
+    return undefined;
+  }
 }
 
 function toGuests(list: readonly ProviderGuest[], kind: GuestKind): ClusterGuest[] {

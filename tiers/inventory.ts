@@ -55,6 +55,17 @@ export interface ClusterInventory {
   guests: ClusterGuest[];
   storages: ClusterStorage[];
   jobs: ClusterJob[];
+  /**
+   * The members (vmids) of each pool a cluster job backs up (`pool`): PVE resolves a pool job's guests
+   * from its pool at every run. A pool discovery could not read is absent: its members are unknown.
+   */
+  pools: ClusterPool[];
+}
+
+/** A pool and the guests in it (`GET /pools/{poolid}`). */
+export interface ClusterPool {
+  id: string;
+  vmids: number[];
 }
 
 /** A tier as exported: what the policy pack needs and component resources cannot carry. */
@@ -90,6 +101,8 @@ export interface StackOutputs {
   tiers: TierSummary[];
   cluster: ClusterInventory;
   coverage: CoverageEntry[];
+  /** Guests another stack backs up (config `otherStacks`): not this stack's to cover. */
+  otherStacks: { stack: string; vmids: number[] }[];
 }
 
 export function summarizeTier(tier: Tier): TierSummary {

@@ -66,6 +66,7 @@ export async function declareSite(site: Site, options: { adopt?: boolean } = {})
       tiers: site.tiers.map(summarizeTier),
       cluster,
       coverage: cluster.then((c) => computeCoverage(site, c)),
+      otherStacks: site.otherStacks,
     },
   };
 }

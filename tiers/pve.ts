@@ -3,6 +3,7 @@
  * all take them from here. Sources: the PVE API schema (api/endpoints.json) and
  * PVE's source where the schema is silent.
  */
+import { isIP } from "net";
 
 /** Guest kinds as PVE names them in `/cluster/resources` (`type`) and in backup file names. */
 export const GUEST_KINDS = ["qemu", "lxc"] as const;
@@ -31,6 +32,35 @@ export const SCHEDULE_MAX_LENGTH = 128;
 
 /** A storage id (`pve-storage-id`). */
 export const STORAGE_ID_PATTERN = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
+
+/** A DNS name as pve-common PVE/JSONSchema.pm `pve_verify_dns_name` takes it: labels joined by dots. */
+const DNS_NAME_PATTERN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/;
+
+/**
+ * An NFS storage's `server` (`pve-storage-server`): an IP address or a DNS name (pve-storage
+ * PVE/Storage/Plugin.pm `verify_server`, with pve-common's `pve_verify_ip` and `pve_verify_dns_name`).
+ */
+export function isStorageServer(server: string): boolean {
+  return isIP(server) !== 0 || DNS_NAME_PATTERN.test(server);
+}
+
+/** An NFS storage's mount `options` (`pve-storage-options`): one word, no white space (Plugin.pm `verify_options`). */
+export const STORAGE_OPTIONS_PATTERN = /^\S+$/;
+
+/**
+ * An NFS `export` (`pve-storage-path`): absolute, and what follows the first `/` starts with a
+ * character other than `;`, `(` or `)` (Plugin.pm `verify_path`: `m|^/[^;\(\)]+|`).
+ */
+export const STORAGE_PATH_PATTERN = /^\/[^;()]/;
+
+/**
+ * How two NFS storages' exports compare: PVE mounts `server:export`, and `/volume1/backups/` is the
+ * folder `/volume1/backups` is; a server's name compares without case.
+ */
+export function nfsExportKey(server: string, exportPath: string): string {
+  const path = exportPath.replace(/\/+/g, "/").replace(/(.)\/$/, "$1");
+  return `${server.toLowerCase()}:${path}`;
+}
 
 /** Backup modes and compressors a vzdump job accepts. */
 export const BACKUP_MODES = ["snapshot", "suspend", "stop"] as const;
@@ -83,6 +113,14 @@ export const KEEP_OPTIONS = [
   "keep-yearly",
 ] as const;
 export type KeepOption = (typeof KEEP_OPTIONS)[number];
+
+/**
+ * The largest keep-* count written. PVE takes any integer from 0 (pve-storage PVE/Storage/Plugin.pm
+ * `%prune_option`: `type => 'integer', minimum => '0'`), as decimal digits (pve-common
+ * PVE/JSONSchema.pm `is_integer`: `^[+-]?\d+$`); past 2^53 - 1 JavaScript writes a number as
+ * `1e+21`, which PVE refuses, or rounds it.
+ */
+const KEEP_MAX = Number.MAX_SAFE_INTEGER;
 
 /** A bounded retention: how many backups each keep-* option keeps. */
 export type Retention = Partial<Record<KeepOption, number>>;
@@ -163,9 +201,14 @@ export function parsePruneBackups(value: unknown): PruneBackups | undefined {
   for (const [key, raw] of entries) {
     const known = [...KEEP_OPTIONS, "keep-all", "max-protected-backups"] as string[];
     if (!known.includes(key)) throw new Error(`unknown prune-backups option ${JSON.stringify(key)}`);
-    const n = typeof raw === "boolean" ? Number(raw) : Number(raw);
-    if (!Number.isInteger(n) || n < 0) {
-      throw new Error(`prune-backups ${key} must be a non-negative integer, not ${JSON.stringify(raw)}`);
+    // PVE reads a count as decimal digits (PVE/JSONSchema.pm `is_integer`), from 0 (`%prune_option`):
+    // `1e21`, `0x10` and ` 3` are not counts to it, and JavaScript cannot hold one past KEEP_MAX exactly.
+    const digits = typeof raw === "string" ? /^\+?\d+$/.test(raw) : typeof raw === "number" || typeof raw === "boolean";
+    const n = Number(raw);
+    if (!digits || !Number.isInteger(n) || n < 0 || n > KEEP_MAX) {
+      throw new Error(
+        `prune-backups ${key} must be a whole number from 0 to ${KEEP_MAX}, as PVE reads one, not ${JSON.stringify(raw)}`,
+      );
     }
     prune[key as keyof PruneBackups] = n;
   }
@@ -264,9 +307,61 @@ const PRIVATE_KEY_PATTERN = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:---
 /** What any output, error or log shows in place of a secret. */
 export const REDACTED = "[secret]";
 
-/** Text with every token- or key-shaped value replaced by `[secret]`: what any output, error or log may show. */
+/** The password of a URL's user part (`https://root:pw@pve:8006/`): `$1` keeps the scheme and user. */
+const URL_PASSWORD_PATTERN = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@'"`]*):[^\s/@'"`]*@/gi;
+
+/**
+ * The literal secrets this process knows (the secret of `PROXMOX_VE_API_TOKEN`, the password of an
+ * endpoint URL): redacted wherever they appear, whatever their shape (a server that echoes one back).
+ */
+const literalSecrets = new Set<string>();
+
+/**
+ * Below this length a literal is not redacted as such: replacing every `a` of an output would make it
+ * unreadable, and PVE's token secrets are UUIDs (36 characters).
+ */
+const MIN_LITERAL_SECRET_LENGTH = 6;
+
+/** Adds a value (an API token's secret, a password) to what `redactSecrets` removes from any text. */
+export function addLiteralSecret(value: string | undefined): void {
+  const trimmed = value?.trim();
+  if (trimmed && trimmed.length >= MIN_LITERAL_SECRET_LENGTH) literalSecrets.add(trimmed);
+}
+
+/** `user@realm!id=secret` → `secret`; undefined for a value of another shape. */
+export function apiTokenSecret(token: string | undefined): string | undefined {
+  const at = token?.indexOf("=") ?? -1;
+  return token !== undefined && at >= 0 ? token.slice(at + 1) : undefined;
+}
+
+/** The token the commands and the provider read (`PROXMOX_VE_API_TOKEN`): its secret is a literal secret. */
+function readEnvironmentSecrets(): void {
+  const token = process.env.PROXMOX_VE_API_TOKEN;
+  addLiteralSecret(token);
+  addLiteralSecret(apiTokenSecret(token));
+}
+
+/**
+ * Text with every secret replaced by `[secret]`: token- or key-shaped values, the password of a URL,
+ * and the literal secrets this process knows (`addLiteralSecret`, `PROXMOX_VE_API_TOKEN`). What any
+ * output, error or log may show.
+ */
 export function redactSecrets(text: string): string {
-  return text.replace(API_TOKEN_PATTERN, REDACTED).replace(PRIVATE_KEY_PATTERN, REDACTED);
+  readEnvironmentSecrets();
+  let out = text
+    .replace(API_TOKEN_PATTERN, REDACTED)
+    .replace(PRIVATE_KEY_PATTERN, REDACTED)
+    .replace(URL_PASSWORD_PATTERN, `$1:${REDACTED}@`);
+  for (const secret of literalSecrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
+/** What kind of secret a text holds in plain text (an API token, a private key), or undefined. */
+export function plainSecretIn(text: string): string | undefined {
+  if (new RegExp(API_TOKEN_PATTERN.source).test(text)) return "an API token";
+  if (new RegExp(PRIVATE_KEY_PATTERN.source).test(text)) return "a private key";
+  if (new RegExp(URL_PASSWORD_PATTERN.source, "i").test(text)) return "a URL with a password";
+  return undefined;
 }
 
 /**

@@ -42,6 +42,8 @@ const resourceSchema = z.looseObject({
   node: z.string().optional(),
   status: z.string().optional(),
   template: pveBoolean.optional(),
+  /** The pool the guest is in, if any (`/cluster/resources` lists it with each guest). */
+  pool: z.string().optional(),
 });
 
 const pruneBackupsValue = z.union([z.string(), z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]))]);
@@ -254,6 +256,24 @@ export function parseClusterSnapshot(text: string, file: string): ClusterSnapsho
         );
       }
     });
+  // A vmid names one guest cluster-wide (pve-cluster keeps /etc/pve/.vmlist unique): the same vmid
+  // twice, on two nodes or one, is a snapshot put together by hand, and would be two guests here.
+  const seen = new Map<number, { index: number; node?: string }>();
+  snapshot.resources.forEach((r, i) => {
+    if (!(GUEST_KINDS as readonly string[]).includes(r.type) || r.vmid === undefined) return;
+    const first = seen.get(r.vmid);
+    if (first === undefined) {
+      seen.set(r.vmid, { index: i, node: r.node });
+      return;
+    }
+    const where =
+      first.node !== undefined && r.node !== undefined && first.node !== r.node
+        ? `on two nodes, ${first.node} ($.resources[${first.index}]) and ${r.node}`
+        : `twice (also $.resources[${first.index}])`;
+    throw new SnapshotError(
+      `${file}: invalid cluster snapshot: $.resources[${i}].vmid: vmid ${r.vmid} is ${where}; a vmid names one guest in a cluster`,
+    );
+  });
   checkPrune(snapshot.storage, "storage");
   checkPrune(snapshot.backup, "backup");
   return snapshot;
@@ -299,6 +319,18 @@ export function guestsOfResources(resources: readonly ResourceRecord[]): Cluster
       status: r.status,
       template: isPveTrue(r.template),
     }));
+}
+
+/** Each pool the snapshot's guests are in, with its guests (`GET /pools/{poolid}`'s members), by id. */
+export function snapshotPools(snapshot: ClusterSnapshot): Map<string, ClusterGuest[]> {
+  const guests = new Map(snapshotGuests(snapshot).map((g) => [g.vmid, g]));
+  const pools = new Map<string, ClusterGuest[]>();
+  for (const r of snapshot.resources) {
+    const guest = r.vmid === undefined ? undefined : guests.get(r.vmid);
+    if (!r.pool || !guest) continue;
+    pools.set(r.pool, [...(pools.get(r.pool) ?? []), guest]);
+  }
+  return pools;
 }
 
 /** Guests of the snapshot. */

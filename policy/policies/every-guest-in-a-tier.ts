@@ -11,8 +11,10 @@ import { UNKNOWN } from "../unknown";
  * outputs) and every guest the stack manages (VmLegacy, ContainerLegacy, Vm resources, cloned VMs)
  * must be backed up by exactly one enabled job of the stack; two jobs means two tiers with
  * conflicting schedules and retention for one guest. A job limited to one node does not cover
- * guests on other nodes. Templates and the vmids in the `ignoreVmids` config are exempt; a cluster
- * guest on an offline node is unknown (nodes-online says so), not judged.
+ * guests on other nodes. Templates and the vmids in the `ignoreVmids` config are exempt, and so are
+ * the guests the site lists under `otherStacks` (two stacks on one cluster: each names the other's
+ * guests, instead of each failing the other); a cluster guest on an offline node is unknown
+ * (nodes-online says so), not judged.
  */
 export const everyGuestInATier: StackValidationPolicy = {
   name: "every-guest-in-a-tier",
@@ -52,7 +54,9 @@ export const everyGuestInATier: StackValidationPolicy = {
     }
 
     const exempt = (g: { vmid?: number; template: unknown }) =>
-      g.template === true || g.template === UNKNOWN || (g.vmid !== undefined && ignored.has(g.vmid));
+      g.template === true ||
+      g.template === UNKNOWN ||
+      (g.vmid !== undefined && (ignored.has(g.vmid) || view.otherStackGuests.has(g.vmid)));
 
     const offline = new Set(view.offlineNodes);
     for (const guest of view.guests) {
@@ -63,7 +67,7 @@ export const everyGuestInATier: StackValidationPolicy = {
       if (jobs.length === 0) {
         if (undecided) continue;
         reportViolation(
-          `${describeGuest(guest)} is in no tier: no enabled backup job of the stack covers it${hints(guest, disabledNaming, offNodeNaming, unmanagedNaming)}. Add it to a tier's guests, or to ignoreVmids in the policy config.`,
+          `${describeGuest(guest)} is in no tier: no enabled backup job of the stack covers it${hints(guest, disabledNaming, offNodeNaming, unmanagedNaming)}. Add it to a tier's guests, to otherStacks in the site config when another stack backs it up, or to ignoreVmids in the policy config.`,
           guest.urn,
         );
         continue;

@@ -12,6 +12,7 @@ import { nodesOnline } from "./nodes-online";
 import { oneJobPerGuestAndStorage } from "./one-job-per-guest-and-storage";
 import { retentionBounded } from "./retention-bounded";
 import { scheduleWarnings } from "./schedule-warnings";
+import { schedulesRecur } from "./schedules-recur";
 import { schedulesRun } from "./schedules-run";
 import { staggeredStarts } from "./staggered-starts";
 import { tierGuestsExist } from "./tier-guests-exist";
@@ -23,6 +24,7 @@ export const policies: Policies = [
   jobStorageExists,
   jobsEnabled,
   schedulesRun,
+  schedulesRecur,
   retentionBounded,
   oneJobPerGuestAndStorage,
   adoptableJobs,

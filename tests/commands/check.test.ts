@@ -200,3 +200,39 @@ test("the shop site: two nodes, a template, its own snapshot; passes", async () 
     '  create    job backup-shop-p2-weekly\n            enabled: true\n            schedule: "sat 02:00"\n',
   );
 });
+
+test("a managed storage on another NFS export than the cluster's is not PASS: exit 1 (issue 19)", async () => {
+  const cluster = snapshotWith("other-export", (s) => {
+    s.storage.find((x: { storage: string }) => x.storage === "synology-backups").export = "/volume1/old";
+  });
+  const result = await check(["--cluster", cluster]);
+  expect(result.stdout).toContain(
+    "problem: PVE cannot change export of a storage: the provider would replace it, which protect stops",
+  );
+  expect(result.stdout).toMatch(
+    /\nFAIL: 1 plan step\(s\) pulumi up would fail on \(synology-backups\); see "problem" above\.\n$/,
+  );
+  expect(result.exitCode).toBe(1);
+});
+
+test("a pool job on the tiers' storage whose pool holds a tier guest fails the check (issue 19)", async () => {
+  const cluster = snapshotWith("pool-job", (s) => {
+    s.resources.find((r: { vmid?: number }) => r.vmid === 102).pool = "prod";
+    s.backup.push({
+      id: "backup-pool-prod",
+      schedule: "sat 02:00",
+      storage: "synology-backups",
+      enabled: 1,
+      pool: "prod",
+      "prune-backups": "keep-last=1",
+    });
+  });
+  const result = await check(["--cluster", cluster, "--json"]);
+  const violations = JSON.parse(result.stdout).violations as { policy: string; message: string }[];
+  expect(violations.filter((v) => v.policy === "one-job-per-guest-and-storage").map((v) => v.message)).toEqual([
+    expect.stringMatching(
+      /^VM 102 \(vaultwarden\) is backed up to storage synology-backups by 2 enabled jobs: backup-home-p0-daily \(tier P0\), keeping keep-last=3; backup-pool-prod/,
+    ),
+  ]);
+  expect(result.exitCode).toBe(1);
+});

@@ -35,6 +35,15 @@ test("npm run check -- --json | head -c 100: the check ends quietly with its own
   expect(r.stdout.trim()).toBe("1");
 }, 120_000);
 
+test("npm run check >/dev/full: one line, exit 2, no stack trace (issue 19)", () => {
+  const r = spawnSync("bash", ["-c", `npm run --silent check -- --stack-dir '${FIXTURE_STACK_DIR}' >/dev/full`], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+  });
+  expect(r.stderr).toBe("error: cannot write the output to stdout (ENOSPC)\n");
+  expect(r.status).toBe(2);
+}, 120_000);
+
 test("a bug is exit 3 with the stack, secrets redacted", () => {
   const program =
     "require('./commands/cli').runMain(() => { throw new TypeError('boom with pulumi@pve!ci=0b6c3a8e-4f1d'); })";

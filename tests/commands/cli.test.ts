@@ -90,6 +90,26 @@ describe("parseTimeFlag: one --from for every command", () => {
   });
 });
 
+describe("parseTimeFlag: the years PVE's schedules reach (issue 19: status --at 9999-12-31T23:59Z threw)", () => {
+  const now = new Date("2026-05-05T12:00:00Z");
+  test.each([
+    ["9999-12-31T23:59Z", "UTC"],
+    ["2200-01-01T00:00", "UTC"],
+    ["2199-12-31T23:30-05:00", "UTC"], // 2200 in UTC
+    ["1969-12-31T23:59Z", "UTC"],
+    ["0000-01-01T00:00", "Europe/Vienna"],
+  ])("refuses %j, one line naming the flag and the range", (text, zone) => {
+    expect(() => parseTimeFlag("--at", text, zone, now)).toThrow(
+      new UsageError(`--at: '${text}' is outside the years 1970 to 2199 (PVE's schedules name no year after 2199)`),
+    );
+  });
+
+  test("the first and the last year are taken", () => {
+    expect(parseTimeFlag("--from", "2199-12-31T23:59Z", "UTC", now).toISOString()).toBe("2199-12-31T23:59:00.000Z");
+    expect(parseTimeFlag("--from", "1970-01-01T00:00Z", "UTC", now).toISOString()).toBe("1970-01-01T00:00:00.000Z");
+  });
+});
+
 describe("userErrorResult", () => {
   test("a user mistake: exit 2, one line, secrets redacted", () => {
     const result = userErrorResult(new InputError("Pulumi.home.yaml: token pulumi@pve!ci=0b6c3a8e-4f1d rejected"));

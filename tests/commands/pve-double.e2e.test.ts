@@ -55,3 +55,18 @@ test("a snapshot that is not there: one line, exit 2", () => {
   expect(result.status).toBe(2);
   expect(result.stderr).toBe("error: nope.json: cannot read (no such file)\n");
 });
+
+test.each([
+  ["--ca-out", "/dev/full", "ENOSPC"],
+  ["--write-env", "/dev/full", "ENOSPC"],
+])("%s %s: one line, exit 2, and the double stops instead of listening on (issue 19)", (flag, file, code) => {
+  const caOut = flag === "--ca-out" ? [] : ["--ca-out", path.join(tmp, "ca-for-env.pem")];
+  const result = spawnSync("npm", ["run", "--silent", "pve-double", "--", "--port", "0", ...caOut, flag, file], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  expect(result.signal).toBeNull(); // it ended by itself, not by the timeout
+  expect(result.stderr).toBe(`error: ${flag}: cannot write ${file} (${code})\n`);
+  expect(result.status).toBe(2);
+});

@@ -113,3 +113,21 @@ describe("cli.parseArgs", () => {
     expect(() => parseArgs(["--stack", "a", "--stack", "b"], spec)).toThrow(/more than once/);
   });
 });
+
+describe("extreme --from dates (issue 19: schedule 03:00 --from 9999-12-31T23:59Z threw)", () => {
+  test.each(["9999-12-31T23:59Z", "2200-01-01T00:00", "1900-01-01T00:00Z"])("--from %j: exit 2, one line", (from) => {
+    const result = runScheduleCommand(["03:00", "--from", from]);
+    expect(result).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr: `error: --from: '${from}' is outside the years 1970 to 2199 (PVE's schedules name no year after 2199)\n`,
+    });
+  });
+
+  test("the last year PVE's schedules name still lists its runs, and then none", () => {
+    const result = runScheduleCommand(["03:00", "--from", "2199-12-30T00:00Z", "--count", "3"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("  2199-12-30T03:00:00Z  ");
+    expect(result.stdout).toContain("  2199-12-31T03:00:00Z  ");
+  });
+});

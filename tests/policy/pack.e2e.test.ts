@@ -70,6 +70,7 @@ describe("the policy pack through the Analyzer protocol", () => {
       ["job-storage-exists", 1],
       ["jobs-enabled", 1],
       ["schedules-run", 1],
+      ["schedules-recur", 1],
       ["retention-bounded", 1],
       ["one-job-per-guest-and-storage", 1],
       ["adoptable-jobs", 1],

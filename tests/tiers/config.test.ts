@@ -7,6 +7,7 @@ import {
   parseDuration,
   parseSite,
 } from "../../tiers/config";
+import { parsePruneBackups } from "../../tiers/pve";
 import { fixtureSite } from "../stacks";
 
 /** The home site as the stack file holds it: each case changes one thing. */
@@ -261,4 +262,100 @@ test("jobOfNotes: the job a backup's notes name, as the tiers' notes-template wr
   expect(jobOfNotes("vaultwarden (102) - tier P0 - job backup-home-p0-daily")).toBe("backup-home-p0-daily");
   expect(jobOfNotes("made by hand before the tiers")).toBeUndefined();
   expect(jobOfNotes(undefined)).toBeUndefined();
+});
+
+describe("hostile input: bounds and formats as PVE has them, secrets in plain text", () => {
+  const TOKEN_IN_TEXT = "pulumi@pve!backup-tiers=0b6c3a8e-4f1d-4c55-9d7e-2a1b3c4d5e6f";
+
+  test("a token-shaped description is refused as a secret in plain text, never printed", () => {
+    const raw = homeSite();
+    raw.tiers[0].description = `critical, token ${TOKEN_IN_TEXT}`;
+    const problems = problemsOf(raw);
+    expect(problems).toEqual([
+      `${SITE_KEY}.tiers[0].description: holds a secret in plain text (an API token): no secret belongs in the site config (got "critical, token [secret]")`,
+    ]);
+    expect(problems.join("\n")).not.toContain("0b6c3a8e");
+  });
+
+  test("a private key or a URL with a password anywhere in the site is refused too", () => {
+    const raw = homeSite();
+    raw.tiers[1].guests[0].name = "https://root:hunter22@pve.home.arpa:8006/";
+    raw.tiers[2].description = "-----BEGIN OPENSSH PRIVATE KEY----- AAAA -----END OPENSSH PRIVATE KEY-----";
+    const problems = problemsOf(raw).join("\n");
+    expect(problems).toContain(
+      `${SITE_KEY}.tiers[1].guests[0].name: holds a secret in plain text (a URL with a password)`,
+    );
+    expect(problems).toContain(`${SITE_KEY}.tiers[2].description: holds a secret in plain text (a private key)`);
+    expect(problems).not.toContain("hunter22");
+    expect(problems).not.toContain("AAAA");
+  });
+
+  test.each([
+    ["999999999999d", "must be at most 366d (a year)"],
+    ["367d", "must be at most 366d (a year)"],
+  ])("grace %j is bounded (it passed check, then threw a RangeError in status)", (grace, message) => {
+    const raw = homeSite();
+    raw.tiers[0].grace = grace;
+    expect(problemsOf(raw)).toEqual([`${SITE_KEY}.tiers[0].grace: ${message} (got ${JSON.stringify(grace)})`]);
+  });
+
+  test("a year of grace is accepted", () => {
+    const raw = homeSite();
+    raw.tiers[0].grace = "366d";
+    expect(graceSeconds(parseSite(raw, "x").tiers[0])).toBe(366 * 86400);
+  });
+
+  test("keep-last has PVE's bound: a count PVE reads as digits, up to 2^53 - 1 (a cluster's prune-backups too)", () => {
+    const raw = homeSite();
+    raw.tiers[0].retention = { "keep-last": 1e21 };
+    expect(problemsOf(raw)).toEqual([expect.stringContaining(`${SITE_KEY}.tiers[0].retention.keep-last: Too big`)]);
+    for (const value of ["keep-last=1e21", "keep-last=0x10", "keep-last=9007199254740992", "keep-last=1.5"]) {
+      expect(() => parsePruneBackups(value)).toThrow(
+        `prune-backups keep-last must be a whole number from 0 to 9007199254740991, as PVE reads one, not "${value.slice(10)}"`,
+      );
+    }
+    expect(parsePruneBackups("keep-last=3,keep-weekly=+2")).toEqual({ "keep-last": 3, "keep-weekly": 2 });
+  });
+
+  test.each([
+    ["server", "nas.home.arpa; rm -rf /", "is not an IP address or DNS name, as PVE takes a server"],
+    ["server", "-nas", "is not an IP address or DNS name, as PVE takes a server"],
+    ["options", "vers=4.2 soft", "must be mount options without spaces, e.g. vers=4.2,soft"],
+    ["nodes", ["pve", "pve 2"], "is not a PVE node name (letters, digits and -)"],
+    ["export", "/", "must be an absolute export path"],
+  ])("NFS %s %j is refused as PVE refuses it", (key, value, message) => {
+    const raw = homeSite();
+    raw.storages[0][key] = value;
+    const at = key === "nodes" ? `${key}[1]` : key;
+    expect(problemsOf(raw)).toEqual([expect.stringContaining(`${SITE_KEY}.storages[0].${at}: ${message}`)]);
+  });
+
+  test("NFS servers PVE takes: IPv4, IPv6, DNS names; options as one word", () => {
+    for (const server of ["10.0.0.150", "fd00::150", "nas.home.arpa", "NAS"]) {
+      const raw = homeSite();
+      raw.storages[0].server = server;
+      raw.storages[0].options = "vers=4.2,soft";
+      expect(parseSite(raw, "x").storages[0].server).toBe(server);
+    }
+  });
+
+  test("two storage ids on one NFS export are refused (each job's pruning would delete the other's backups)", () => {
+    const raw = homeSite();
+    raw.storages.push({ ...raw.storages[0], id: "nas-copy", export: "/volume1/proxmox-backups/" });
+    expect(problemsOf(raw)).toEqual([
+      `${SITE_KEY}.storages[1].export: storage synology-backups mounts the same NFS export 10.0.0.150:/volume1/proxmox-backups/: both would hold one dump folder, and each job's pruning would delete the other's backups (got "/volume1/proxmox-backups/")`,
+    ]);
+  });
+
+  test("otherStacks: guests another stack backs up; a tier cannot claim one", () => {
+    const raw = homeSite();
+    raw.otherStacks = [{ stack: "shop", vmids: [200, 201] }];
+    expect(parseSite(raw, "x").otherStacks).toEqual([{ stack: "shop", vmids: [200, 201] }]);
+    raw.otherStacks = [{ stack: "shop", vmids: [101] }];
+    expect(problemsOf(raw)).toEqual([
+      `${SITE_KEY}.tiers[2].guests[0].vmid: vmid 101 is listed under otherStacks as stack shop's (got 101)`,
+    ]);
+    raw.otherStacks = [{ stack: "shop", vmids: [] }];
+    expect(problemsOf(raw)).toEqual([expect.stringContaining(`${SITE_KEY}.otherStacks[0].vmids:`)]);
+  });
 });

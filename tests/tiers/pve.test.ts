@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import {
+  addLiteralSecret,
   BACKUP_MODES,
   COMPRESSORS,
   EMAIL_OR_USERNAME_PATTERN,
@@ -97,6 +98,33 @@ describe("redaction", () => {
     expect(redactSecrets(`key: ${PEM}\nnext line`)).toBe("key: [secret]\nnext line");
     expect(redactSecrets(JSON.stringify({ key: PEM }))).toBe('{"key":"[secret]"}');
     expect(redactSecrets("admin@home.arpa, root@pam, tier P0")).toBe("admin@home.arpa, root@pam, tier P0");
+  });
+
+  test("a URL's password becomes [secret]; the rest of the URL stays", () => {
+    expect(redactSecrets("GET https://root:hunter22@pve.home.arpa:8006/api2/json failed")).toBe(
+      "GET https://root:[secret]@pve.home.arpa:8006/api2/json failed",
+    );
+    expect(redactSecrets("https://pve.home.arpa:8006/ and user@example.com")).toBe(
+      "https://pve.home.arpa:8006/ and user@example.com",
+    );
+  });
+
+  test("the literal secret of PROXMOX_VE_API_TOKEN is redacted whatever text holds it (a server that echoes it)", () => {
+    const secret = "5f0c1d2e-3b4a-4c5d-8e9f-a0b1c2d3e4f5";
+    const saved = process.env.PROXMOX_VE_API_TOKEN;
+    process.env.PROXMOX_VE_API_TOKEN = `pulumi@pve!backup-tiers=${secret}`;
+    try {
+      expect(redactSecrets(`PVE said: unknown value '${secret}' (x${secret}y)`)).toBe(
+        "PVE said: unknown value '[secret]' (x[secret]y)",
+      );
+    } finally {
+      if (saved === undefined) delete process.env.PROXMOX_VE_API_TOKEN;
+      else process.env.PROXMOX_VE_API_TOKEN = saved;
+    }
+    // a secret learnt once stays redacted; one too short to redact without wrecking the text is not added
+    addLiteralSecret("s3cr3t-from-a-url");
+    addLiteralSecret("abc");
+    expect(redactSecrets(`${secret} s3cr3t-from-a-url abc`)).toBe("[secret] [secret] abc");
   });
 
   test.each([
@@ -210,7 +238,7 @@ describe("prune-backups", () => {
   test("refuses what PVE refuses, naming the option", () => {
     expect(() => parsePruneBackups("keep-forever=1")).toThrow('unknown prune-backups option "keep-forever"');
     expect(() => parsePruneBackups("keep-last=-1")).toThrow(
-      'prune-backups keep-last must be a non-negative integer, not "-1"',
+      'prune-backups keep-last must be a whole number from 0 to 9007199254740991, as PVE reads one, not "-1"',
     );
   });
 

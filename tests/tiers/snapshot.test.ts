@@ -49,3 +49,15 @@ test("bad values of the new keys are named by file and path", () => {
     'c.json: invalid cluster snapshot: $.timezone: "Europe/Nowhere" is not an IANA time zone',
   );
 });
+
+test("a vmid on two nodes is named as such (issue 19), and twice on one node too", () => {
+  const snapshot = JSON.parse(read("examples/home-cluster.json"));
+  snapshot.resources.push({ id: "lxc/101", type: "lxc", vmid: 101, name: "copy", node: "pve2", status: "running" });
+  expect(() => parseClusterSnapshot(JSON.stringify(snapshot), "x.json")).toThrow(
+    `x.json: invalid cluster snapshot: $.resources[${snapshot.resources.length - 1}].vmid: vmid 101 is on two nodes, pve ($.resources[1]) and pve2; a vmid names one guest in a cluster`,
+  );
+  snapshot.resources[snapshot.resources.length - 1].node = "pve";
+  expect(() => parseClusterSnapshot(JSON.stringify(snapshot), "x.json")).toThrow(
+    `$.resources[${snapshot.resources.length - 1}].vmid: vmid 101 is twice (also $.resources[1]); a vmid names one guest in a cluster`,
+  );
+});

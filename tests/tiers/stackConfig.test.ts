@@ -108,3 +108,104 @@ test("adopt must be true or false", () => {
     'Pulumi.home.yaml: invalid config: pve-backup-tiers:adopt: must be true or false (got "maybe")',
   );
 });
+
+describe("stack files that cannot be read: each its own one-line error (issue 19)", () => {
+  const oneLine = (fn: () => unknown) => configErrorOf(fn).oneLine();
+
+  test("a UTF-16 stack file", () => {
+    const dir = path.join(tmp, "utf16");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.home.yaml"),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(home, "utf16le")]),
+    );
+    expect(oneLine(() => readStackFile(dir, "home"))).toBe(
+      "Pulumi.home.yaml: invalid config: not UTF-8 text (UTF-16, or binary): save it as UTF-8, as Pulumi writes it",
+    );
+  });
+
+  test("bytes that are not UTF-8", () => {
+    const dir = path.join(tmp, "latin1");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.home.yaml"),
+      Buffer.from(home.replace("critical, daily", "kritisch, t\u00e4glich"), "latin1"),
+    );
+    expect(oneLine(() => readStackFile(dir, "home"))).toBe(
+      "Pulumi.home.yaml: invalid config: not UTF-8 text: save it as UTF-8, as Pulumi writes it",
+    );
+  });
+
+  test("a dangling symbolic link", () => {
+    const dir = path.join(tmp, "dangling");
+    fs.mkdirSync(dir);
+    fs.symlinkSync("/nonexistent/Pulumi.home.yaml", path.join(dir, "Pulumi.home.yaml"));
+    expect(oneLine(() => readStackFile(dir, "home"))).toBe(
+      "Pulumi.home.yaml: invalid config: a symbolic link to /nonexistent/Pulumi.home.yaml, which does not exist",
+    );
+  });
+
+  test("an unreadable stack file", () => {
+    if (process.getuid?.() === 0) {
+      // root reads any file: the read error is simulated by a folder's name being unreadable instead
+      const dir = path.join(tmp, "unreadable-root");
+      fs.mkdirSync(dir);
+      fs.symlinkSync("Pulumi.home.yaml", path.join(dir, "Pulumi.home.yaml")); // a link to itself: ELOOP
+      expect(oneLine(() => readStackFile(dir, "home"))).toBe("Pulumi.home.yaml: invalid config: cannot read (ELOOP)");
+      return;
+    }
+    const dir = path.join(tmp, "unreadable");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, "Pulumi.home.yaml"), home, { mode: 0o000 });
+    expect(oneLine(() => readStackFile(dir, "home"))).toBe("Pulumi.home.yaml: invalid config: cannot read (EACCES)");
+  });
+
+  test("--stack-dir naming a file", () => {
+    const file = path.join(tmp, "not-a-folder");
+    fs.writeFileSync(file, "x");
+    expect(oneLine(() => readStackFile(file, "home"))).toBe(
+      `${file}: invalid config: not a folder: the stack files' folder must be one (it holds Pulumi.home.yaml)`,
+    );
+  });
+
+  test("a stack file over the size cap is refused before it is read", () => {
+    const dir = path.join(tmp, "huge");
+    fs.mkdirSync(dir);
+    const fd = fs.openSync(path.join(dir, "Pulumi.home.yaml"), "w");
+    fs.ftruncateSync(fd, 5 * 1024 * 1024 * 1024); // sparse: 5 GB that cost no disk
+    fs.closeSync(fd);
+    expect(oneLine(() => readStackFile(dir, "home"))).toBe(
+      "Pulumi.home.yaml: invalid config: too large (5368709120 bytes; a stack file is at most 4194304)",
+    );
+  });
+
+  test("apiToken in the project's namespace, and a secure: that holds a plain token, are refused unprinted", () => {
+    const dir = stackDirWith(
+      "misplaced-token",
+      `  apiToken:\n    secure: v1:Qx3jv0KXbQ8Vb1sG:4hQj3XyBr0rWw9gT7lZkEw==\n  proxmoxve:password:\n    secure: ${TOKEN}\n`,
+    );
+    const error = configErrorOf(() => readStackFile(dir, "home"));
+    expect(error.problems).toEqual([
+      "pve-backup-tiers:apiToken: this project has no such setting; the provider's token is proxmoxve:apiToken, set with `pulumi config set --secret proxmoxve:apiToken`",
+      "proxmoxve:password: a secure value that is not Pulumi's ciphertext (plain text under secure:); set it with `pulumi config set --secret`",
+    ]);
+    expect(error.message).not.toContain("0b6c3a8e");
+  });
+
+  test("a token-shaped value under any other key is refused as a secret in plain text", () => {
+    const dir = path.join(tmp, "token-elsewhere");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.home.yaml"),
+      home
+        .replace("https://pve.home.arpa:8006/", "https://root:hunter22@pve.home.arpa:8006/")
+        .replace("config:\n", `config:\n  notes: ${TOKEN}\n`),
+    );
+    const error = configErrorOf(() => readStackFile(dir, "home"));
+    expect(error.problems).toEqual([
+      "pve-backup-tiers:notes: holds a secret in plain text (an API token); set it with `pulumi config set --secret`",
+      "proxmoxve:endpoint: holds a secret in plain text (a URL with a password); remove the password (the commands and the provider sign in with the API token)",
+    ]);
+    expect(error.message).not.toContain("hunter22");
+  });
+});

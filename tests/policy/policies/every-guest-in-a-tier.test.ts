@@ -231,3 +231,16 @@ describe("every-guest-in-a-tier", () => {
     });
   });
 });
+
+describe("two stacks on one cluster (issue 19): otherStacks names the other stack's guests", () => {
+  it("does not fail this stack for a guest the site says another stack backs up", () => {
+    const shared = withCluster(home, (c) => c.guests.push(nextcloud));
+    expect(messages(check(shared, everyGuestInATier))).toEqual([
+      expect.stringMatching(
+        /^LXC 104 \(nextcloud\) is in no tier: .* Add it to a tier's guests, to otherStacks in the site config when another stack backs it up, or to ignoreVmids in the policy config\.$/,
+      ),
+    ]);
+    const declared = change(shared, (s) => (s.outputs.otherStacks = [{ stack: "shop", vmids: [104] }]));
+    expect(check(declared, everyGuestInATier)).toEqual([]);
+  });
+});

@@ -31,13 +31,24 @@ describe("jobs-enabled", () => {
 
   it("stops a disabled job on the cluster that the stack does not manage", () => {
     const stack = withCluster(home, (c) =>
-      c.jobs.push(clusterJob({ id: "backup-c1ff91b4-5175", enabled: false, vmids: [100], storage: "local" })),
+      c.jobs.push(clusterJob({ id: "backup-c1ff91b4-5175", enabled: false, vmids: [999], storage: "local" })),
     );
     expect(check(stack, jobsEnabled).map((v) => [v.level, v.message])).toEqual([
       [
         "mandatory",
-        "job backup-c1ff91b4-5175 is disabled (enabled: false): PVE keeps it but never runs it, so guests 100 get no backups on storage local. Enable it on the cluster, adopt it into a tier, or delete it.",
+        "job backup-c1ff91b4-5175 is disabled (enabled: false): PVE keeps it but never runs it, so guests 999 get no backups on storage local. Enable it on the cluster, adopt it into a tier, or delete it.",
       ],
+    ]);
+  });
+
+  it("does not claim a tier guest gets no backups because a disabled hand-made job also names it (issue 19)", () => {
+    const stack = withCluster(home, (c) => {
+      c.jobs.push(clusterJob({ id: "old-nightly", enabled: false, vmids: [100], storage: "local" }));
+      c.jobs.push(clusterJob({ id: "old-mixed", enabled: false, vmids: [101, 999], storage: "local" }));
+    });
+    expect(check(stack, jobsEnabled).map((v) => v.message)).toEqual([
+      "job old-nightly is disabled (enabled: false): PVE keeps it but never runs it, so it writes nothing on storage local, though none of its guests goes without: guest 100 is backed up by backup-home-p0-daily (tier P0). Enable it on the cluster, adopt it into a tier, or delete it.",
+      "job old-mixed is disabled (enabled: false): PVE keeps it but never runs it, so guests 999 get no backups on storage local (guest 101 is backed up by backup-home-p2-weekly (tier P2)). Enable it on the cluster, adopt it into a tier, or delete it.",
     ]);
   });
 

@@ -71,3 +71,32 @@ describe("one-job-per-guest-and-storage", () => {
     ]);
   });
 });
+
+describe("pool jobs (issue 19): PVE resolves a pool at every run, so its guests are its selection", () => {
+  const poolJob = clusterJob({ id: "backup-pool-prod", pool: "prod", vmids: [], pruneBackups: { "keep-last": 1 } });
+
+  it("stops a pool job on a tier's storage whose pool holds a tier guest", () => {
+    const stack = withCluster(home, (c) => {
+      c.jobs.push(poolJob);
+      c.pools = [{ id: "prod", vmids: [100, 999] }];
+    });
+    expect(messages(check(stack, oneJobPerGuestAndStorage))).toEqual([
+      expect.stringMatching(
+        /^VM 100 \(home-assistant\) is backed up to storage synology-backups by 2 enabled jobs: backup-home-p0-daily \(tier P0\), keeping keep-last=3; backup-pool-prod \(on the cluster, not managed by this stack\), keeping keep-last=1\./,
+      ),
+    ]);
+  });
+
+  it("passes a pool without tier guests, and a pool whose members discovery could not read", () => {
+    const otherPool = withCluster(home, (c) => {
+      c.jobs.push(poolJob);
+      c.pools = [{ id: "prod", vmids: [999] }];
+    });
+    expect(check(otherPool, oneJobPerGuestAndStorage)).toEqual([]);
+    const unread = withCluster(home, (c) => {
+      c.jobs.push(poolJob);
+      c.pools = [];
+    });
+    expect(check(unread, oneJobPerGuestAndStorage)).toEqual([]);
+  });
+});
