@@ -12,7 +12,7 @@ import * as z from "zod";
 import type { TaskEntry, VolumeEntry } from "../api/client";
 import { backupVisibilityGap, PathPrivileges } from "../api/privileges";
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";
-import { Site, Tier, formatPath, graceSeconds, jobOfNotes, jobNotesTemplate } from "../tiers/config";
+import { Site, Tier, formatPath, graceSeconds, jobOfNotes, jobNotesTemplate, otherStackGuests } from "../tiers/config";
 import type { ClusterGuest } from "../tiers/inventory";
 import {
   GUEST_KINDS,
@@ -763,9 +763,11 @@ export function judgeStatus(input: StatusInput): StatusReport {
     }
   }
 
-  // Guests in no tier (templates are left out, as the policy pack leaves them out).
+  // Guests in no tier (templates are left out, as the policy pack leaves them out, and so are the
+  // guests the site says another stack backs up: that stack's status judges them).
+  const otherStacks = otherStackGuests(site);
   for (const g of [...input.guests].sort((a, b) => a.vmid - b.vmid)) {
-    if (tierVmids.has(g.vmid) || g.template) continue;
+    if (tierVmids.has(g.vmid) || g.template || otherStacks.has(g.vmid)) continue;
     const unbacked = input.notBackedUp?.has(g.vmid);
     guests.push({
       status: {

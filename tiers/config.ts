@@ -214,7 +214,7 @@ export interface Site {
 }
 
 /** vmid → the other stack that backs it up (config `otherStacks`). */
-function otherStackGuests(site: Pick<Site, "otherStacks">): Map<number, string> {
+export function otherStackGuests(site: Pick<Site, "otherStacks">): Map<number, string> {
   return new Map(site.otherStacks.flatMap(({ stack, vmids }) => vmids.map((vmid) => [vmid, stack] as const)));
 }
 

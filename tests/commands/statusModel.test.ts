@@ -198,6 +198,19 @@ describe("each state", () => {
     });
   });
 
+  test("a guest another stack backs up (otherStacks) is that stack's to judge, not UNTIERED here", () => {
+    const site = home();
+    site.otherStacks = [{ stack: "lab", vmids: [107] }];
+    const input = siteDay(new SiteHistory(site)).input(at("2026-02-12T09:00:00Z"));
+    input.guests.push(
+      { vmid: 106, kind: "lxc", name: "scratch", node: "pve", template: false },
+      { vmid: 107, kind: "qemu", name: "lab-runner", node: "pve", template: false },
+    );
+    const { states } = judge(input);
+    expect(states).toContainEqual([106, "UNTIERED"]);
+    expect(states.map(([vmid]) => vmid)).not.toContain(107);
+  });
+
   test("a disabled job: no next run, so no backup is MISSING, not PENDING", () => {
     const input = new SiteHistory(home()).input(at("2026-02-12T09:00:00Z"));
     input.jobs!.find((j) => j.id === "backup-home-p2-weekly")!.enabled = false;
