@@ -12,18 +12,17 @@ export type GuestKind = (typeof GUEST_KINDS)[number];
 export const VMID_MIN = 100;
 export const VMID_MAX = 999_999_999;
 
-/** A backup job id: `^[a-z][a-z0-9_-]+$`, case-insensitive, at most 50 characters. */
+/** A backup job id: `^[a-z][a-z0-9_-]+$` in either case (pve-common `pve-configid`), at most 50 characters. */
 export const JOB_ID_PATTERN = /^[a-z][a-z0-9_-]+$/i;
 export const JOB_ID_MAX_LENGTH = 50;
 
-/** What job ids compare by: PVE takes them case-insensitively. */
-export function jobKey(id: string): string {
-  return id.toLowerCase();
-}
-
-/** Whether two job ids name the same job. */
+/**
+ * Whether two job ids name the same job: as written, case and all. PVE looks a job up by its id as
+ * a hash key (pve-manager PVE/API2/Backup.pm, read_job/update_job/delete_job:
+ * `$jobs_data->{ids}->{$id}`), so `Nightly` and `nightly` are two jobs.
+ */
 export function sameJobId(a: string, b: string): boolean {
-  return jobKey(a) === jobKey(b);
+  return a === b;
 }
 
 /** A backup job's schedule (`pve-calendar-event`) is at most 128 characters. */
@@ -359,8 +358,8 @@ export const VZDUMP_JOB_START = "INFO: starting new backup job: ";
 /** The options `command_line` leaves out of that line (a job's id among them: the log never names its job). */
 const COMMAND_LINE_SKIPPED = new Set(["id", "vmid", "starttime", "dow", "stdout", "enabled", "job-id"]);
 
-/** String::ShellQuote's `shell_quote`, which PVE applies to each option value of the line. */
-function shellQuote(value: string): string {
+/** String::ShellQuote's `shell_quote`, which PVE applies to each option value of the line (and to each word of a command it reports failed). */
+export function shellQuote(value: string): string {
   if (value === "") return "''";
   if (!/[^\w!%+,\-./:@^]/.test(value)) return value;
   return `'${value.replace(/'/g, `'\\''`)}'`.replace(/^''/, "").replace(/''$/, "");
