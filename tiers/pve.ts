@@ -480,11 +480,36 @@ export const VZDUMP_GUEST_ERRORS = "job errors";
 /** A run that failed as a whole (e.g. its storage could not be activated), before or between guests. */
 const LOG_JOB_FAILED = /^(?:ERROR: Backup job failed - |TASK ERROR: )(.*)$/;
 
+/**
+ * What a run writes when the node's global vzdump lock is taken (another backup runs there):
+ * pve-manager PVE/VZDump.pm `getlock` logs the wait, then either the lock or why it got none. A
+ * run that gets no lock ends at once (`exit(-1)` in PVE/API2/VZDump.pm `vzdump`'s worker), so no
+ * `TASK ...` line follows and PVE reports the task's status as `TASK_UNEXPECTED_STATUS`.
+ */
+export const VZDUMP_LOCK_FILE = "/var/run/vzdump.lock";
+export const VZDUMP_LOCK_WAITING = "INFO: trying to get global lock - waiting...";
+export const VZDUMP_LOCK_ACQUIRED = "INFO: got global lock";
+/** `ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout` (or `(wait = 0)` for `lockwait 0`). */
+const LOG_LOCK_FAILED = /^ERROR: (can't (?:acquire|open) lock .*)$/;
+/** How long a run waits for that lock unless its job sets `lockwait` (minutes; pve-guest-common PVE/VZDump/Common.pm). */
+export const VZDUMP_LOCKWAIT_DEFAULT_MINUTES = 180;
+
+/**
+ * A task's status when its log's last line is no `TASK OK`, `TASK ERROR: ...` or `TASK WARNINGS: n`
+ * (pve-common PVE/UPID.pm `read_status`).
+ */
+export const TASK_UNEXPECTED_STATUS = "unexpected status";
+/** A task still running, as `GET /nodes/{node}/tasks` lists it (pve-manager PVE/API2/Tasks.pm `node_tasks`). */
+export const TASK_RUNNING_STATUS = "RUNNING";
+
 function wallOf(m: RegExpExecArray): WallTime {
   return { year: +m[1], month: +m[2], day: +m[3], hour: +m[4], minute: +m[5], second: +m[6] };
 }
 
-/** Each guest a run's log names, with what it says of it; and the run's own error, if it failed as a whole. */
+/**
+ * Each guest a run's log names, with what it says of it; and the run's own error, if it failed as a
+ * whole: its `TASK ERROR`, `Backup job failed` or the global lock it could not get.
+ */
 export function readVzdumpLog(log: readonly string[]): { guests: Map<number, VzdumpGuestLog>; jobError?: string } {
   const guests = new Map<number, VzdumpGuestLog>();
   let current: VzdumpGuestLog | undefined;
@@ -512,6 +537,8 @@ export function readVzdumpLog(log: readonly string[]): { guests: Map<number, Vzd
     } else if ((m = LOG_ENDED_AT.exec(line)) && current) {
       current.ended = wallOf(m);
     } else if ((m = LOG_JOB_FAILED.exec(line)) && m[1].trim() !== VZDUMP_GUEST_ERRORS) {
+      jobError ??= m[1].trim();
+    } else if ((m = LOG_LOCK_FAILED.exec(line))) {
       jobError ??= m[1].trim();
     }
   }
