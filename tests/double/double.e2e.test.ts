@@ -108,18 +108,9 @@ test("jobs: PVE's own rules on id, vmid/all, notes-template and schedule, with i
   expect((await post({ id: `j${"x".repeat(50)}`, schedule: "03:00", vmid: "100" })).errors).toEqual({
     id: "value may only be 50 characters long",
   });
-  expect((await post({ id: "both", schedule: "03:00", vmid: "100", all: "1" })).errors).toEqual({
-    all: "option conflicts with option 'vmid'",
-  });
-  expect((await post({ id: "tmpl", schedule: "03:00", vmid: "100", "notes-template": "{{name}} \\t" })).errors).toEqual(
-    {
-      "notes-template": "found unknown: escape sequence '\\t' at char 9, variable 'name' at char 2",
-    },
-  );
   expect((await post({ id: "nosched", vmid: "100" })).errors).toEqual({
     schedule: "neither 'starttime' nor 'schedule' were set",
   });
-  expect((await post({ id: "noguests", schedule: "03:00" })).errors).toEqual({ vmid: "property is missing" });
   expect(
     (await post({ id: "badkeep", schedule: "03:00", vmid: "100", "prune-backups": "keep-all=1,keep-last=2" })).errors,
   ).toEqual({
@@ -127,12 +118,73 @@ test("jobs: PVE's own rules on id, vmid/all, notes-template and schedule, with i
   });
 });
 
-test("jobs: a job that does not exist is 400 'No such job' for GET and DELETE, and 500 for PUT", async () => {
+test("jobs: what Backup.pm raises inside cfs_lock_file comes back as 500 with the exception's text", async () => {
+  const c = as();
+  const post = (params: Record<string, string>) =>
+    apiFailure(c.call("POST", "/cluster/backup", { storage: "synology-backups", ...params }));
+  const failures = [
+    await post({ id: "both", schedule: "03:00", vmid: "100", all: "1" }),
+    await post({ id: "tmpl", schedule: "03:00", vmid: "100", "notes-template": "{{name}} \\t" }),
+    await post({ id: "noguests", schedule: "03:00" }),
+    await apiFailure(c.call("PUT", "/cluster/backup/backup-home-p0-daily", { delete: "nonsense" })),
+    await apiFailure(c.call("PUT", "/cluster/backup/backup-home-p0-daily", { delete: "schedule" })),
+    await apiFailure(c.call("PUT", "/cluster/backup/backup-home-p0-daily", { all: "1", vmid: "100" })),
+    await apiFailure(c.call("DELETE", "/cluster/backup/gone")),
+  ];
+  expect(failures.map((f) => [f.status, f.pveMessage, f.errors])).toEqual([
+    [500, "400 Parameter verification failed.\nall: option conflicts with option 'vmid'", undefined],
+    [
+      500,
+      "400 Parameter verification failed.\nnotes-template: found unknown: escape sequence '\\t' at char 9, variable 'name' at char 2",
+      undefined,
+    ],
+    [500, "400 Parameter verification failed.\nvmid: property is missing", undefined],
+    [500, "400 Parameter verification failed.\ndelete: unknown option 'nonsense'", undefined],
+    [500, "400 Parameter verification failed.\ndelete: unknown option 'schedule'", undefined],
+    [500, "400 Parameter verification failed.\nall: option conflicts with option 'vmid'", undefined],
+    [500, "400 Parameter verification failed.\nid: No such job 'gone'", undefined],
+  ]);
+  // the reason phrase is the first line
+  expect(failures[0].message).toMatch(/^POST \/cluster\/backup: 500 400 Parameter verification failed\./);
+  expect(await c.backupJobs()).not.toContainEqual(expect.objectContaining({ id: "both" }));
+});
+
+test("jobs: a pool job needs the pool and VM.Backup on it, checked before the lock (403)", async () => {
+  const day = fixtureCluster("home-day");
+  day.access!.pools = [{ poolid: "home" }];
+  day.access!.users.push({
+    userid: "root@pam",
+    enable: true,
+    groups: [],
+    tokens: [{ tokenid: "ops", privsep: false }],
+  });
+  double.load(day);
+  const c = as();
+  const job = { id: "pooled", schedule: "03:00", storage: "synology-backups" };
+  expect((await apiFailure(c.call("POST", "/cluster/backup", { ...job, pool: "work" }))).pveMessage).toBe(
+    "Permission check failed (pool 'work' does not exist)",
+  );
+  const err = await apiFailure(c.call("POST", "/cluster/backup", { ...job, pool: "home" }));
+  expect([err.status, err.pveMessage]).toEqual([403, "Permission check failed (/pool/home, VM.Backup)"]);
+  const update = await apiFailure(c.call("PUT", "/cluster/backup/backup-home-p0-daily", { pool: "home" }));
+  expect(update.pveMessage).toBe("Permission check failed (/pool/home, VM.Backup)");
+  const root = new PveClient({
+    endpoint: double.url,
+    token: double.token("root@pam!ops"),
+    ca: double.certificates.caPem,
+    retries: 0,
+  });
+  clients.push(root);
+  await root.call("POST", "/cluster/backup", { ...job, pool: "home" });
+  expect(await root.backupJob("pooled")).toMatchObject({ pool: "home" });
+});
+
+test("jobs: a job that does not exist is 400 'No such job' for GET, and 500 for PUT and DELETE", async () => {
   const c = as();
   expect((await apiFailure(c.backupJob("gone"))).message).toBe(
     "GET /cluster/backup/gone: 400 Parameter verification failed. (id: No such job 'gone')",
   );
-  expect((await apiFailure(c.call("DELETE", "/cluster/backup/gone"))).errors).toEqual({ id: "No such job 'gone'" });
+  expect((await apiFailure(c.call("DELETE", "/cluster/backup/gone"))).status).toBe(500);
   expect((await apiFailure(c.call("PUT", "/cluster/backup/gone", { enabled: "0" }))).message).toBe(
     "PUT /cluster/backup/gone: 500 no such vzdump job",
   );
@@ -155,9 +207,6 @@ test("jobs: setting vmid on an `all` job drops all and exclude, as PVE's update 
   expect(job.vmid).toBe("100,101");
   expect(job.all).toBeUndefined();
   expect(job.exclude).toBeUndefined();
-  expect((await apiFailure(c.call("PUT", "/cluster/backup/everything", { delete: "nonsense" }))).errors).toEqual({
-    delete: "unknown option 'nonsense'",
-  });
 });
 
 test("storage: NFS server and export are fixed after creation; create-base-path needs PVE 8", async () => {
