@@ -431,6 +431,15 @@ test("NFS: a server down from one node: that node's content listing fails, its s
     ["pve", "available"],
     ["pve2", "unknown"],
   ]);
+  // down from every node but one: the node's own entry wins
+  double.load(
+    withNfs([
+      { server: "10.0.0.150", online: false },
+      { server: "10.0.0.150", node: "pve2", online: true },
+    ]),
+  );
+  expect((await as().storageStatus("pve", "synology-backups")).active).toBe(0);
+  expect((await as().storageStatus("pve2", "synology-backups")).active).toBe(1);
 });
 
 test("scheduled runs: each failure scenario is served as PVE lists it and logs it", async () => {

@@ -29,9 +29,11 @@ import {
   parsePruneBackups,
   redactSecrets,
   redactValue,
+  sameJobId,
   toBackupsBlock,
   toPruneBackupsMap,
   VZDUMP_JOB_START,
+  VZDUMP_LOCK_WAITING,
   parseVzdumpJobStart,
   readVzdumpLog,
   vzdumpCommandLine,
@@ -306,5 +308,23 @@ describe("vzdump's task log: the first line a run writes, and what it says of ea
     expect(readVzdumpLog(["TASK ERROR: could not activate storage 'nas': storage 'nas' does not exist"]).jobError).toBe(
       "could not activate storage 'nas': storage 'nas' does not exist",
     );
+  });
+
+  test("a run that got no global lock failed as a whole, though no TASK line says so; one that waited and got it did not", () => {
+    const waited = [VZDUMP_LOCK_WAITING];
+    expect(readVzdumpLog([...waited, "ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout"]).jobError).toBe(
+      "can't acquire lock '/var/run/vzdump.lock' - got timeout",
+    );
+    expect(readVzdumpLog(["ERROR: can't acquire lock '/var/run/vzdump.lock' (wait = 0)"]).jobError).toBe(
+      "can't acquire lock '/var/run/vzdump.lock' (wait = 0)",
+    );
+    expect(readVzdumpLog([...waited, "INFO: got global lock", "TASK OK"]).jobError).toBeUndefined();
+  });
+});
+
+describe("job ids", () => {
+  test("name the same job only as written: PVE looks them up as hash keys", () => {
+    expect(sameJobId("backup-home-p0-daily", "backup-home-p0-daily")).toBe(true);
+    expect(sameJobId("Backup-Home-P0-Daily", "backup-home-p0-daily")).toBe(false);
   });
 });
