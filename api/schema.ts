@@ -8,7 +8,15 @@
 import * as fs from "fs";
 import * as path from "path";
 import { tryParseCalendarEvent } from "../tiers/calendar";
-import { JOB_ID_PATTERN, NODE_NAME_PATTERN, STORAGE_ID_PATTERN, VMID_PATTERN, parseList } from "../tiers/pve";
+import {
+  CONTENT_TYPES,
+  EMAIL_OR_USERNAME_PATTERN,
+  JOB_ID_PATTERN,
+  NODE_NAME_PATTERN,
+  STORAGE_ID_PATTERN,
+  VMID_PATTERN,
+  parseList,
+} from "../tiers/pve";
 import { PROJECT_DIR } from "../start/sources";
 
 /** A (sub)schema as PVE writes it: Perl-ish JSON schema, flags as 0/1. */
@@ -270,6 +278,15 @@ const FORMAT_CHECKS: Record<string, (value: string) => void> = {
   },
   "pve-day-of-week": (v) => {
     if (!DAYS.includes(v)) throw new Error(`invalid day '${v}'`);
+  },
+  // pve-common PVE/JSONSchema.pm pve_verify_email_or_username
+  "email-or-username": (v) => {
+    if (!EMAIL_OR_USERNAME_PATTERN.test(v))
+      throw new Error("value does not look like a valid email address or user name");
+  },
+  // pve-storage PVE/Storage/Plugin.pm verify_content
+  "pve-storage-content": (v) => {
+    if (!(CONTENT_TYPES as readonly string[]).includes(v)) throw new Error(`invalid content type '${v}'`);
   },
 };
 

@@ -21,7 +21,6 @@ import {
   KEEP_OPTIONS,
   PruneBackups,
   formatPruneBackups,
-  jobKey,
   parsePruneBackups,
 } from "../tiers/pve";
 import { ClusterSnapshot, PveJob, PveStorage, snapshotJobs, snapshotStorages } from "../tiers/snapshot";
@@ -71,7 +70,7 @@ export interface Plan {
 
 /** Plans the stack's jobs and storages (from the run's registrations) against the snapshot. */
 export function computePlan(resources: readonly RegisteredResource[], snapshot: ClusterSnapshot): Plan {
-  const clusterJobs = new Map(snapshotJobs(snapshot).map((j) => [jobKey(j.id), j]));
+  const clusterJobs = new Map(snapshotJobs(snapshot).map((j) => [j.id, j]));
   const clusterStorages = new Map(snapshotStorages(snapshot).map((s) => [s.id, s]));
   const steps: PlanStep[] = [];
   const declaredJobs = new Set<string>();
@@ -80,9 +79,9 @@ export function computePlan(resources: readonly RegisteredResource[], snapshot: 
   for (const r of resources) {
     if (r.type === JOB_TYPE) {
       const desired = desiredJob(r.props);
-      declaredJobs.add(jobKey(desired.id));
+      declaredJobs.add(desired.id);
       const values = given(jobValues(desired), r.props, JOB_INPUTS);
-      steps.push(step(r, desired.id, values, mapOf(clusterJobs.get(jobKey(desired.id)), jobValues)));
+      steps.push(step(r, desired.id, values, mapOf(clusterJobs.get(desired.id), jobValues)));
     } else if (r.type.startsWith(STORAGE_TYPE_PREFIX)) {
       const id = String(r.props.resourceId);
       declaredStorages.add(id);
@@ -98,7 +97,7 @@ export function computePlan(resources: readonly RegisteredResource[], snapshot: 
 
   const untouched: UntouchedItem[] = [
     ...[...clusterJobs.values()]
-      .filter((j) => !declaredJobs.has(jobKey(j.id)))
+      .filter((j) => !declaredJobs.has(j.id))
       .map((j) => ({ kind: "job" as const, id: j.id, summary: jobSummary(j) })),
     ...[...clusterStorages.values()]
       .filter((s) => !declaredStorages.has(s.id))

@@ -20,11 +20,12 @@ import {
   seesBackup,
   splitTokenId,
 } from "../api/privileges";
-import { JsonSchema, Params, methodInfo, parsePropertyString } from "../api/schema";
+import { Params, methodInfo, parsePropertyString } from "../api/schema";
 import { CalendarEvent, formatIsoTime, zonedTimeToDate } from "../tiers/calendar";
 import {
   JOB_ID_MAX_LENGTH,
   SHARED_STORAGE_TYPES,
+  TASK_RUNNING_STATUS,
   backupFileName,
   isPveTrue,
   notesTemplateProblem,
@@ -124,9 +125,32 @@ const DEFAULT_STORAGE_TOTAL = 1024 ** 4;
 
 const DEFAULT_VERSION = { version: "8.4.1", release: "8.4", repoid: "2a5fa54a8503f96d" };
 
-/** The properties a job may hold, from the schema (what `PUT /cluster/backup/{id}` may `delete`). */
-function jobOptionSchema(): Record<string, JsonSchema> {
-  return methodInfo("PUT", "/cluster/backup/{id}").parameters.properties ?? {};
+/**
+ * What `PUT /cluster/backup/{id}` may `delete` (Backup.pm update_job): a vzdump option
+ * (`PVE::VZDump::option_exists`, the schema's properties but for those update_job adds itself),
+ * `comment` or `repeat-missed`.
+ */
+function deletableJobOptions(): Set<string> {
+  const properties = methodInfo("PUT", "/cluster/backup/{id}").parameters.properties ?? {};
+  const notVzdumpOptions = ["id", "schedule", "starttime", "dow", "delete", "enabled"];
+  return new Set(Object.keys(properties).filter((k) => !notVzdumpOptions.includes(k)));
+}
+
+/**
+ * Code run inside pve-cluster PVE/Cluster.pm `cfs_lock_file`, as Backup.pm runs it: whatever the
+ * code dies with comes back in `$@`, and Backup.pm's `die "$@"` turns an exception into its text
+ * (pve-common PVE/Exception.pm `stringify`: "<code> <message>", then "<param>: <error>" a line),
+ * which the API server answers with 500 (pve-manager PVE/HTTPServer.pm `rest_handler`).
+ */
+function cfsLocked(code: () => void): void {
+  try {
+    code();
+  } catch (err) {
+    if (!(err instanceof PveError) || err.status === 500) throw err;
+    const lines = [`${err.status} ${err.message}`, ...Object.entries(err.errors ?? {}).map(([k, v]) => `${k}: ${v}`)];
+    // stringify ends each line with \n, and send adds the last one
+    throw new PveError(500, lines.join("\n").replace(/\n$/, ""));
+  }
 }
 
 export interface ClusterOptions {
@@ -145,9 +169,12 @@ export class DoubleCluster {
   readonly backups: StoredBackup[] = [];
   readonly tasks: DoubleTask[] = [];
   readonly access: AccessModel;
+  /** Resource pools (user.cfg's): the snapshot's `access.pools` and every pool a guest names. */
+  readonly pools = new Set<string>();
   /** API token secrets by full token id. */
   readonly tokenSecrets = new Map<string, string>();
   private readonly storageStatus: NonNullable<ClusterSnapshot["storageStatus"]>;
+  private readonly nfsServers: NonNullable<ClusterSnapshot["nfsServers"]>;
   private readonly vzdumpConf: Record<string, Record<string, unknown>>;
   readonly now: () => Date;
 
@@ -184,6 +211,7 @@ export class DoubleCluster {
     for (const b of snapshot.backups ?? []) this.backups.push(this.toVolume(b));
     for (const t of snapshot.tasks ?? []) this.tasks.push(toTask(t));
     this.storageStatus = snapshot.storageStatus ?? [];
+    this.nfsServers = snapshot.nfsServers ?? [];
     this.vzdumpConf = snapshot.vzdumpDefaults ?? {};
     this.access = {
       users: (snapshot.access?.users ?? defaultAccess().users).map((u) => ({
@@ -198,6 +226,8 @@ export class DoubleCluster {
       ),
       acl: snapshot.access?.acl ?? defaultAccess().acl,
     };
+    for (const pool of snapshot.access?.pools ?? []) this.pools.add(pool.poolid);
+    for (const g of this.guests) if (typeof g.pool === "string") this.pools.add(g.pool);
     for (const u of snapshot.access?.users ?? defaultAccess().users) {
       for (const t of u.tokens) this.tokenSecrets.set(`${u.userid}!${t.tokenid}`, t.secret ?? randomUUID());
     }
@@ -253,8 +283,10 @@ export class DoubleCluster {
     return authid === ROOT_USER || hasPrivileges(this.access, authid, path, privs, any);
   }
 
+  /** RPCEnvironment.pm `check`: each privilege in turn, the error naming the first one missing. */
   check(authid: string, path: string, privs: readonly string[]): void {
-    if (!this.can(authid, path, privs)) throw permissionError(`${path}, ${privs.join(", ")}`);
+    const missing = privs.find((p) => !this.can(authid, path, [p]));
+    if (missing !== undefined) throw permissionError(`${path}, ${missing}`);
   }
 
   private checkAny(authid: string, path: string, privs: readonly string[]): void {
@@ -310,24 +342,34 @@ export class DoubleCluster {
     return view;
   }
 
-  /** `POST /cluster/backup`. */
+  /** `POST /cluster/backup` (Backup.pm `create_job`). */
   createJob(authid: string, params: Params): void {
     const p = { ...params };
     this.assertJobParamPermissions(authid, p);
     const storage = storageParam(p);
     if (storage && authid !== ROOT_USER) this.check(authid, `/storage/${storage}`, ["Datastore.Allocate"]);
+    if (typeof p.pool === "string" && p.pool) this.checkPoolBackup(authid, p.pool);
     scheduleParamCheck(p, true);
     if (p.enabled === undefined) p.enabled = "1";
     const id = typeof p.id === "string" ? p.id : randomUUID();
     delete p.id;
     if (id.length > JOB_ID_MAX_LENGTH)
       throw paramError({ id: `value may only be ${JOB_ID_MAX_LENGTH} characters long` });
-    if (this.jobs.has(id)) throw new PveError(500, `Job '${id}' already exists`);
-    const job = verifyVzdumpParameters({ id, ...p } as Job, true);
-    this.jobs.set(id, normalizeJob(job));
+    cfsLocked(() => {
+      // jobs.cfg's ids are hash keys: looked up as written
+      if (this.jobs.has(id)) throw new PveError(500, `Job '${id}' already exists`);
+      const job = verifyVzdumpParameters({ id, ...p } as Job, true);
+      this.jobs.set(id, normalizeJob(job));
+    });
   }
 
-  /** `PUT /cluster/backup/{id}`. */
+  /** Backup.pm create_job/update_job: a pool job needs the pool (`check_pool_exist`) and VM.Backup on it. */
+  private checkPoolBackup(authid: string, pool: string): void {
+    if (!this.pools.has(pool)) throw permissionError(`pool '${pool}' does not exist`);
+    this.check(authid, `/pool/${pool}`, ["VM.Backup"]);
+  }
+
+  /** `PUT /cluster/backup/{id}` (Backup.pm `update_job`). */
   updateJob(authid: string, id: string, params: Params): void {
     const p = { ...params };
     delete p.id;
@@ -337,7 +379,13 @@ export class DoubleCluster {
     if (typeof p.storage === "string" && authid !== ROOT_USER) {
       this.check(authid, `/storage/${p.storage}`, ["Datastore.Allocate"]);
     }
+    if (typeof p.pool === "string" && p.pool) this.checkPoolBackup(authid, p.pool);
     scheduleParamCheck(p, false);
+    cfsLocked(() => this.updateJobLocked(authid, id, p, deleteList));
+  }
+
+  /** update_job's `$update_job`, which runs inside `cfs_lock_file('jobs.cfg')`. */
+  private updateJobLocked(authid: string, id: string, p: Params, deleteList: string[]): void {
     if (Object.keys(p).length === 0 && deleteList.length === 0) throw new PveError(500, "no options specified");
     verifyVzdumpParameters({ id, ...p } as Job, false);
     const current = this.jobs.get(id);
@@ -346,10 +394,9 @@ export class DoubleCluster {
     if (currentStorage && authid !== ROOT_USER)
       this.check(authid, `/storage/${currentStorage}`, ["Datastore.Allocate"]);
     const job: Job = { ...current };
-    const options = jobOptionSchema();
+    const deletable = deletableJobOptions();
     for (const key of deleteList) {
-      if (!(key in options) || key === "id" || key === "delete")
-        throw paramError({ delete: `unknown option '${key}'` });
+      if (!deletable.has(key)) throw paramError({ delete: `unknown option '${key}'` });
       delete job[key];
     }
     Object.assign(job, p);
@@ -369,9 +416,11 @@ export class DoubleCluster {
     this.jobs.set(id, normalizeJob(verifyVzdumpParameters(job, true)));
   }
 
-  /** `DELETE /cluster/backup/{id}`. */
+  /** `DELETE /cluster/backup/{id}` (Backup.pm `delete_job`: its "No such job" is raised inside the lock). */
   deleteJob(id: string): void {
-    if (!this.jobs.delete(id)) throw paramError({ id: `No such job '${id}'` });
+    cfsLocked(() => {
+      if (!this.jobs.delete(id)) throw paramError({ id: `No such job '${id}'` });
+    });
   }
 
   private assertJobParamPermissions(authid: string, p: Params): void {
@@ -470,9 +519,31 @@ export class DoubleCluster {
       config.content = p.content ?? "images";
     }
     for (const [k, v] of Object.entries(p)) if (k !== "path" && k !== "content") config[k] = booleanOption(k, v);
-    if (this.storages.has(id)) throw new PveError(500, `create storage failed: storage ID '${id}' already defined`);
+    // Config.pm create: inside lock_storage_config(..., "create storage failed"), a storage enabled on
+    // the node that answers is activated "to detect errors/problems sooner"; if that dies, nothing is written.
+    const fail = (message: string) => new PveError(500, `create storage failed: ${message}`);
+    if (this.storages.has(id)) throw fail(`storage ID '${id}' already defined`);
+    if (this.storageEnabledOn(config, this.localNode) && !this.reachable(config, this.localNode))
+      throw fail(notOnline(id));
     this.storages.set(id, config);
     return { storage: id, type };
+  }
+
+  /** The node that answers the API (`local: 1` in `/cluster/status`): the first. */
+  get localNode(): string {
+    return [...this.nodes.keys()][0] ?? "";
+  }
+
+  /**
+   * Whether a node reaches a storage: an NFS storage's server may not answer it
+   * (pve-storage PVE/Storage/NFSPlugin.pm `check_connection`, the snapshot's `nfsServers`).
+   */
+  reachable(s: StorageConfig, node: string): boolean {
+    if (s.type !== "nfs") return true;
+    const entry =
+      this.nfsServers.find((e) => e.server === s.server && e.node === node) ??
+      this.nfsServers.find((e) => e.server === s.server && e.node === undefined);
+    return entry?.online !== false;
   }
 
   /** `PUT /storage/{storage}`. */
@@ -517,6 +588,8 @@ export class DoubleCluster {
   }
 
   private spaceOf(s: StorageConfig, node: string): { total: number; used: number; avail: number; active: boolean } {
+    // Storage.pm storage_info: a storage that cannot be activated stays at active 0 and no space.
+    if (!this.reachable(s, node)) return { total: 0, used: 0, avail: 0, active: false };
     const entry =
       this.storageStatus.find((e) => e.storage === s.storage && e.node === node) ??
       this.storageStatus.find((e) => e.storage === s.storage && e.node === undefined);
@@ -594,6 +667,8 @@ export class DoubleCluster {
     if (!s) throw new PveError(500, `storage '${id}' does not exist`);
     if (isPveTrue(s.disable)) throw new PveError(500, `storage '${id}' is disabled`);
     if (!this.storageEnabledOn(s, node)) throw new PveError(500, `storage '${id}' is not available on node '${node}'`);
+    // Storage.pm volume_list activates the storage whatever content is asked for.
+    if (!this.reachable(s, node)) throw new PveError(500, notOnline(id));
     const contents = parseList(String(s.content ?? ""));
     if (filter.content !== undefined && filter.content !== "backup") return [];
     if (!contents.includes("backup")) return [];
@@ -651,34 +726,43 @@ export class DoubleCluster {
       if (count++ < start) continue;
       if (limit <= 0) continue;
       limit--;
-      data.push(taskView(t));
+      // Tasks.pm node_tasks: an active task is listed with status RUNNING
+      data.push(t.status === undefined ? { ...taskView(t), status: TASK_RUNNING_STATUS } : taskView(t));
     }
     return { data, total: count };
   }
 
-  private findTask(authid: string, node: string, upid: string): DoubleTask {
-    if (!/^UPID:[^:]+:[0-9A-F]{8}:[0-9A-F]{8,9}:[0-9A-F]{8}:[^:]*:[^:]*:[^:]+:$/i.test(upid)) {
-      throw paramError({ upid: "unable to parse worker upid" });
-    }
-    const task = this.tasks.find((t) => t.upid === upid && t.node === node);
-    const owner = task?.user ?? upid.split(":")[7];
-    if (owner !== authid) this.check(authid, `/nodes/${node}`, ["Sys.Audit"]);
-    if (!task)
-      throw new PveError(
-        500,
-        `unable to open file '/var/log/pve/tasks/${upid.split(":")[5]?.slice(-1) ?? "0"}/${upid}' - No such file or directory`,
-      );
-    return task;
+  /**
+   * A task's log file on a node, as pve-common PVE/UPID.pm `decode` finds it: under
+   * /var/log/pve/tasks/ in the folder named by the last hex digit of the UPID's start time.
+   * Throws PVE's 400 for a UPID it cannot parse.
+   */
+  private taskFile(node: string, upid: string): { task?: DoubleTask; user: string } {
+    const m = UPID_PATTERN.exec(upid);
+    if (!m) throw paramError({ upid: "unable to parse worker upid" });
+    const path = taskLogPath(upid, m[5]);
+    return { task: this.tasks.find((t) => t.node === node && taskLogPath(t.upid) === path), user: m[8] };
   }
 
-  /** `GET /nodes/{node}/tasks/{upid}/log`: numbered lines from 1; an empty log is one line "no content". */
+  /** Tasks.pm `$check_task_user`: a task's own user (or the user of its token) reads it; others need Sys.Audit on the node. */
+  private checkTaskUser(authid: string, node: string, user: string): void {
+    if (user !== authid && !authid.startsWith(`${user}!`)) this.check(authid, `/nodes/${node}`, ["Sys.Audit"]);
+  }
+
+  /**
+   * `GET /nodes/{node}/tasks/{upid}/log` (Tasks.pm `read_task_log`): numbered lines from 1; an empty
+   * log is one line "no content", and a log that is not there one line saying so (pve-common
+   * PVE/Tools.pm `dump_logfile`), answered 200.
+   */
   taskLog(
     authid: string,
     node: string,
     upid: string,
     page: Params,
   ): { data: { n: number; t: string }[]; total: number } {
-    const task = this.findTask(authid, node, upid);
+    const { task, user } = this.taskFile(node, upid);
+    this.checkTaskUser(authid, node, user);
+    if (!task) return { data: [{ n: 1, t: "unable to open file - No such file or directory" }], total: 1 };
     const start = Number(page.start ?? 0);
     const limit = Number(page.limit ?? 50);
     const lines = task.log.map((t, i) => ({ n: i + 1, t })).slice(start, start + limit);
@@ -686,9 +770,11 @@ export class DoubleCluster {
     return { data: lines, total: task.log.length };
   }
 
-  /** `GET /nodes/{node}/tasks/{upid}/status`. */
+  /** `GET /nodes/{node}/tasks/{upid}/status` (Tasks.pm `read_task_status`: "no such task" before the permission check). */
   taskStatus(authid: string, node: string, upid: string): Record<string, unknown> {
-    const task = this.findTask(authid, node, upid);
+    const { task, user } = this.taskFile(node, upid);
+    if (!task) throw paramError({ upid: "no such task" });
+    this.checkTaskUser(authid, node, user);
     const view = taskView(task);
     delete view.endtime;
     return {
@@ -746,9 +832,21 @@ export class DoubleCluster {
     return { data: lines.slice(start, start + limit).map((t, i) => ({ n: start + i + 1, t })), total: lines.length };
   }
 
-  /** `GET /cluster/tasks`: the most recent tasks of every node. */
+  /**
+   * `GET /cluster/tasks` (pve-manager PVE/API2/Cluster.pm `tasks`): the most recent tasks of every
+   * node as the cluster's task list has them (a running one without a status), all of them with
+   * Sys.Audit on `/`, else the caller's own.
+   */
   clusterTasks(authid: string): Record<string, unknown>[] {
-    return [...this.nodes.keys()].flatMap((node) => this.nodeTasks(authid, node, { source: "all", limit: "50" }).data);
+    const all = this.can(authid, "/", ["Sys.Audit"]);
+    return [...this.nodes.keys()].flatMap((node) =>
+      this.tasks
+        .filter((t) => t.node === node)
+        .sort((a, b) => b.starttime - a.starttime)
+        .slice(0, 50)
+        .filter((t) => all || t.user === authid)
+        .map(taskView),
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -781,6 +879,11 @@ export class DoubleCluster {
   }
 }
 
+/** pve-storage PVE/Storage.pm `activate_storage`, when the plugin's check_connection fails. */
+function notOnline(storage: string): string {
+  return `storage '${storage}' is not online`;
+}
+
 /** The storage a job writes to, for permission checks (VZDump.pm `get_storage_param`). */
 function storageParam(p: Record<string, unknown>): string | undefined {
   if (p.dumpdir !== undefined) return undefined;
@@ -810,7 +913,8 @@ function verifyVzdumpParameters(job: Job, checkMissing: boolean): Job {
   const template = job["notes-template"];
   if (typeof template === "string" && template) {
     const problem = notesTemplateProblem(template);
-    if (problem) throw paramError({ "notes-template": problem });
+    // raise_param_exc({ 'notes-template' => $@ }): the error keeps $@'s line break
+    if (problem) throw paramError({ "notes-template": `${problem}\n` });
   }
   if (job.exclude !== undefined && job.pool === undefined) job.all = "1";
   if (checkMissing && !(present("all") || present("stop") || present("pool")) && !present("vmid")) {
@@ -849,6 +953,15 @@ function booleanOption(key: string, value: string): string | number {
       ? 1
       : 0
     : value;
+}
+
+/** pve-common PVE/UPID.pm `decode`'s pattern: node, pid, pstart, start time, type, id, user. */
+const UPID_PATTERN =
+  /^UPID:([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):([^:\s/]+):([^:\s/]*):([^:\s/]+):$/;
+
+/** PVE/UPID.pm `decode`: `/var/log/pve/tasks/<last hex digit of the start time>/<upid>`. */
+function taskLogPath(upid: string, starttimeHex = upid.split(":")[4] ?? ""): string {
+  return `/var/log/pve/tasks/${starttimeHex.slice(7, 8)}/${upid}`;
 }
 
 /** `UPID:node:pid:pstart:starttime:type:id:user:`, hex fields upper case as PVE writes them. */
@@ -896,6 +1009,7 @@ function defaultAccess(): NonNullable<ClusterSnapshot["access"]> {
   return {
     users: [{ userid: "pulumi@pve", enable: true, groups: [], tokens: [{ tokenid: "backup-tiers", privsep: true }] }],
     groups: [],
+    pools: [],
     roles: [{ roleid: PROGRAM_ROLE, privs: PROGRAM_ROLE_PRIVILEGES.join(",") }],
     acl: [
       { path: "/", type: "user", ugid: "pulumi@pve", roleid: PROGRAM_ROLE, propagate: true },

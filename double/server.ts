@@ -13,6 +13,7 @@
 import * as http from "http";
 import * as https from "https";
 import type { AddressInfo } from "net";
+import { isPveTrue } from "../tiers/pve";
 import { ClusterSnapshot } from "../tiers/snapshot";
 import { effectivePermissions, privilegesAt } from "../api/privileges";
 import { MethodInfo, Params, PermissionCheck, RawParams, resolvePath, validateParameters } from "../api/schema";
@@ -96,7 +97,11 @@ const HANDLERS: Record<string, Handler> = {
     const type = str(params.type);
     const out: Record<string, unknown>[] = [];
     if (!type || type === "vm") {
-      out.push(...cluster.guests.filter((g) => cluster.can(authid, `/vms/${g.vmid}`, ["VM.Audit"])));
+      // pve-manager PVE/API2Tools.pm extract_vm_stats: `template` is always there, 0 or 1.
+      for (const g of cluster.guests) {
+        if (cluster.can(authid, `/vms/${g.vmid}`, ["VM.Audit"]))
+          out.push({ ...g, template: isPveTrue(g.template) ? 1 : 0 });
+      }
     }
     if (!type || type === "node") {
       for (const n of cluster.nodes.values()) {
@@ -107,8 +112,11 @@ const HANDLERS: Record<string, Handler> = {
       for (const n of cluster.nodes.values()) {
         for (const s of cluster.storages.values()) {
           if (!cluster.storageEnabledOn(s, n.node)) continue;
-          if (!cluster.can(authid, `/storage/${s.storage}`, ["Datastore.Audit", "Datastore.AllocateSpace"], true))
-            continue;
+          // pve-manager PVE/API2/Cluster.pm resources: storage entries need Datastore.Audit on the storage.
+          if (!cluster.can(authid, `/storage/${s.storage}`, ["Datastore.Audit"])) continue;
+          // API2Tools.pm extract_storage_stats: `available` only with fresh RRD data, which pvestatd
+          // sends only for an active storage (PVE/Service/pvestatd.pm update_storage_status).
+          const available = n.status === "online" && cluster.reachable(s, n.node);
           out.push({
             id: `storage/${n.node}/${s.storage}`,
             type: "storage",
@@ -117,7 +125,7 @@ const HANDLERS: Record<string, Handler> = {
             plugintype: s.type,
             content: s.content ?? "",
             shared: s.shared === 1 ? 1 : 0,
-            status: n.status === "online" ? "available" : "unknown",
+            status: available ? "available" : "unknown",
           });
         }
       }
@@ -209,7 +217,8 @@ function guestsOfKind(kind: "qemu" | "lxc"): Handler {
         vmid: Number(g.vmid),
         name: g.name,
         status: g.status ?? "stopped",
-        ...(g.template !== undefined ? { template: g.template === true || g.template === 1 ? 1 : 0 } : {}),
+        // qemu-server PVE/QemuServer.pm vmstatus, pve-container PVE/LXC.pm vmstatus: `template => 1` for a template only
+        ...(isPveTrue(g.template) ? { template: 1 } : {}),
         ...(g.tags !== undefined ? { tags: g.tags } : {}),
       }));
 }
@@ -238,7 +247,9 @@ function checkPermission(
       const path = template.replace(/\{(\w+)\}/g, (_, k: string) => String(params[k] ?? "")).replace(/\/+$/, "") || "/";
       if (cluster.can(authid, path, privs, any)) return true;
       if (noerr) return false;
-      throw permissionError(`${path}, ${privs.join(any ? "|" : ", ")}`);
+      if (any) throw permissionError(`${path}, ${privs.join("|")}`); // RPCEnvironment.pm check_any
+      cluster.check(authid, path, privs); // throws, naming the first privilege missing
+      return true;
     }
     case "userid-param": {
       const userid = String(params.userid ?? "");
@@ -419,7 +430,12 @@ export class PveApiDouble {
     }
   }
 
-  /** An error as PVE sends it: the message in the reason phrase and, except for 401 and 595, a JSON body. */
+  /**
+   * An error as PVE sends it: the message's first line as the reason phrase (pve-http-server
+   * PVE/APIServer/AnyEvent.pm `response`) and, except for 401 and 595, a JSON body. A 401 is
+   * `HTTP::Response->new(401, $err)` there (`handle_request`, no login formatter for json): no
+   * body and no content type.
+   */
   private send(res: http.ServerResponse, req: http.IncomingMessage, apiPath: string, err: unknown): void {
     if (!(err instanceof PveError)) throw err;
     const reason = err.message.split("\n")[0].replace(/[^\t\x20-\x7e]/g, "?");
@@ -427,7 +443,7 @@ export class PveApiDouble {
       err.status === 401 || err.status === 595
         ? ""
         : JSON.stringify({ data: null, message: `${err.message}\n`, ...(err.errors ? { errors: err.errors } : {}) });
-    this.sendRaw(res, req, apiPath, err.status, reason, body);
+    this.sendRaw(res, req, apiPath, err.status, reason, body, err.status !== 401);
   }
 
   private sendRaw(
@@ -437,10 +453,11 @@ export class PveApiDouble {
     status: number,
     reason: string,
     body: string,
+    json = true,
   ): void {
     this.requests.push({ method: req.method ?? "GET", path: apiPath, status });
     res.writeHead(status, reason, {
-      "content-type": "application/json;charset=UTF-8",
+      ...(json ? { "content-type": "application/json;charset=UTF-8" } : {}),
       "content-length": Buffer.byteLength(body),
       ...(status >= 400 ? { connection: "close" } : {}),
     });

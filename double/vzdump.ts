@@ -5,6 +5,11 @@
  * PVE/VZDump.pm, PVE/Jobs/VZDump.pm), and the archives with their notes, in the cluster snapshot's
  * format (tiers/snapshot.ts). Tests and benchmarks build a site's history of runs with it instead
  * of writing each task and volume by hand.
+ *
+ * A run goes in PVE's order (pve-manager PVE/API2/VZDump.pm `vzdump`, its worker): inside the task,
+ * `PVE::VZDump->new` runs the `job-init` hook and activates the storage, then `getlock` takes the
+ * node's global lock (waiting up to `lockwait` minutes), then `exec_backup` writes the job line and
+ * backs up each guest. Each of those can fail, and each failure leaves the log and status PVE's does.
  */
 import { formatIsoTime } from "../tiers/calendar";
 import type { ClusterSnapshot } from "../tiers/snapshot";
@@ -13,9 +18,15 @@ import {
   NOTES_TEMPLATE_VARIABLES,
   NotesTemplateVariable,
   SCHEDULED_RUN_TASK,
+  TASK_UNEXPECTED_STATUS,
   VZDUMP_GUEST_ERRORS,
   VZDUMP_JOB_START,
+  VZDUMP_LOCKWAIT_DEFAULT_MINUTES,
+  VZDUMP_LOCK_ACQUIRED,
+  VZDUMP_LOCK_FILE,
+  VZDUMP_LOCK_WAITING,
   parseList,
+  shellQuote,
   vzdumpCommandLine,
   vzdumpTaskId,
 } from "../tiers/pve";
@@ -46,10 +57,29 @@ export interface ScheduledRun {
   timeZone: string;
   /** Per vmid; default: written in 60 s, 1 GiB. */
   outcomes?: Record<number, GuestOutcome>;
-  /** The run has not ended: no end time, no status, the log stops after the last guest begun. */
+  /**
+   * The run has not ended: no end time, no status, the log stops after the last guest begun (with
+   * `lockHeld: "timeout"`: it still waits for the lock, its log that one line).
+   */
   running?: boolean;
   /** `{{cluster}}` in notes. */
   cluster?: string;
+  /**
+   * The hook script (the job's or vzdump.conf's `script`) exits non-zero in its `job-init` phase:
+   * `PVE::VZDump->new` fails, before the storage, the lock and the job line. `output`: what the
+   * script prints, each line logged as `INFO: <line>`.
+   */
+  jobInitHookFails?: { script: string; exitCode: number; output?: string[] };
+  /**
+   * The run's storage is not online from the node (its NFS server does not answer, pve-storage
+   * PVE/Storage/NFSPlugin.pm `check_connection`): `PVE::VZDump->new` fails activating it.
+   */
+  storageOffline?: boolean;
+  /**
+   * Another backup holds the node's global vzdump lock when the run starts (a long run of another
+   * job): the run waits `seconds` and then goes on, or waits its `lockwait` out (`"timeout"`).
+   */
+  lockHeld?: { seconds: number } | "timeout";
 }
 
 /** Keys of a job that are not vzdump options (PVE/Jobs/VZDump.pm drops them before the run). */
@@ -100,22 +130,94 @@ function notesOf(template: string, guest: RunGuest, node: string, cluster: strin
     .replace(/\\(n|\\)/g, (_, c: string) => (c === "n" ? "\n" : "\\"));
 }
 
+/**
+ * How long NFSPlugin's `check_connection` waits for `showmount` before it calls the server
+ * offline (pve-storage PVE/Storage/NFSPlugin.pm, `run_command(..., timeout => 10)`).
+ */
+const NFS_CHECK_SECONDS = 10;
+
+/**
+ * The part of a run before its job line (pve-manager PVE/API2/VZDump.pm `vzdump`'s worker):
+ * `PVE::VZDump->new`, then `getlock`. Returns the lines logged, the time reached, and how the task
+ * ended if it ended there (its status), or `waiting` for a run still waiting.
+ */
+function beforeJobLine(
+  run: ScheduledRun,
+  storage: string,
+  start: number,
+): { log: string[]; t: number; ended?: { status: string }; waiting?: boolean } {
+  const log: string[] = [];
+  let t = start;
+  // PVE/VZDump.pm `new`: errors are collected (`$add_error`), the job-init hook's first, then the
+  // storage's, and the task dies with them joined by line breaks; fork_worker (pve-common
+  // PVE/RESTEnvironment.pm) writes `TASK ERROR: ` with each line break a space, and that text is
+  // the task's status (pve-common PVE/UPID.pm `read_status`).
+  const errors: string[] = [];
+  const hook = run.jobInitHookFails;
+  if (hook) {
+    // `run_hook_script` runs `[$script, 'job-init']` with vzdump's `run_command`: each line the
+    // script prints is logged as INFO (PVE/VZDump/Plugin.pm `debugmsg`); a non-zero exit dies with
+    // pve-common PVE/Cmd.pm `run`'s "command '<words shell-quoted>' failed: exit code N".
+    for (const line of hook.output ?? []) log.push(`INFO: ${line}`);
+    errors.push(`command '${[hook.script, "job-init"].map(shellQuote).join(" ")}' failed: exit code ${hook.exitCode}`);
+    t += 1;
+  }
+  if (run.storageOffline) {
+    // pve-storage PVE/Storage.pm `activate_storage`: "storage '<id>' is not online" when the
+    // plugin's check_connection fails; new() prefixes it.
+    errors.push(`could not activate storage '${storage}': storage '${storage}' is not online`);
+    t += NFS_CHECK_SECONDS;
+  }
+  if (errors.length > 0) {
+    const status = errors.join(" ");
+    return { log: [...log, `TASK ERROR: ${status}`], t, ended: { status } };
+  }
+  // PVE/VZDump.pm `getlock`: with the lock taken, log the wait, then wait up to `lockwait` minutes
+  // (the job's, else 180; `lockwait 0` waits not at all). No lock: log why and exit(-1) from the
+  // worker, so no TASK line is written and the status is "unexpected status".
+  if (run.lockHeld) {
+    const lockwait = run.job.lockwait === undefined ? VZDUMP_LOCKWAIT_DEFAULT_MINUTES : Number(run.job.lockwait);
+    if (run.lockHeld === "timeout" && lockwait === 0) {
+      log.push(`ERROR: can't acquire lock '${VZDUMP_LOCK_FILE}' (wait = 0)`);
+      return { log, t, ended: { status: TASK_UNEXPECTED_STATUS } };
+    }
+    log.push(VZDUMP_LOCK_WAITING);
+    if (run.lockHeld === "timeout") {
+      if (run.running) return { log, t, waiting: true };
+      log.push(`ERROR: can't acquire lock '${VZDUMP_LOCK_FILE}' - got timeout`);
+      return { log, t: t + lockwait * 60, ended: { status: TASK_UNEXPECTED_STATUS } };
+    }
+    log.push(VZDUMP_LOCK_ACQUIRED);
+    t += run.lockHeld.seconds;
+  }
+  return { log, t };
+}
+
 /** One scheduled run of a job on one node: its task (with its log) and the archives it wrote. */
 export function scheduledRun(run: ScheduledRun): { task: SnapshotTask; backups: SnapshotBackup[] } {
   const { job, node, timeZone } = run;
   const storage = String(job.storage ?? "local");
   const compress = String(job.compress ?? JOB_DEFAULTS.compress);
   const guests = [...run.guests].sort((a, b) => a.vmid - b.vmid);
+  // fork_worker gets the task id before the worker runs: it does not depend on how the run goes.
+  const id = vzdumpTaskId(guests.map((g) => g.vmid));
+  const start = Math.floor(run.start.getTime() / 1000);
+  const before = beforeJobLine(run, storage, start);
+  const log = before.log;
+  if (before.waiting) return { task: { node, ...SCHEDULED_RUN_TASK, id, starttime: start, log }, backups: [] };
+  if (before.ended) {
+    const task = { node, ...SCHEDULED_RUN_TASK, id, starttime: start, endtime: before.t, status: before.ended.status };
+    return { task: { ...task, log }, backups: [] };
+  }
   const local = new Set(guests.map((g) => g.vmid));
   const external = parseList(String(job.vmid ?? ""))
     .map(Number)
     .filter((v) => !local.has(v))
     .sort((a, b) => a - b);
-  const log = [`${VZDUMP_JOB_START}${vzdumpCommandLine(runParameters(job))}`];
+  log.push(`${VZDUMP_JOB_START}${vzdumpCommandLine(runParameters(job))}`);
   if (external.length > 0) log.push(`INFO: skip external VMs: ${external.join(", ")}`);
   const backups: SnapshotBackup[] = [];
-  const start = Math.floor(run.start.getTime() / 1000);
-  let t = start + 1;
+  let t = before.t + 1;
   let errors = 0;
   for (const [i, guest] of guests.entries()) {
     const outcome = run.outcomes?.[guest.vmid] ?? { ok: true, seconds: 60, size: 1024 ** 3 };
@@ -151,7 +253,6 @@ export function scheduledRun(run: ScheduledRun): { task: SnapshotTask; backups: 
     }
     t += outcome.seconds + 1;
   }
-  const id = vzdumpTaskId(guests.map((g) => g.vmid));
   if (run.running) return { task: { node, ...SCHEDULED_RUN_TASK, id, starttime: start, log }, backups };
   log.push(`INFO: Backup job finished ${errors > 0 ? "with errors" : "successfully"}`);
   log.push(errors > 0 ? `TASK ERROR: ${VZDUMP_GUEST_ERRORS}` : "TASK OK");

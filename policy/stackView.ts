@@ -23,7 +23,7 @@ import type { PolicyResource } from "@pulumi/policy";
 import type { Unwrap } from "@pulumi/pulumi";
 import type { StackOutputs } from "../tiers/inventory";
 import { GUEST_TYPES, JOB_TYPE, ROOT_STACK_TYPE, STORAGE_TYPE_PREFIX, storageTypeOf } from "../tiers/names";
-import { BACKUPS_BLOCK_KEY, GuestKind, KEEP_OPTIONS, PruneBackups, jobKey, parsePruneBackups } from "../tiers/pve";
+import { BACKUPS_BLOCK_KEY, GuestKind, KEEP_OPTIONS, PruneBackups, parsePruneBackups } from "../tiers/pve";
 import {
   Maybe,
   MaybeDeep,
@@ -186,7 +186,7 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
 
   const tiers = readTiers(outputs.tiers);
   const tierByJob = new Map<string, TierView>();
-  if (tiers !== UNKNOWN) for (const t of tiers) if (typeof t.job === "string") tierByJob.set(jobKey(t.job), t);
+  if (tiers !== UNKNOWN) for (const t of tiers) if (typeof t.job === "string") tierByJob.set(t.job, t);
 
   const cluster = root ? outputs.cluster : UNKNOWN;
   const clusterKnown = cluster !== UNKNOWN && cluster !== undefined && cluster !== null && typeof cluster === "object";
@@ -200,7 +200,7 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
     if (r.type !== JOB_TYPE) continue;
     const job = jobFromResource(r);
     if (job.id === UNKNOWN) someStackJobIdUnknown = true;
-    else stackJobs.set(jobKey(job.id), job);
+    else stackJobs.set(job.id, job);
     jobs.push(job);
   }
   const clusterJobs = asList(clusterObj.jobs, (j) => (j === UNKNOWN ? UNKNOWN : (j as Record<string, unknown>)));
@@ -210,12 +210,12 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
       const job = jobFromCluster(raw);
       if (job.id === UNKNOWN) continue;
       // A job with a stack job's id is judged by the stack's desired state; its own state is kept aside.
-      const stackJob = stackJobs.get(jobKey(job.id));
+      const stackJob = stackJobs.get(job.id);
       if (stackJob) stackJob.onCluster = job;
       else jobs.push(job);
     }
   }
-  for (const job of jobs) if (job.id !== UNKNOWN) job.tier = tierByJob.get(jobKey(job.id));
+  for (const job of jobs) if (job.id !== UNKNOWN) job.tier = tierByJob.get(job.id);
 
   // Storages: the cluster's, overlaid by the stack's declared ones.
   const storages = new Map<string, StorageView>();

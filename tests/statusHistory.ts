@@ -8,7 +8,7 @@ import type { BackupVolume, JobRun, StatusInput } from "../commands/statusModel"
 import type { ClusterGuest } from "../tiers/inventory";
 import { statusJobOf } from "../commands/statusModel";
 import { makeUpid } from "../double/cluster";
-import { GuestOutcome, scheduledRun } from "../double/vzdump";
+import { ScheduledRun, scheduledRun } from "../double/vzdump";
 import { zonedTimeToDate } from "../tiers/calendar";
 import { Site, Tier, jobNotesTemplate } from "../tiers/config";
 import { backupFileName, parseVzdumpFileName, toPruneBackupsMap } from "../tiers/pve";
@@ -49,6 +49,8 @@ export class SiteHistory {
   readonly backups: SnapshotBackup[] = [];
   /** vmid → node; default every guest on `pve`. */
   readonly nodeOf = new Map<number, string>();
+  /** Whose run each task is: a run that died before its job line does not say (the status finds out). */
+  private readonly tierOf = new Map<SnapshotTask, string>();
 
   constructor(readonly site: Site) {}
 
@@ -65,7 +67,9 @@ export class SiteHistory {
   run(
     tierId: string,
     localStart: string,
-    options: { outcomes?: Record<number, GuestOutcome>; running?: boolean; delaySeconds?: number } = {},
+    options: Pick<ScheduledRun, "outcomes" | "running" | "jobInitHookFails" | "storageOffline" | "lockHeld"> & {
+      delaySeconds?: number;
+    } = {},
   ): this {
     const tier = this.tier(tierId);
     const start = new Date(local(this.site, localStart).getTime() + (options.delaySeconds ?? 0) * 1000);
@@ -83,8 +87,12 @@ export class SiteHistory {
         timeZone: this.site.timezone,
         outcomes: options.outcomes,
         running: options.running,
+        jobInitHookFails: options.jobInitHookFails,
+        storageOffline: options.storageOffline,
+        lockHeld: options.lockHeld,
       });
       this.tasks.push(task);
+      this.tierOf.set(task, tier.id);
       this.backups.push(...backups);
     }
     return this;
@@ -122,7 +130,7 @@ export class SiteHistory {
     for (const tier of this.site.tiers) runs.set(tier.job, []);
     for (const t of this.tasks) {
       if (t.starttime > at.getTime() / 1000) continue;
-      const tier = this.site.tiers.find((x) => t.log[0]?.includes(`job ${x.job}'`))!;
+      const tier = this.tier(this.tierOf.get(t)!);
       const pid = 1000 + (t.starttime % 50000);
       const fields = { node: t.node, pid, pstart: pid, starttime: t.starttime, type: t.type, id: t.id, user: t.user };
       runs.get(tier.job)!.push({

@@ -30,7 +30,6 @@ import {
   isBounded,
   isSecretKeyName,
   isStorageServer,
-  jobKey,
   nfsExportKey,
   notesTemplateProblems,
   plainSecretIn,
@@ -337,8 +336,8 @@ export function parseSite(raw: unknown, file: string): Site {
     if (managed.has(id)) report(["existingStorages", i], "is also declared under storages");
   });
 
-  // By lower case: a tier's resources are named after its id in lower case (tier-p0), and job ids
-  // that differ only in case are one job to the policy pack and to whoever reads the cluster.
+  // By lower case: a tier's resources are named after its id in lower case (tier-p0). PVE keeps job
+  // ids that differ only in case apart, but whoever reads the cluster would take them for one job.
   const others = otherStackGuests(site);
   const tierIds = new Map<string, number>();
   const jobIds = new Map<string, number>();
@@ -357,7 +356,7 @@ export function parseSite(raw: unknown, file: string): Site {
               `both tiers' resources would be named tier-${tier.id.toLowerCase()}`,
       );
     } else tierIds.set(tier.id.toLowerCase(), i);
-    const sameJob = jobIds.get(jobKey(tier.job));
+    const sameJob = jobIds.get(tier.job.toLowerCase());
     if (sameJob !== undefined) {
       const other = site.tiers[sameJob].job;
       report(
@@ -366,7 +365,7 @@ export function parseSite(raw: unknown, file: string): Site {
           ? `duplicate job id (also tiers[${sameJob}])`
           : `differs from tiers[${sameJob}].job ${JSON.stringify(other)} only in case: job ids must differ in more than case`,
       );
-    } else jobIds.set(jobKey(tier.job), i);
+    } else jobIds.set(tier.job.toLowerCase(), i);
 
     const notes = notesTemplateProblems(jobNotesTemplate(tier));
     if (notes.length > 0) {

@@ -13,18 +13,17 @@ export type GuestKind = (typeof GUEST_KINDS)[number];
 export const VMID_MIN = 100;
 export const VMID_MAX = 999_999_999;
 
-/** A backup job id: `^[a-z][a-z0-9_-]+$`, case-insensitive, at most 50 characters. */
+/** A backup job id: `^[a-z][a-z0-9_-]+$` in either case (pve-common `pve-configid`), at most 50 characters. */
 export const JOB_ID_PATTERN = /^[a-z][a-z0-9_-]+$/i;
 export const JOB_ID_MAX_LENGTH = 50;
 
-/** What job ids compare by: PVE takes them case-insensitively. */
-export function jobKey(id: string): string {
-  return id.toLowerCase();
-}
-
-/** Whether two job ids name the same job. */
+/**
+ * Whether two job ids name the same job: as written, case and all. PVE looks a job up by its id as
+ * a hash key (pve-manager PVE/API2/Backup.pm, read_job/update_job/delete_job:
+ * `$jobs_data->{ids}->{$id}`), so `Nightly` and `nightly` are two jobs.
+ */
 export function sameJobId(a: string, b: string): boolean {
-  return jobKey(a) === jobKey(b);
+  return a === b;
 }
 
 /** A backup job's schedule (`pve-calendar-event`) is at most 128 characters. */
@@ -454,8 +453,8 @@ export const VZDUMP_JOB_START = "INFO: starting new backup job: ";
 /** The options `command_line` leaves out of that line (a job's id among them: the log never names its job). */
 const COMMAND_LINE_SKIPPED = new Set(["id", "vmid", "starttime", "dow", "stdout", "enabled", "job-id"]);
 
-/** String::ShellQuote's `shell_quote`, which PVE applies to each option value of the line. */
-function shellQuote(value: string): string {
+/** String::ShellQuote's `shell_quote`, which PVE applies to each option value of the line (and to each word of a command it reports failed). */
+export function shellQuote(value: string): string {
   if (value === "") return "''";
   if (!/[^\w!%+,\-./:@^]/.test(value)) return value;
   return `'${value.replace(/'/g, `'\\''`)}'`.replace(/^''/, "").replace(/''$/, "");
@@ -577,16 +576,34 @@ export const VZDUMP_GUEST_ERRORS = "job errors";
 const LOG_JOB_FAILED = /^(?:ERROR: Backup job failed - |TASK ERROR: )(.*)$/;
 /**
  * Before its job line a run logs only what `PVE::VZDump->new` and `getlock` say (pve-manager
- * PVE/VZDump.pm, `debugmsg`): the lock wait, and the error that ends it when the lock times out
- * (`ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout`, then `exit(-1)` in
- * PVE/API2/VZDump.pm's worker, so no `TASK` line follows).
+ * PVE/VZDump.pm, `debugmsg`): the hook's output, the lock wait, and the error that ends it when the
+ * lock times out (`LOG_LOCK_FAILED`'s, with no `TASK` line after it), or its `TASK ERROR`.
  */
 const LOG_EARLY_ERROR = /^ERROR: (.*)$/;
-/** `getlock`: another backup holds the node's global vzdump lock; `got global lock` once it is free. */
-export const VZDUMP_LOCK_WAIT = "INFO: trying to get global lock - waiting...";
-const VZDUMP_LOCK_GOT = "INFO: got global lock";
 /** A storage an early error names: `could not activate storage 'X': ...` (PVE/VZDump.pm `new`). */
 const STORAGE_NAMED = /storage '([^']+)'/;
+
+/**
+ * What a run writes when the node's global vzdump lock is taken (another backup runs there):
+ * pve-manager PVE/VZDump.pm `getlock` logs the wait, then either the lock or why it got none. A
+ * run that gets no lock ends at once (`exit(-1)` in PVE/API2/VZDump.pm `vzdump`'s worker), so no
+ * `TASK ...` line follows and PVE reports the task's status as `TASK_UNEXPECTED_STATUS`.
+ */
+export const VZDUMP_LOCK_FILE = "/var/run/vzdump.lock";
+export const VZDUMP_LOCK_WAITING = "INFO: trying to get global lock - waiting...";
+export const VZDUMP_LOCK_ACQUIRED = "INFO: got global lock";
+// The failure is `ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout` (or `(wait = 0)` for
+// `lockwait 0`): an error before the job line, which `readVzdumpLog` takes as the run's.
+/** How long a run waits for that lock unless its job sets `lockwait` (minutes; pve-guest-common PVE/VZDump/Common.pm). */
+export const VZDUMP_LOCKWAIT_DEFAULT_MINUTES = 180;
+
+/**
+ * A task's status when its log's last line is no `TASK OK`, `TASK ERROR: ...` or `TASK WARNINGS: n`
+ * (pve-common PVE/UPID.pm `read_status`).
+ */
+export const TASK_UNEXPECTED_STATUS = "unexpected status";
+/** A task still running, as `GET /nodes/{node}/tasks` lists it (pve-manager PVE/API2/Tasks.pm `node_tasks`). */
+export const TASK_RUNNING_STATUS = "RUNNING";
 
 function wallOf(m: RegExpExecArray): WallTime {
   return { year: +m[1], month: +m[2], day: +m[3], hour: +m[4], minute: +m[5], second: +m[6] };
@@ -599,7 +616,7 @@ export interface VzdumpRunLog {
   jobError?: string;
   /** It logged its job line (`VZDUMP_JOB_START`): it got past `new` and the lock. */
   jobStarted: boolean;
-  /** It waits, or waited, for the global lock (`VZDUMP_LOCK_WAIT`) and has not logged getting it. */
+  /** It waits, or waited, for the global lock (`VZDUMP_LOCK_WAITING`) and has not logged getting it. */
   waitingForLock: boolean;
   /** The storage its error before the job line names, e.g. the one it could not activate. */
   storageNamed?: string;
@@ -617,8 +634,8 @@ export function readVzdumpLog(log: readonly string[]): VzdumpRunLog {
     let m: RegExpExecArray | null;
     if (!jobStarted) {
       if (line.startsWith(VZDUMP_JOB_START)) jobStarted = true;
-      else if (line === VZDUMP_LOCK_WAIT) waitingForLock = true;
-      else if (line === VZDUMP_LOCK_GOT) waitingForLock = false;
+      else if (line === VZDUMP_LOCK_WAITING) waitingForLock = true;
+      else if (line === VZDUMP_LOCK_ACQUIRED) waitingForLock = false;
       else if ((m = LOG_EARLY_ERROR.exec(line) ?? LOG_JOB_FAILED.exec(line))) {
         jobError ??= m[1].trim();
         storageNamed ??= STORAGE_NAMED.exec(m[1])?.[1];

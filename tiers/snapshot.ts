@@ -180,11 +180,13 @@ const aclSchema = z
   })
   .strict();
 
-/** Users, tokens, groups, custom roles (`GET /access/roles`: privileges comma-separated) and ACLs. */
+/** Users, tokens, groups, resource pools, custom roles (`GET /access/roles`: privileges comma-separated) and ACLs. */
 const accessSchema = z
   .object({
     users: z.array(userSchema).default([]),
     groups: z.array(z.object({ groupid: z.string() }).strict()).default([]),
+    /** `GET /pools`; a pool a guest's `pool` names exists too. */
+    pools: z.array(z.object({ poolid: z.string() }).strict()).default([]),
     roles: z.array(z.object({ roleid: z.string(), privs: z.string() }).strict()).default([]),
     acl: z.array(aclSchema).default([]),
   })
@@ -205,6 +207,14 @@ export const clusterSnapshotSchema = z
     /** The nodes' IANA time zone (`GET /nodes/{node}/time`): schedules and vzdump file names use it. */
     timezone: z.string().optional(),
     storageStatus: z.array(storageStatusSchema).optional(),
+    /**
+     * Whether a node reaches an NFS server (pve-storage PVE/Storage/NFSPlugin.pm `check_connection`):
+     * `online: false` for a server that is down or cut off, from `node` or (without it) from every
+     * node. A server not listed answers.
+     */
+    nfsServers: z
+      .array(z.object({ server: z.string(), node: z.string().optional(), online: pveBoolean }).strict())
+      .optional(),
     backups: z.array(backupVolumeSchema).optional(),
     tasks: z.array(taskSchema).optional(),
     access: accessSchema.optional(),

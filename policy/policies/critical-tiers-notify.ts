@@ -1,5 +1,4 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { jobKey } from "../../tiers/pve";
 import { JobView, stackView } from "../stackView";
 import { UNKNOWN, fullyKnown } from "../unknown";
 
@@ -17,12 +16,12 @@ export const criticalTiersNotify: StackValidationPolicy = {
     const view = stackView(args.resources);
     if (view.tiers === UNKNOWN) return;
     const stackJobs = new Map<string, JobView>();
-    for (const job of view.jobs) if (job.managed && typeof job.id === "string") stackJobs.set(jobKey(job.id), job);
+    for (const job of view.jobs) if (job.managed && typeof job.id === "string") stackJobs.set(job.id, job);
 
     for (const tier of view.tiers) {
       if (tier.critical !== true) continue;
       if (tier.job === UNKNOWN) continue;
-      const job = tier.job === undefined ? undefined : stackJobs.get(jobKey(tier.job));
+      const job = tier.job === undefined ? undefined : stackJobs.get(tier.job);
       const recipients = fullyKnown(job ? job.mailto : tier.mailto);
       if (recipients === UNKNOWN) continue;
       if (recipients !== undefined && recipients.some((r) => r.trim() !== "")) continue;

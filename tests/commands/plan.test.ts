@@ -99,11 +99,11 @@ describe("updates: each changed property, as PVE writes it", () => {
     ]);
   });
 
-  test("job ids compare as PVE compares them, ignoring case", () => {
+  test("job ids compare as PVE looks them up, case and all: a job differing in case is another job", () => {
     const snapshot = snapshotWith((s) => (job(s, "backup-home-p2-weekly").id = "Backup-Home-P2-Weekly"));
     const plan = computePlan(declared, snapshot);
-    expect(stepOf(plan.steps, "backup-home-p2-weekly").action).toBe("update");
-    expect(plan.untouched.map((u) => u.id)).not.toContain("Backup-Home-P2-Weekly");
+    expect(stepOf(plan.steps, "backup-home-p2-weekly").action).toBe("create");
+    expect(plan.untouched.map((u) => u.id)).toContain("Backup-Home-P2-Weekly");
   });
 
   test("the storage's retention and content", () => {

@@ -137,6 +137,99 @@ describe("the home site on its own day: 2026-02-12T09:00:00Z, the jobs made the 
   });
 });
 
+describe("runs that failed before their job line: the NAS away, the lock, the job-init hook", () => {
+  const site = () => parseSite(fixtureSite("home"), "Pulumi.home.yaml");
+  /** The site's day, but the NAS did not answer at 03:00 (P0's run) and was back for P1's at 03:15. */
+  const nasDownAt3 = () =>
+    new SiteHistory(site())
+      .run("P0", "2026-02-11T03:00")
+      .run("P1", "2026-02-11T03:15")
+      .run("P0", "2026-02-12T03:00", { storageOffline: true })
+      .run("P1", "2026-02-12T03:15")
+      .snapshot(homeDay());
+
+  test("the seed's day with the NAS down at 03:00: VMs 100 and 102 FAILED with PVE's reason; exit 1", async () => {
+    const { of, result } = await statusJson(nasDownAt3(), "2026-02-12T09:00:00Z");
+    for (const vmid of [100, 102]) {
+      expect(of(vmid).state).toBe("FAILED");
+      expect(of(vmid).reason).toBe(
+        "the run of 2026-02-12T03:00:00-05:00 failed: could not activate storage 'synology-backups': storage 'synology-backups' is not online",
+      );
+    }
+    expect(of(103).state).toBe("OK");
+    expect(result.exitCode).toBe(1);
+  });
+
+  test("the same in text, JSON's states in the Prometheus textfile", async () => {
+    const file = path.join(tmp, "nas-down.prom");
+    const result = await status(nasDownAt3(), "2026-02-12T09:00:00Z", ["--prometheus", file]);
+    expect(result.stdout).toContain(
+      "  qemu 100 home-assistant  FAILED  2026-02-11 03:00  24 h 59 min  1.0 GiB  2026-02-13 03:00\n",
+    );
+    expect(result.stdout).toContain(
+      "      the run of 2026-02-12T03:00:00-05:00 failed: could not activate storage 'synology-backups': storage 'synology-backups' is not online\n",
+    );
+    expect(fs.readFileSync(file, "utf8")).toContain(
+      'pve_backup_tiers_guest_state{stack="home",tier="P0",job="backup-home-p0-daily",storage="synology-backups",vmid="102",kind="qemu",name="vaultwarden",state="FAILED"} 1\n',
+    );
+  });
+
+  test("a new tier whose NAS was never reachable: FAILED after its first due run, never PENDING", async () => {
+    const snapshot = new SiteHistory(site())
+      .run("P2", "2026-02-15T04:00", { storageOffline: true })
+      .snapshot(homeDay());
+    const { of } = await statusJson(snapshot, "2026-02-16T12:00:00Z");
+    expect([of(101).state, of(105).state]).toEqual(["FAILED", "FAILED"]);
+    expect(of(105).reason).toBe(
+      "the run of 2026-02-15T04:00:00-05:00 failed: could not activate storage 'synology-backups': storage 'synology-backups' is not online",
+    );
+  });
+
+  test("a run that timed out on the global lock (status 'unexpected status') is FAILED with getlock's error", async () => {
+    const snapshot = new SiteHistory(site())
+      .run("P0", "2026-02-11T03:00")
+      .run("P0", "2026-02-12T03:00", { lockHeld: "timeout" })
+      .snapshot(homeDay());
+    const task = snapshot.tasks!.find((t) => t.starttime === Date.parse("2026-02-12T08:00:00Z") / 1000)!;
+    expect(task.status).toBe("unexpected status");
+    // judged once the 180-minute lockwait has run out
+    const { of } = await statusJson(snapshot, "2026-02-12T12:00:00Z");
+    expect(of(100).state).toBe("FAILED");
+    expect(of(100).reason).toBe(
+      "the run of 2026-02-12T03:00:00-05:00 failed: can't acquire lock '/var/run/vzdump.lock' - got timeout",
+    );
+  });
+
+  test("a run still waiting for the lock at --at: no failure within its grace, LATE naming the wait after it", async () => {
+    const snapshot = new SiteHistory(site())
+      .run("P0", "2026-02-11T03:00")
+      .run("P0", "2026-02-12T03:00", { lockHeld: "timeout", running: true })
+      .snapshot(homeDay());
+    expect(snapshot.tasks!.at(-1)!.log).toEqual(["INFO: trying to get global lock - waiting..."]);
+    const within = await statusJson(snapshot, "2026-02-12T08:30:00Z");
+    expect(within.of(100).state).toBe("OK"); // yesterday's backup is the one judged
+    const after = await statusJson(snapshot, "2026-02-12T12:00:00Z");
+    expect(after.of(100).state).toBe("LATE");
+    expect(after.of(100).reason).toContain(
+      "the run of 2026-02-12T03:00:00-05:00 has not ended: it waits for the node's global vzdump lock, held by another backup",
+    );
+  });
+
+  test("a job-init hook that exits non-zero: FAILED with the hook's error", async () => {
+    const snapshot = new SiteHistory(site())
+      .run("P1", "2026-02-11T03:15")
+      .run("P1", "2026-02-12T03:15", {
+        jobInitHookFails: { script: "/usr/local/bin/wake-nas", exitCode: 1, output: ["wake-on-lan sent, no answer"] },
+      })
+      .snapshot(homeDay());
+    const { of } = await statusJson(snapshot, "2026-02-12T09:00:00Z");
+    expect(of(103).state).toBe("FAILED");
+    expect(of(103).reason).toBe(
+      "the run of 2026-02-12T03:15:00-05:00 failed: command '/usr/local/bin/wake-nas job-init' failed: exit code 1",
+    );
+  });
+});
+
 describe("a due run that left no task is MISSING with PVE's reason, not PENDING for ever", () => {
   // P2 (Sundays 04:00) was made on the 11th and has never run; judged on Monday the 16th
   const AT = "2026-02-16T12:00:00Z";

@@ -15,7 +15,7 @@ import {
   statusJobOf,
 } from "../../commands/statusModel";
 import { parseSite } from "../../tiers/config";
-import { VZDUMP_LOCK_WAIT, parseVzdumpJobStart } from "../../tiers/pve";
+import { VZDUMP_LOCK_WAITING, parseVzdumpJobStart } from "../../tiers/pve";
 import { tryParseCalendarEvent } from "../../tiers/calendar";
 import { fixtureSite } from "../stacks";
 import { SiteHistory, clusterJobOf } from "../statusHistory";
@@ -447,15 +447,15 @@ describe("runs that died before their job line are still the job's runs", () => 
   });
 
   test("the lock timed out (status 'unexpected status'), and a run still waiting for the lock", () => {
-    const timedOut = [VZDUMP_LOCK_WAIT, "ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout"];
+    const timedOut = [VZDUMP_LOCK_WAITING, "ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout"];
     expect(isRunOfLog(task({ status: "unexpected status" }), timedOut, p0, event(p0), tz)).toBe(true);
     const waiting = task({ endtime: undefined, status: undefined });
-    expect(isRunOfLog(waiting, [VZDUMP_LOCK_WAIT], p0, event(p0), tz)).toBe(true);
+    expect(isRunOfLog(waiting, [VZDUMP_LOCK_WAITING], p0, event(p0), tz)).toBe(true);
   });
 
   test("a run whose job line comes after the lock wait is judged by its job line", () => {
     const own = new SiteHistory(site).run("P0", "2026-02-12T03:00").tasks[0].log[0];
-    const head = [VZDUMP_LOCK_WAIT, "INFO: got global lock", own];
+    const head = [VZDUMP_LOCK_WAITING, "INFO: got global lock", own];
     expect(isRunOfLog(task({ status: "OK" }), head, p0, event(p0), tz)).toBe(true);
     expect(isRunOfLog(task({ status: "OK" }), head, p1, event(p1), tz)).toBe(false);
   });

@@ -3,9 +3,12 @@
  * does for jobs, storage, backups, tasks and privileges. One double for the file; `load` swaps the
  * cluster between scenarios.
  */
+import * as https from "https";
 import { PveClient } from "../../api/client";
 import { checkAnswer, resolvePath } from "../../api/schema";
 import { PveApiDouble } from "../../double/server";
+import { scheduledRun } from "../../double/vzdump";
+import { ClusterSnapshot } from "../../tiers/snapshot";
 import { apiFailure, fixtureCluster } from "../apiDouble";
 const NOW = new Date("2026-02-12T09:00:00Z");
 
@@ -108,18 +111,9 @@ test("jobs: PVE's own rules on id, vmid/all, notes-template and schedule, with i
   expect((await post({ id: `j${"x".repeat(50)}`, schedule: "03:00", vmid: "100" })).errors).toEqual({
     id: "value may only be 50 characters long",
   });
-  expect((await post({ id: "both", schedule: "03:00", vmid: "100", all: "1" })).errors).toEqual({
-    all: "option conflicts with option 'vmid'",
-  });
-  expect((await post({ id: "tmpl", schedule: "03:00", vmid: "100", "notes-template": "{{name}} \\t" })).errors).toEqual(
-    {
-      "notes-template": "found unknown: escape sequence '\\t' at char 9, variable 'name' at char 2",
-    },
-  );
   expect((await post({ id: "nosched", vmid: "100" })).errors).toEqual({
     schedule: "neither 'starttime' nor 'schedule' were set",
   });
-  expect((await post({ id: "noguests", schedule: "03:00" })).errors).toEqual({ vmid: "property is missing" });
   expect(
     (await post({ id: "badkeep", schedule: "03:00", vmid: "100", "prune-backups": "keep-all=1,keep-last=2" })).errors,
   ).toEqual({
@@ -127,12 +121,73 @@ test("jobs: PVE's own rules on id, vmid/all, notes-template and schedule, with i
   });
 });
 
-test("jobs: a job that does not exist is 400 'No such job' for GET and DELETE, and 500 for PUT", async () => {
+test("jobs: what Backup.pm raises inside cfs_lock_file comes back as 500 with the exception's text", async () => {
+  const c = as();
+  const post = (params: Record<string, string>) =>
+    apiFailure(c.call("POST", "/cluster/backup", { storage: "synology-backups", ...params }));
+  const failures = [
+    await post({ id: "both", schedule: "03:00", vmid: "100", all: "1" }),
+    await post({ id: "tmpl", schedule: "03:00", vmid: "100", "notes-template": "{{name}} \\t" }),
+    await post({ id: "noguests", schedule: "03:00" }),
+    await apiFailure(c.call("PUT", "/cluster/backup/backup-home-p0-daily", { delete: "nonsense" })),
+    await apiFailure(c.call("PUT", "/cluster/backup/backup-home-p0-daily", { delete: "schedule" })),
+    await apiFailure(c.call("PUT", "/cluster/backup/backup-home-p0-daily", { all: "1", vmid: "100" })),
+    await apiFailure(c.call("DELETE", "/cluster/backup/gone")),
+  ];
+  expect(failures.map((f) => [f.status, f.pveMessage, f.errors])).toEqual([
+    [500, "400 Parameter verification failed.\nall: option conflicts with option 'vmid'", undefined],
+    [
+      500,
+      "400 Parameter verification failed.\nnotes-template: found unknown: escape sequence '\\t' at char 9, variable 'name' at char 2",
+      undefined,
+    ],
+    [500, "400 Parameter verification failed.\nvmid: property is missing", undefined],
+    [500, "400 Parameter verification failed.\ndelete: unknown option 'nonsense'", undefined],
+    [500, "400 Parameter verification failed.\ndelete: unknown option 'schedule'", undefined],
+    [500, "400 Parameter verification failed.\nall: option conflicts with option 'vmid'", undefined],
+    [500, "400 Parameter verification failed.\nid: No such job 'gone'", undefined],
+  ]);
+  // the reason phrase is the first line
+  expect(failures[0].message).toMatch(/^POST \/cluster\/backup: 500 400 Parameter verification failed\./);
+  expect(await c.backupJobs()).not.toContainEqual(expect.objectContaining({ id: "both" }));
+});
+
+test("jobs: a pool job needs the pool and VM.Backup on it, checked before the lock (403)", async () => {
+  const day = fixtureCluster("home-day");
+  day.access!.pools = [{ poolid: "home" }];
+  day.access!.users.push({
+    userid: "root@pam",
+    enable: true,
+    groups: [],
+    tokens: [{ tokenid: "ops", privsep: false }],
+  });
+  double.load(day);
+  const c = as();
+  const job = { id: "pooled", schedule: "03:00", storage: "synology-backups" };
+  expect((await apiFailure(c.call("POST", "/cluster/backup", { ...job, pool: "work" }))).pveMessage).toBe(
+    "Permission check failed (pool 'work' does not exist)",
+  );
+  const err = await apiFailure(c.call("POST", "/cluster/backup", { ...job, pool: "home" }));
+  expect([err.status, err.pveMessage]).toEqual([403, "Permission check failed (/pool/home, VM.Backup)"]);
+  const update = await apiFailure(c.call("PUT", "/cluster/backup/backup-home-p0-daily", { pool: "home" }));
+  expect(update.pveMessage).toBe("Permission check failed (/pool/home, VM.Backup)");
+  const root = new PveClient({
+    endpoint: double.url,
+    token: double.token("root@pam!ops"),
+    ca: double.certificates.caPem,
+    retries: 0,
+  });
+  clients.push(root);
+  await root.call("POST", "/cluster/backup", { ...job, pool: "home" });
+  expect(await root.backupJob("pooled")).toMatchObject({ pool: "home" });
+});
+
+test("jobs: a job that does not exist is 400 'No such job' for GET, and 500 for PUT and DELETE", async () => {
   const c = as();
   expect((await apiFailure(c.backupJob("gone"))).message).toBe(
     "GET /cluster/backup/gone: 400 Parameter verification failed. (id: No such job 'gone')",
   );
-  expect((await apiFailure(c.call("DELETE", "/cluster/backup/gone"))).errors).toEqual({ id: "No such job 'gone'" });
+  expect((await apiFailure(c.call("DELETE", "/cluster/backup/gone"))).status).toBe(500);
   expect((await apiFailure(c.call("PUT", "/cluster/backup/gone", { enabled: "0" }))).message).toBe(
     "PUT /cluster/backup/gone: 500 no such vzdump job",
   );
@@ -155,9 +210,6 @@ test("jobs: setting vmid on an `all` job drops all and exclude, as PVE's update 
   expect(job.vmid).toBe("100,101");
   expect(job.all).toBeUndefined();
   expect(job.exclude).toBeUndefined();
-  expect((await apiFailure(c.call("PUT", "/cluster/backup/everything", { delete: "nonsense" }))).errors).toEqual({
-    delete: "unknown option 'nonsense'",
-  });
 });
 
 test("storage: NFS server and export are fixed after creation; create-base-path needs PVE 8", async () => {
@@ -329,4 +381,209 @@ test("what the double does not implement answers 501, as PVE does for unknown me
   const err = await apiFailure(as().call("POST", "/nodes/pve/vzdump", { vmid: "100" }));
   expect(err.status).toBe(501);
   expect(err.message).toBe("POST /nodes/pve/vzdump: 501 Method 'POST /nodes/pve/vzdump' not implemented");
+});
+
+/** The home cluster with a second node, `pve2`, and its NFS server's reachability per node. */
+function withNfs(servers: NonNullable<ClusterSnapshot["nfsServers"]>): ClusterSnapshot {
+  const day = fixtureCluster("home-day");
+  day.nodes = [
+    { node: "pve", status: "online" },
+    { node: "pve2", status: "online" },
+  ];
+  const nas = day.storage.find((s) => s.storage === "synology-backups")!;
+  delete nas.nodes;
+  day.nfsServers = servers;
+  return day;
+}
+
+test("NFS: creating an enabled storage on a server that is down fails as PVE's create does, leaving nothing", async () => {
+  double.load(withNfs([{ server: "10.0.0.151", online: false }]));
+  const c = as();
+  const nas2 = { storage: "nas2", type: "nfs", server: "10.0.0.151", export: "/volume1/more", content: "backup" };
+  const err = await apiFailure(c.call("POST", "/storage", nas2));
+  expect([err.status, err.pveMessage]).toEqual([500, "create storage failed: storage 'nas2' is not online"]);
+  expect((await c.storages()).map((s) => s.storage)).not.toContain("nas2");
+  // not enabled on the node that answers (pve): PVE does not activate it, so it is created
+  await c.call("POST", "/storage", { ...nas2, nodes: "pve2" });
+  expect(await c.storage("nas2")).toMatchObject({ nodes: "pve2" });
+  await c.call("POST", "/storage", { ...nas2, storage: "nas3", disable: 1 });
+  expect(await c.storage("nas3")).toMatchObject({ disable: 1 });
+});
+
+test("NFS: a server down from one node: that node's content listing fails, its status is inactive, its resource unknown", async () => {
+  double.load(withNfs([{ server: "10.0.0.150", node: "pve2", online: false }]));
+  const c = as();
+  expect(await c.storageContent("pve", "synology-backups", { content: "backup" })).not.toEqual([]);
+  for (const content of [{ content: "backup" }, {}, { content: "iso" }]) {
+    const err = await apiFailure(c.storageContent("pve2", "synology-backups", content));
+    expect([err.status, err.pveMessage]).toEqual([500, "storage 'synology-backups' is not online"]);
+  }
+  expect(await c.storageStatus("pve2", "synology-backups")).toMatchObject({
+    active: 0,
+    enabled: 1,
+    total: 0,
+    used: 0,
+    avail: 0,
+  });
+  expect(await c.storageStatus("pve", "synology-backups")).toMatchObject({ active: 1 });
+  const resources = await c.call<Record<string, unknown>[]>("GET", "/cluster/resources", { type: "storage" });
+  expect(resources.filter((r) => r.storage === "synology-backups").map((r) => [r.node, r.status])).toEqual([
+    ["pve", "available"],
+    ["pve2", "unknown"],
+  ]);
+  // down from every node but one: the node's own entry wins
+  double.load(
+    withNfs([
+      { server: "10.0.0.150", online: false },
+      { server: "10.0.0.150", node: "pve2", online: true },
+    ]),
+  );
+  expect((await as().storageStatus("pve", "synology-backups")).active).toBe(0);
+  expect((await as().storageStatus("pve2", "synology-backups")).active).toBe(1);
+});
+
+test("scheduled runs: each failure scenario is served as PVE lists it and logs it", async () => {
+  const day = fixtureCluster("home-day");
+  const job = day.backup.find((j) => j.id === "backup-home-p0-daily")! as Record<string, unknown>;
+  const guests = [
+    { vmid: 100, kind: "qemu" as const, name: "home-assistant" },
+    { vmid: 102, kind: "qemu" as const, name: "vaultwarden" },
+  ];
+  const at = (day: number) => new Date(`2026-02-0${day}T08:00:00Z`);
+  const base = { job, node: "pve", guests, timeZone: "America/New_York" };
+  day.tasks = [
+    scheduledRun({ ...base, start: at(5), storageOffline: true }).task,
+    scheduledRun({ ...base, start: at(6), lockHeld: "timeout" }).task,
+    scheduledRun({ ...base, start: at(7), jobInitHookFails: { script: "/root/hook.sh", exitCode: 1 } }).task,
+    scheduledRun({ ...base, start: at(8), lockHeld: { seconds: 600 } }).task,
+    scheduledRun({ ...base, start: new Date("2026-02-12T08:59:00Z"), running: true }).task,
+  ];
+  double.load(day);
+  const c = as();
+  const all = await c.nodeTasks("pve", { typefilter: "vzdump", source: "all" });
+  expect(all.map((t) => t.status)).toEqual([
+    "RUNNING",
+    "OK",
+    "command '/root/hook.sh job-init' failed: exit code 1",
+    "unexpected status",
+    "could not activate storage 'synology-backups': storage 'synology-backups' is not online",
+  ]);
+  // the archive (the default) holds finished tasks only; the cluster's list shows a running one without status
+  expect((await c.nodeTasks("pve", { typefilter: "vzdump" })).map((t) => t.status)).not.toContain("RUNNING");
+  const clusterTasks = await c.call<Record<string, unknown>[]>("GET", "/cluster/tasks");
+  expect(clusterTasks.find((t) => t.upid === all[0].upid)).not.toHaveProperty("status");
+  expect(await c.call("GET", `/nodes/pve/tasks/${encodeURIComponent(all[0].upid)}/status`)).toMatchObject({
+    status: "running",
+  });
+  expect(await c.taskLogLines("pve", all[4].upid)).toEqual([
+    "TASK ERROR: could not activate storage 'synology-backups': storage 'synology-backups' is not online",
+  ]);
+  expect(await c.taskLogLines("pve", all[3].upid)).toEqual([
+    "INFO: trying to get global lock - waiting...",
+    "ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout",
+  ]);
+  expect((await c.taskLogLines("pve", all[1].upid)).slice(0, 3)).toEqual([
+    "INFO: trying to get global lock - waiting...",
+    "INFO: got global lock",
+    expect.stringMatching(/^INFO: starting new backup job: vzdump 100 102 /),
+  ]);
+  expect(await c.call("GET", `/nodes/pve/tasks/${encodeURIComponent(all[3].upid)}/status`)).toMatchObject({
+    status: "stopped",
+    exitstatus: "unexpected status",
+  });
+});
+
+test("tasks: a log that is not there is 200 with PVE's one line; its status is 400 'no such task'; a UPID names its file", async () => {
+  const c = as();
+  const [task] = await c.nodeTasks("pve", { typefilter: "vzdump" });
+  expect((await c.taskLog("pve", task.upid)).length).toBeGreaterThan(1);
+  // the same task but another start time: another file under /var/log/pve/tasks/, which is not there
+  const fields = task.upid.split(":");
+  fields[4] = (parseInt(fields[4], 16) + 1).toString(16).toUpperCase().padStart(8, "0");
+  const other = fields.join(":");
+  expect(await c.taskLog("pve", other)).toEqual([{ n: 1, t: "unable to open file - No such file or directory" }]);
+  const status = await apiFailure(c.call("GET", `/nodes/pve/tasks/${encodeURIComponent(other)}/status`));
+  expect([status.status, status.errors]).toEqual([400, { upid: "no such task" }]);
+  const bad = await apiFailure(c.taskLog("pve", "UPID:pve:nonsense"));
+  expect(bad.errors).toEqual({ upid: "unable to parse worker upid" });
+});
+
+test("guests: template is 0 or 1 in /cluster/resources, and only a template's `template: 1` in a node's list", async () => {
+  const day = fixtureCluster("home-day");
+  Object.assign(
+    day.resources.find((r) => r.vmid === 101)!,
+    { template: true },
+  );
+  double.load(day);
+  const c = as();
+  const resources = await c.call<Record<string, unknown>[]>("GET", "/cluster/resources", { type: "vm" });
+  expect(resources.map((r) => [r.vmid, r.template])).toEqual([
+    [100, 0],
+    [101, 1],
+    [102, 0],
+    [103, 0],
+    [105, 0],
+  ]);
+  const qemu = await c.call<Record<string, unknown>[]>("GET", "/nodes/pve/qemu");
+  expect(qemu.map((g) => [g.vmid, g.template])).toEqual([
+    [100, undefined],
+    [101, 1],
+    [102, undefined],
+  ]);
+});
+
+test("401: no body and no content type, the reason phrase PVE's message", async () => {
+  const answer = await new Promise<{ status?: number; reason?: string; type?: string; body: string }>(
+    (resolve, reject) => {
+      const req = https.request(
+        `${double.url}api2/json/version`,
+        { ca: double.certificates.caPem, headers: { authorization: "PVEAPIToken=pulumi@pve!backup-tiers=wrong" } },
+        (res) => {
+          let body = "";
+          res.on("data", (d: Buffer) => (body += d.toString()));
+          res.on("end", () =>
+            resolve({ status: res.statusCode, reason: res.statusMessage, type: res.headers["content-type"], body }),
+          );
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    },
+  );
+  expect(answer).toEqual({ status: 401, reason: "Authentication failed!", type: undefined, body: "" });
+});
+
+test("parameters: mailto is email-or-username, a listing's content type must be one PVE knows", async () => {
+  const c = as();
+  const job = { id: "mailed", schedule: "03:00", storage: "synology-backups", vmid: "100" };
+  const bad = await apiFailure(c.call("POST", "/cluster/backup", { ...job, mailto: "ops@example.com, not valid!" }));
+  expect(bad.errors).toEqual({
+    mailto: "invalid format - value does not look like a valid email address or user name",
+  });
+  await c.call("POST", "/cluster/backup", { ...job, mailto: "ops@example.com,root@pam" });
+  const content = await apiFailure(c.storageContent("pve", "synology-backups", { content: "backups" }));
+  expect([content.status, content.errors]).toEqual([
+    400,
+    { content: "invalid format - invalid content type 'backups'" },
+  ]);
+  expect(await c.storageContent("pve", "synology-backups", { content: "iso" })).toEqual([]);
+});
+
+test("privileges: a failed check names the first privilege missing; storage resources need Datastore.Audit", async () => {
+  const day = fixtureCluster("home-day");
+  day.access!.roles.push({ roleid: "SpaceOnly", privs: "Datastore.AllocateSpace" });
+  double.load(day);
+  // PVEAuditor has Sys.Audit but not Sys.Modify: PVE names Sys.Modify alone
+  expect(() => double.cluster.check("pulumi@pve!auditor", "/", ["Sys.Audit", "Sys.Modify", "Sys.Console"])).toThrow(
+    "Permission check failed (/, Sys.Modify)",
+  );
+  const resources = await as("backup-op@pve!status").call<Record<string, unknown>[]>("GET", "/cluster/resources", {
+    type: "storage",
+  });
+  // backup-op is a PVEDatastoreUser (Datastore.Audit among its privileges) on synology-backups only
+  expect(resources.map((r) => r.storage)).toEqual(["synology-backups"]);
+  day.access!.acl = day.access!.acl.filter((e) => e.ugid !== "backup-op@pve");
+  day.access!.acl.push({ path: "/storage", type: "user", ugid: "backup-op@pve", roleid: "SpaceOnly", propagate: true });
+  double.load(day);
+  expect(await as("backup-op@pve!status").call("GET", "/cluster/resources", { type: "storage" })).toEqual([]);
 });

@@ -30,12 +30,13 @@ import {
   parsePruneBackups,
   redactSecrets,
   redactValue,
+  sameJobId,
   toBackupsBlock,
   toPruneBackupsMap,
   VZDUMP_JOB_START,
+  VZDUMP_LOCK_WAITING,
   parseVzdumpJobStart,
   readVzdumpLog,
-  VZDUMP_LOCK_WAIT,
   vzdumpCommandLine,
 } from "../../tiers/pve";
 
@@ -348,7 +349,7 @@ describe("vzdump's task log: the first line a run writes, and what it says of ea
     });
     // getlock logs the wait, then the timeout, and the worker exits without a TASK line
     const lockTimeout = readVzdumpLog([
-      VZDUMP_LOCK_WAIT,
+      VZDUMP_LOCK_WAITING,
       "ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout",
     ]);
     expect(lockTimeout).toMatchObject({
@@ -363,12 +364,30 @@ describe("vzdump's task log: the first line a run writes, and what it says of ea
 
   test("a run that waited for the lock, got it and went on is no failure", () => {
     const log = readVzdumpLog([
-      VZDUMP_LOCK_WAIT,
+      VZDUMP_LOCK_WAITING,
       "INFO: got global lock",
       `${VZDUMP_JOB_START}vzdump 100 --storage nas --quiet 1`,
       "INFO: Starting Backup of VM 100 (qemu)",
     ]);
     expect(log).toMatchObject({ jobStarted: true, waitingForLock: false, jobError: undefined });
-    expect(readVzdumpLog([VZDUMP_LOCK_WAIT])).toMatchObject({ jobStarted: false, waitingForLock: true });
+    expect(readVzdumpLog([VZDUMP_LOCK_WAITING])).toMatchObject({ jobStarted: false, waitingForLock: true });
+  });
+
+  test("a run that got no global lock failed as a whole, though no TASK line says so; one that waited and got it did not", () => {
+    const waited = [VZDUMP_LOCK_WAITING];
+    expect(readVzdumpLog([...waited, "ERROR: can't acquire lock '/var/run/vzdump.lock' - got timeout"]).jobError).toBe(
+      "can't acquire lock '/var/run/vzdump.lock' - got timeout",
+    );
+    expect(readVzdumpLog(["ERROR: can't acquire lock '/var/run/vzdump.lock' (wait = 0)"]).jobError).toBe(
+      "can't acquire lock '/var/run/vzdump.lock' (wait = 0)",
+    );
+    expect(readVzdumpLog([...waited, "INFO: got global lock", "TASK OK"]).jobError).toBeUndefined();
+  });
+});
+
+describe("job ids", () => {
+  test("name the same job only as written: PVE looks them up as hash keys", () => {
+    expect(sameJobId("backup-home-p0-daily", "backup-home-p0-daily")).toBe(true);
+    expect(sameJobId("Backup-Home-P0-Daily", "backup-home-p0-daily")).toBe(false);
   });
 });

@@ -33,6 +33,26 @@ test("a whole cluster: nodes' status, space, backups, tasks with logs, access an
   expect(snapshot.vzdumpDefaults?.pve["notification-mode"]).toBe("auto");
 });
 
+test("NFS servers down from a node or from all, and resource pools", () => {
+  const snapshot = parseClusterSnapshot(
+    JSON.stringify({
+      resources: [],
+      storage: [],
+      nfsServers: [
+        { server: "10.0.0.150", online: 0 },
+        { server: "10.0.0.150", node: "pve2", online: true },
+      ],
+      access: { pools: [{ poolid: "home" }] },
+    }),
+    "c.json",
+  );
+  expect(snapshot.nfsServers).toEqual([
+    { server: "10.0.0.150", online: false },
+    { server: "10.0.0.150", node: "pve2", online: true },
+  ]);
+  expect(snapshot.access?.pools).toEqual([{ poolid: "home" }]);
+});
+
 test("bad values of the new keys are named by file and path", () => {
   const bad = (extra: object) => () =>
     parseClusterSnapshot(JSON.stringify({ resources: [], storage: [], ...extra }), "c.json");
@@ -44,6 +64,15 @@ test("bad values of the new keys are named by file and path", () => {
   );
   expect(bad({ access: { users: [{ userid: "nobody" }] } })).toThrow(
     "c.json: invalid cluster snapshot: $.access.users[0].userid: is not a PVE user id (name@realm)",
+  );
+  expect(bad({ nfsServers: [{ server: "10.0.0.150", online: "down" }] })).toThrow(
+    /^c\.json: invalid cluster snapshot: \$\.nfsServers\[0\]\.online: /,
+  );
+  expect(bad({ nfsServers: [{ server: "10.0.0.150", nodes: ["pve"], online: false }] })).toThrow(
+    'c.json: invalid cluster snapshot: $.nfsServers[0]: Unrecognized key: "nodes" nodes',
+  );
+  expect(bad({ access: { pools: [{ pool: "home" }] } })).toThrow(
+    /^c\.json: invalid cluster snapshot: \$\.access\.pools\[0\]/,
   );
   expect(bad({ timezone: "Europe/Nowhere" })).toThrow(
     'c.json: invalid cluster snapshot: $.timezone: "Europe/Nowhere" is not an IANA time zone',

@@ -45,7 +45,9 @@ describe("adoptable-jobs", () => {
     expect(check(onCluster({ id: P0, pool: "prod" }), adoptableJobs)).toEqual([]);
   });
 
-  it("leaves jobs under other ids alone (unmanaged-jobs lists them)", () => {
+  it("leaves jobs under other ids alone (unmanaged-jobs lists them), an id differing only in case among them", () => {
     expect(check(onCluster({ id: "backup-everything", all: true }), adoptableJobs)).toEqual([]);
+    // PVE looks job ids up as written: BACKUP-HOME-P0-DAILY is not the stack's backup-home-p0-daily
+    expect(check(onCluster({ id: "BACKUP-HOME-P0-DAILY", all: true }), adoptableJobs)).toEqual([]);
   });
 });

@@ -33,12 +33,14 @@ describe("unmanaged-jobs", () => {
     ]);
   });
 
-  it("matches job ids case-insensitively, as PVE does", () => {
+  it("matches job ids as written, as PVE looks them up: one differing in case is not the stack's", () => {
     const stack = withCluster(
       home,
       (c) => (c.jobs.find((j) => j.id === "backup-home-p0-daily")!.id = "Backup-Home-P0-Daily"),
     );
-    expect(check(stack, unmanagedJobs)).toEqual([]);
+    expect(check(stack, unmanagedJobs).map((v) => v.message)).toEqual([
+      expect.stringMatching(/^job Backup-Home-P0-Daily exists on the cluster but is not managed by this stack /),
+    ]);
   });
 
   it("lists nothing while a stack job's id is unknown (the cluster job may be that one)", () => {
