@@ -545,7 +545,6 @@ export class PveClient {
   syslog(node: string, filter: SyslogFilter): Promise<{ n: number; t: string }[]> {
     return this.call("GET", `/nodes/${encodeURIComponent(node)}/syslog`, { ...filter });
   }
-
 }
 
 /** `GET /nodes/{node}/services/{service}/state`: systemd's SubState (`running`, `dead`, ...) and ActiveState. */
