@@ -27,6 +27,7 @@ import {
   UsageError,
   parseArgs,
   parseTimeFlag,
+  plainText,
   readInputFile,
   runMain,
   userErrorResult,
@@ -236,7 +237,7 @@ function renderText(report: CheckReport): string {
       ? `FAIL: ${mandatory.length} mandatory and ${advisory} advisory violation(s); pulumi preview --policy-pack policy would stop this change.`
       : `PASS: no mandatory violation (${advisory} advisory).`,
   );
-  return `${lines.join("\n")}\n`;
+  return plainText(lines);
 }
 
 /** `'03:00'`, `true`, `(none)`. */

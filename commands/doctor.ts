@@ -11,7 +11,7 @@
  * Exit codes: 0 every check passed; 1 a check failed; 2 it could not check (bad input, the endpoint
  * unreachable or untrusted, the token rejected); 3 an internal error.
  */
-import { BackupJobEntry, PveApiError, PveClient, probeTls } from "../api/client";
+import { BackupJobEntry, PveApiError, PveClient, PveErrorKind, probeTls } from "../api/client";
 import type { ConnectionSettings } from "../api/connection";
 import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTokenId } from "../api/privileges";
 import { Site, Tier } from "../tiers/config";
@@ -19,7 +19,7 @@ import type { ClusterGuest } from "../tiers/inventory";
 import { BACKUP_CONTENT, MAIL_HONOURING_MODES, isPveTrue, parseList, sameJobId } from "../tiers/pve";
 import { guestsOfResources } from "../tiers/snapshot";
 import type { SiteFile } from "../tiers/stackConfig";
-import { CommandResult, UsageError, parseArgs, runMain, userErrorResult } from "./cli";
+import { CommandResult, UsageError, parseArgs, plainText, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "../start/sources";
 import { CONNECTION_FLAGS, ClusterCommandOptions, DEFAULT_STACK, readStackSite, stackConnection } from "./stack";
 
@@ -48,6 +48,16 @@ export interface Check {
 
 /** The checks stop here: nothing further can be learnt from this endpoint with this token. */
 class CannotCheck extends Error {}
+
+/** An endpoint whose answers are broken (not PVE's, over the limits, or out of time) can be checked no further. */
+const BROKEN_ANSWERS: readonly PveErrorKind[] = [
+  "malformed",
+  "shape",
+  "implausible",
+  "too-large",
+  "no-progress",
+  "deadline",
+];
 
 export async function runDoctorCommand(argv: string[], options: ClusterCommandOptions = {}): Promise<CommandResult> {
   let json = false;
@@ -90,7 +100,7 @@ function renderText(stack: string, settings: ConnectionSettings, checks: Check[]
   else if (failed === 0)
     lines.push(`All ${checks.length} checks passed: ready for pulumi preview --policy-pack policy.`);
   else lines.push(`${failed} of ${checks.length} checks failed.`);
-  return `${lines.join("\n")}\n`;
+  return plainText(lines);
 }
 
 /** Runs the checks in order; stops when the endpoint, its certificate or the token make the rest impossible. */
@@ -148,6 +158,7 @@ class Doctor {
       if (!(err instanceof PveApiError)) throw err;
       const privilege = err.kind === "forbidden" ? " (see the privileges check)" : "";
       this.add({ id, ok: false, message: `not checked: ${err.message}${privilege}` });
+      if (BROKEN_ANSWERS.includes(err.kind)) throw new CannotCheck(err.message);
     }
   }
 
@@ -184,6 +195,24 @@ class Doctor {
       this.versionInfo = await this.client.version();
     } catch (err) {
       if (!(err instanceof PveApiError)) throw err;
+      if (err.kind === "tls" && this.settings.caFile) {
+        this.add({
+          id: "certificate",
+          ok: false,
+          message: `the certificate of ${endpoint} is not signed by the CA in ${this.settings.caFile} (it is issued by ${cert.issuer}; SHA-256 ${cert.fingerprint256})`,
+          fix: "pass the CA that signed it: the node's /etc/pve/pve-root-ca.pem, copied here, with --ca FILE",
+        });
+        throw new CannotCheck("the certificate is not signed by the pinned CA");
+      }
+      if (err.kind === "tls-name") {
+        this.add({
+          id: "certificate",
+          ok: false,
+          message: err.message.slice(err.endpoint.length + 2),
+          fix: `set ${endpointSource} to a name the certificate holds (\`pvenode cert info\` on the node lists them), or give the node a certificate for this name`,
+        });
+        throw new CannotCheck("the certificate is not for the endpoint's host name");
+      }
       if (err.kind === "tls") {
         this.add({
           id: "certificate",

@@ -11,8 +11,6 @@
  * Exit codes: 0 every guest OK or PENDING and the space holds; 1 otherwise; 2 it could not check (bad
  * input, the endpoint or token, or something the token may not see); 3 an internal error.
  */
-import * as fs from "fs";
-import * as path from "path";
 import { PveApiError, PveClient, TaskEntry } from "../api/client";
 import { PathPrivileges, STORAGE_LISTING_PRIVILEGES, seesBackup } from "../api/privileges";
 import { formatIsoTime } from "../tiers/calendar";
@@ -27,7 +25,17 @@ import {
   sameJobId,
 } from "../tiers/pve";
 import { guestsOfResources } from "../tiers/snapshot";
-import { CommandResult, InputError, UsageError, parseArgs, parseTimeFlag, runMain, userErrorResult } from "./cli";
+import {
+  CommandResult,
+  InputError,
+  UsageError,
+  parseArgs,
+  parseTimeFlag,
+  plainText,
+  runMain,
+  userErrorResult,
+  writeOutputFile,
+} from "./cli";
 import { PROJECT_DIR } from "../start/sources";
 import { CONNECTION_FLAGS, ClusterCommandOptions, DEFAULT_STACK, readStackSite, stackConnection } from "./stack";
 import {
@@ -97,7 +105,7 @@ export async function runStatusCommand(argv: string[], options: StatusOptions = 
     } finally {
       await client.close();
     }
-    if (flags.prometheus !== undefined) writeAtomically(flags.prometheus, renderPrometheus(report));
+    if (flags.prometheus !== undefined) writeOutputFile(flags.prometheus, renderPrometheus(report));
     const stdout = flags.json
       ? `${JSON.stringify(report.document, null, 2)}\n`
       : renderStatusText(
@@ -141,7 +149,6 @@ async function unlessRefused<T>(call: Promise<T>): Promise<{ value?: T; refused?
 }
 
 const CONCURRENCY = 8;
-const TASK_PAGE = 1000;
 
 /** What the status reads of the cluster, for `judgeStatus`. PVE API errors other than refusals propagate. */
 export async function gatherStatusInput(client: PveClient, site: Site, stack: string, at: Date): Promise<StatusInput> {
@@ -223,18 +230,8 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
   // The scheduler's vzdump tasks up to `at`, newest first, on every node whose history the token sees.
   const tasks: TaskEntry[] = [];
   for (const n of nodes.filter((v) => v.online && !v.historyGap)) {
-    for (let start = 0; ; start += TASK_PAGE) {
-      const page = await client.nodeTasks(n.node, {
-        typefilter: SCHEDULED_RUN_TASK.type,
-        userfilter: SCHEDULED_RUN_TASK.user,
-        until: atSeconds,
-        source: "all",
-        limit: TASK_PAGE,
-        start,
-      });
-      tasks.push(...page);
-      if (page.length < TASK_PAGE) break;
-    }
+    const filter = { typefilter: SCHEDULED_RUN_TASK.type, userfilter: SCHEDULED_RUN_TASK.user, until: atSeconds };
+    tasks.push(...(await client.allNodeTasks(n.node, { ...filter, source: "all" })));
   }
   tasks.sort((a, b) => b.starttime - a.starttime);
 
@@ -390,7 +387,7 @@ export function renderStatusText(report: StatusReport, site: Site, source: strin
   }
   for (const u of report.unchecked) lines.push(`Not checked: ${u}`);
   lines.push("", summaryLine(report));
-  return `${lines.join("\n")}\n`;
+  return plainText(lines);
 }
 
 /** A Prometheus label value: backslash, double quote and line feed escaped. */
@@ -482,19 +479,6 @@ export function renderPrometheus(report: StatusReport): string {
     [{ stack: doc.stack }, seconds(doc.at)],
   ]);
   return `${out.join("\n")}\n`;
-}
-
-/** Writes a file so that a reader (node-exporter) sees the old one or the new one, never half: a temp file, then rename. */
-export function writeAtomically(file: string, text: string): void {
-  const dir = path.dirname(path.resolve(file));
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(temp, text);
-    fs.renameSync(temp, file);
-  } catch (err) {
-    fs.rmSync(temp, { force: true });
-    throw new InputError(`${file}: cannot write (${(err as NodeJS.ErrnoException).code})`);
-  }
 }
 
 if (require.main === module) runMain((argv) => runStatusCommand(argv));
