@@ -163,6 +163,16 @@ function errorText(err: unknown): string {
   return parts.join(": ") || String(err);
 }
 
+/** The names a certificate holds (`DNS:pve.example, IP Address:10.0.0.5`), from a host-name mismatch error. */
+function certificateNames(err: unknown): string | undefined {
+  let e = err as { cert?: { subjectaltname?: string; subject?: { CN?: string } }; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (e.cert) return e.cert.subjectaltname ?? (e.cert.subject?.CN ? `CN=${e.cert.subject.CN}` : undefined);
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
 /** TLS verification failures (OpenSSL's codes as Node reports them). */
 function isTlsError(code: string | undefined): boolean {
   return (
@@ -471,11 +481,13 @@ export class PveClient {
       });
     }
     if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+      const names = certificateNames(err);
       return new PveApiError({
         kind: "tls-name",
         endpoint,
         message:
-          `the certificate of ${this.endpoint} is not for ${new URL(this.endpoint).hostname} (${detail}); ` +
+          `the certificate of ${this.endpoint} is not for ${new URL(this.endpoint).hostname}` +
+          `${names ? `: it is for ${names}` : ` (${detail})`}; ` +
           "connect by a name the certificate holds (proxmoxve:endpoint or --endpoint)",
         attempts: attempt,
       });

@@ -245,26 +245,28 @@ function tooLarge(value: unknown): string {
 
 /**
  * An answer that passed `checkAnswer`, read as PVE's own clients read it: integers and numbers that
- * arrive as strings (`"vmid": "100"`) become numbers. Everything else is left as it is.
+ * arrive as strings (`"vmid": "100"`) become numbers, in the answer and in the records it lists.
+ * Deeper values (a job's `prune-backups`, parsed from its property string) are left as PVE sends them.
  */
 export function readAnswer(method: string, template: string, data: unknown): unknown {
-  return readNumbers(data, methodInfo(method, template).returns);
+  const schema = methodInfo(method, template).returns;
+  if (schema.type === "array" && schema.items && Array.isArray(data)) {
+    const items = schema.items;
+    return data.map((item) => readNumbers(item, items));
+  }
+  return readNumbers(data, schema);
 }
 
+/** A number, or a record's numbers, read from the strings PVE may send them as. */
 function readNumbers(value: unknown, schema: JsonSchema): unknown {
-  if ((schema.type === "integer" || schema.type === "number") && typeof value === "string") return Number(value);
-  if (schema.type === "array" && schema.items && Array.isArray(value)) {
-    const items = schema.items;
-    return value.map((item) => readNumbers(item, items));
+  const isNumber = (s: JsonSchema) => s.type === "integer" || s.type === "number";
+  if (isNumber(schema) && typeof value === "string") return Number(value);
+  if (schema.type !== "object" || !schema.properties || typeof value !== "object" || value === null) return value;
+  const record = { ...(value as Record<string, unknown>) };
+  for (const [key, sub] of Object.entries(schema.properties)) {
+    if (isNumber(sub) && typeof record[key] === "string") record[key] = Number(record[key]);
   }
-  if (schema.type === "object" && schema.properties && typeof value === "object" && value !== null) {
-    const record = { ...(value as Record<string, unknown>) };
-    for (const [key, sub] of Object.entries(schema.properties)) {
-      if (record[key] !== undefined && record[key] !== null) record[key] = readNumbers(record[key], sub);
-    }
-    return record;
-  }
-  return value;
+  return record;
 }
 
 function checkRange(n: number, schema: JsonSchema, at: string, problems: string[]) {
