@@ -785,6 +785,11 @@ export class PveClient {
     });
   }
 
+  /** A node's clock and time zone (`timezone` is the node's /etc/timezone, e.g. Europe/Berlin). */
+  nodeTime(node: string): Promise<{ timezone: string; time: number; localtime: number }> {
+    return this.call("GET", `/nodes/${encodeURIComponent(node)}/time`);
+  }
+
   /** The caller's effective privileges: path → privilege → propagates (`GET /access/permissions`). */
   async permissions(path?: string): Promise<Record<string, PathPrivileges>> {
     const raw = await this.call<Record<string, Record<string, unknown>>>("GET", "/access/permissions", { path });

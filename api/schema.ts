@@ -1,6 +1,6 @@
 /**
  * The PVE API schema and what is checked against it. `api/endpoints.json` is, verbatim, the schema of
- * the 44 endpoints this project talks to, from PVE's own API viewer data: parameters with their
+ * the 45 endpoints this project talks to, from PVE's own API viewer data: parameters with their
  * formats and limits, permissions, and return shapes. The client checks every answer against the
  * return shapes; the PVE API double validates every request's parameters the way PVE's JSONSchema.pm
  * does, with PVE's own messages.

@@ -167,6 +167,7 @@ class Doctor {
     await this.check("version", () => this.versionCheck());
     await this.check("privileges", () => this.privilegesCheck());
     await this.check("nodes", () => this.nodesCheck());
+    await this.check("timezone", () => this.timezoneCheck());
     await this.check("guests", () => this.guestsCheck());
     await this.check("storages", () => this.storagesCheck());
     await this.check("exclude-path", () => this.excludePathCheck());
@@ -322,6 +323,30 @@ class Doctor {
       ok: false,
       message: `not online: ${names}; PVE answers 595 for everything on them, so the provider's reads (guests, storages) fail there and their guests' backups do not run`,
       fix: `bring ${offline.map((n) => n.node).join(", ")} back online (or remove a node that is gone for good: pvecm delnode), then run the doctor again`,
+    };
+  }
+
+  /**
+   * PVE runs a schedule on its node's wall clock, in the node's time zone; the stack, the status, the
+   * calendar and the report read it in the site's. Where they differ, every run is at another hour
+   * than they say.
+   */
+  private async timezoneCheck(): Promise<Check> {
+    const zone = this.site.timezone;
+    const online = (await this.client.nodes()).filter((n) => n.status === "online").map((n) => n.node);
+    const differing: string[] = [];
+    for (const node of online) {
+      const { timezone } = await this.client.nodeTime(node);
+      if (timezone !== zone) differing.push(`${node} runs on ${timezone}`);
+    }
+    if (differing.length === 0) {
+      return { id: "timezone", ok: true, message: `the nodes run on the site's time zone, ${zone}` };
+    }
+    return {
+      id: "timezone",
+      ok: false,
+      message: `${differing.join(", ")}, the site on ${zone}: PVE runs schedules on the node's clock, so every run is at another hour than the stack, the status and the calendar say`,
+      fix: `set pve-backup-tiers:site.timezone in ${this.siteFile.file} to the nodes' zone, or on each node: timedatectl set-timezone ${zone}`,
     };
   }
 

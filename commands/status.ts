@@ -173,7 +173,8 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
       held["Sys.Audit"] === undefined
         ? `${client.tokenId} lacks Sys.Audit on /nodes/${n.node}, so PVE shows it none of the scheduler's (root@pam's) tasks there`
         : undefined;
-    return { node: n.node, online, historyGap };
+    const timezone = online ? (await unlessRefused(client.nodeTime(n.node))).value?.timezone : undefined;
+    return { node: n.node, online, historyGap, timezone };
   });
   const online = nodes.filter((n) => n.online).map((n) => n.node);
 

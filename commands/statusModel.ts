@@ -178,6 +178,8 @@ export interface NodeView {
   online: boolean;
   /** Why the history of root@pam's tasks (the scheduler's runs) cannot be read; undefined when it can. */
   historyGap?: string;
+  /** The node's time zone (`GET /nodes/{node}/time`), when read. */
+  timezone?: string;
 }
 
 /** A vzdump task (of `/nodes/{node}/tasks?typefilter=vzdump`) that is a run of a job, with its log when it was read. */
@@ -688,6 +690,13 @@ export function judgeStatus(input: StatusInput): StatusReport {
     notes.push(
       `the cluster's jobs could not be read (${input.tokenId} lacks Sys.Audit on /): the tiers' jobs are judged as the stack declares them`,
     );
+  }
+  for (const n of input.nodes) {
+    if (n.timezone !== undefined && n.timezone !== timeZone) {
+      notes.push(
+        `node ${n.node} runs on ${n.timezone}, the site on ${timeZone}: PVE runs the schedules on the node's clock, so its runs are at another hour than judged here (npm run doctor)`,
+      );
+    }
   }
   const okStates: readonly GuestState[] = ["OK", "PENDING"];
   const ok =

@@ -6,8 +6,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { apiEndpoints, checkAnswer, methodInfo, resolvePath, validateParameters } from "../../api/schema";
 
-test("api/endpoints.json holds the 44 endpoints of the shared schema", () => {
-  expect(apiEndpoints().size).toBe(44);
+test("api/endpoints.json holds the 44 endpoints of the shared schema and the node's time (the doctor's time zone check)", () => {
+  expect(apiEndpoints().size).toBe(45);
+  expect(methodInfo("GET", "/nodes/{node}/time").permissions?.check).toEqual(["perm", "/nodes/{node}", ["Sys.Audit"]]);
   const doc = JSON.parse(fs.readFileSync(path.join(__dirname, "../../api/endpoints.json"), "utf8"));
   expect(doc.source).toMatch(/^github:proxmox\/pve-docs api-viewer\/apidata.js/);
 });

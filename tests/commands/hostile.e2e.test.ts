@@ -142,6 +142,20 @@ describe("status: PVE's loosely typed JSON", () => {
   });
 });
 
+describe("status: a node on another time zone than the site", () => {
+  test("a note above the tables names both zones", async () => {
+    const server = await hostile({
+      rewrite: ({ apiPath }, doc) =>
+        apiPath === "/nodes/pve/time" ? { data: { ...(doc.data as object), timezone: "Europe/Berlin" } } : doc,
+    });
+    const result = await status(server.url);
+    expect(result.stdout).toContain(
+      "\n\nNote: node pve runs on Europe/Berlin, the site on America/New_York: PVE runs the schedules on the node's clock, so its runs are at another hour than judged here (npm run doctor)\n\n",
+    );
+    expect((await status(double.url)).stdout).not.toContain("Note: node pve runs on");
+  });
+});
+
 describe("status --prometheus: never replaces what is not a regular file", () => {
   test("a FIFO nobody reads: one line, exit 2, still a FIFO", async () => {
     const fifo = path.join(tmp, "metrics.fifo");
