@@ -211,6 +211,7 @@ export interface CommandResult {
  * Control characters, and the Unicode ones that move text (line and paragraph separators, bidi
  * overrides): what a terminal would act on rather than show.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROLS = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const NAMED_CONTROLS: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 

@@ -10,7 +10,7 @@ import type { AddressInfo } from "net";
 import type { PveApiDouble } from "../double/server";
 
 /** A request as the hostile server sees it: the API path (without /api2/json) and the query. */
-export interface HostileRequest {
+interface HostileRequest {
   method: string;
   apiPath: string;
   query: URLSearchParams;
