@@ -16,7 +16,7 @@ import type { ConnectionSettings } from "../api/connection";
 import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTokenId } from "../api/privileges";
 import { Site, Tier } from "../tiers/config";
 import type { ClusterGuest } from "../tiers/inventory";
-import { BACKUP_CONTENT, MAIL_HONOURING_MODES, isPveTrue, parseList, sameJobId } from "../tiers/pve";
+import { BACKUP_CONTENT, MAIL_HONOURING_MODES, isPveTrue, parseList, redactSecrets, sameJobId } from "../tiers/pve";
 import { guestsOfResources } from "../tiers/snapshot";
 import type { SiteFile } from "../tiers/stackConfig";
 import { CommandResult, UsageError, parseArgs, plainText, runMain, userErrorResult } from "./cli";
@@ -78,10 +78,9 @@ export async function runDoctorCommand(argv: string[], options: ClusterCommandOp
     return { exitCode, stdout, stderr: "" };
   } catch (err) {
     const result = userErrorResult(err);
-    // A --json reader gets a document too.
-    return json
-      ? { ...result, stdout: `${JSON.stringify({ ok: false, checks: [], error: result.stderr.trim() })}\n` }
-      : result;
+    // A --json reader gets a document too, the message in JSON's own escaping (stderr's is the terminal's).
+    const error = `error: ${redactSecrets((err as Error).message)}`;
+    return json ? { ...result, stdout: `${JSON.stringify({ ok: false, checks: [], error })}\n` } : result;
   }
 }
 
