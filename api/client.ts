@@ -11,8 +11,9 @@
 import * as tls from "tls";
 import { Agent, Dispatcher, request } from "undici";
 import { isPveTrue, redactSecrets } from "../tiers/pve";
+import { PVE_LIMITS, megabytes } from "./limits";
 import { PathPrivileges, parsePermissionFailure } from "./privileges";
-import { checkAnswer, resolvePath } from "./schema";
+import { checkAnswer, readAnswer, resolvePath } from "./schema";
 
 /** Where and how to connect. */
 export interface PveConnection {
@@ -30,6 +31,8 @@ export interface PveConnection {
   retries?: number;
   /** The first retry's delay, doubled for each further one (default 300 ms). */
   retryDelayMs?: number;
+  /** Everything this client asks, from its creation (default `PVE_LIMITS.commandDeadlineMs`). */
+  deadlineMs?: number;
   /** One line per request and retry (method, path, status, time); never the token. */
   log?: (line: string) => void;
 }
@@ -39,13 +42,19 @@ export type PveErrorKind =
   | "unreachable" // no connection (refused, DNS, reset before an answer)
   | "timeout" // connected or not, no answer in time
   | "tls" // the certificate is not trusted
+  | "tls-name" // the certificate is trusted, but not for the endpoint's host name
+  | "not-https" // the endpoint answers plain HTTP, not TLS
   | "auth" // 401: the token was rejected
   | "forbidden" // 403: a privilege is missing
   | "node-offline" // 595: the cluster cannot reach the node the request is for
   | "bad-request" // 400: PVE refused the parameters (or "No such job")
   | "server" // any other error status
   | "malformed" // the answer is not PVE's JSON
-  | "shape"; // the answer does not match the API schema
+  | "shape" // the answer does not match the API schema
+  | "implausible" // the answer fits the schema but cannot be right (a negative size, a backup from the future)
+  | "too-large" // an answer, or a listing's pages together, over PVE_LIMITS
+  | "no-progress" // a listing's page holds nothing its earlier pages did not
+  | "deadline"; // the command's time with the endpoint ran out (PVE_LIMITS.commandDeadlineMs)
 
 /** An API call that failed. The message names the endpoint and what PVE said; never the token. */
 export class PveApiError extends Error {
@@ -154,12 +163,36 @@ function errorText(err: unknown): string {
   return parts.join(": ") || String(err);
 }
 
+/** The names a certificate holds (`DNS:pve.example, IP Address:10.0.0.5`), from a host-name mismatch error. */
+function certificateNames(err: unknown): string | undefined {
+  let e = err as { cert?: { subjectaltname?: string; subject?: { CN?: string } }; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (e.cert) return e.cert.subjectaltname ?? (e.cert.subject?.CN ? `CN=${e.cert.subject.CN}` : undefined);
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
 /** TLS verification failures (OpenSSL's codes as Node reports them). */
 function isTlsError(code: string | undefined): boolean {
   return (
     code !== undefined &&
     (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|HOSTNAME|ALTNAME/.test(code) || code.startsWith("ERR_SSL"))
   );
+}
+
+/**
+ * OpenSSL's codes for a TLS handshake answered by something that does not speak TLS: a plain HTTP
+ * server answers the client's hello with `HTTP/1.1 400`, which OpenSSL reads as a record of a wrong
+ * version or length.
+ */
+function isPlainHttp(code: string | undefined): boolean {
+  return code !== undefined && /WRONG_VERSION_NUMBER|HTTP_REQUEST|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL/.test(code);
+}
+
+/** What to say of an endpoint that answers plain HTTP, for the client's errors and the doctor's probe. */
+function plainHttpText(endpoint: string, code: string): string {
+  return `${endpoint} answers plain HTTP, not TLS (${code}); PVE's API is https on port 8006: check the port`;
 }
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE"]);
@@ -175,6 +208,18 @@ class RequestTimeout extends Error {
 /** Errors of requests that never reached PVE (connection refused): safe to retry whatever the method. */
 const NOT_SENT = new WeakSet<PveApiError>();
 
+/** A JSON value in an error's words: a string as it is, anything else as compact JSON, cut short. */
+function readable(value: unknown): string {
+  const text = typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
+
+/** An answer's `data` and the bytes of its body. */
+interface Answer {
+  data: unknown;
+  bytes: number;
+}
+
 /** A PVE API client for one endpoint and token. */
 export class PveClient {
   readonly endpoint: string;
@@ -185,6 +230,12 @@ export class PveClient {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly retryDelayMs: number;
+  private readonly deadlineMs: number;
+  /** When everything asked of the endpoint must be done (ms since the epoch). */
+  private readonly deadline: number;
+  /** Whether a CA is pinned: then "pass --ca" is no advice for an untrusted certificate. */
+  private readonly caPinned: boolean;
+  private requestCount = 0;
   private readonly log: (line: string) => void;
 
   constructor(connection: PveConnection) {
@@ -195,6 +246,9 @@ export class PveClient {
     this.timeoutMs = connection.timeoutMs ?? 15_000;
     this.retries = connection.retries ?? 2;
     this.retryDelayMs = connection.retryDelayMs ?? 300;
+    this.deadlineMs = connection.deadlineMs ?? PVE_LIMITS.commandDeadlineMs;
+    this.deadline = Date.now() + this.deadlineMs;
+    this.caPinned = connection.ca !== undefined;
     this.log = (line) => connection.log?.(redactSecrets(line));
     this.dispatcher = new Agent({
       connect: {
@@ -218,15 +272,20 @@ export class PveClient {
 
   /** One API call: `data` of PVE's answer, checked against the schema. */
   async call<T = unknown>(method: string, apiPath: string, params: ApiParams = {}): Promise<T> {
+    return (await this.answer(method, apiPath, params)).data as T;
+  }
+
+  /** One API call with retries: PVE's answer, checked against the schema, and its size. */
+  private async answer(method: string, apiPath: string, params: ApiParams): Promise<Answer> {
     const endpoint = `${method} ${apiPath}`;
     let attempt = 0;
     for (;;) {
       attempt += 1;
       const started = Date.now();
       try {
-        const data = await this.once(method, apiPath, params, endpoint, attempt);
+        const answer = await this.once(method, apiPath, params, endpoint, attempt);
         this.log(`${endpoint} OK ${Date.now() - started}ms`);
-        return data as T;
+        return answer;
       } catch (err) {
         if (!(err instanceof PveApiError)) throw err;
         const retry = attempt <= this.retries && this.retryable(err, method);
@@ -243,7 +302,8 @@ export class PveClient {
             attempts: attempt,
           });
         }
-        await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * 2 ** (attempt - 1)));
+        const delay = this.retryDelayMs * 2 ** (attempt - 1);
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(delay, this.deadline - Date.now()))));
       }
     }
   }
@@ -261,18 +321,67 @@ export class PveClient {
     return err.kind === "server" && err.status !== undefined && err.status >= 500 && err.status !== 501;
   }
 
+  /** The command's time is up: what it asked, and how much. */
+  private deadlineError(endpoint: string, attempt: number): PveApiError {
+    return new PveApiError({
+      kind: "deadline",
+      endpoint,
+      message: `the command's time with ${this.endpoint} ran out: ${this.deadlineMs / 1000} s, in which it made ${this.requestCount} requests`,
+      attempts: attempt,
+    });
+  }
+
   private async once(method: string, apiPath: string, params: ApiParams, endpoint: string, attempt: number) {
+    const remaining = this.deadline - Date.now();
+    if (remaining <= 0) throw this.deadlineError(endpoint, attempt);
     const encoded = encodeParams(params);
     const withBody = method === "POST" || method === "PUT";
     const url = `${this.endpoint}/api2/json${apiPath}${!withBody && encoded ? `?${encoded}` : ""}`;
-    // Our own timer: undici's own timeouts are coarse (about a second) for short limits.
+    // Our own timer: undici's own timeouts are coarse (about a second) for short limits. Cut short
+    // by the deadline, when that comes first.
+    const byDeadline = remaining < this.timeoutMs;
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new RequestTimeout()), this.timeoutMs);
+    const timer = setTimeout(() => abort.abort(new RequestTimeout()), byDeadline ? remaining : this.timeoutMs);
     try {
       return await this.exchange(method, apiPath, url, encoded, withBody, endpoint, attempt, abort.signal);
+    } catch (err) {
+      if (byDeadline && err instanceof PveApiError && err.kind === "timeout")
+        throw this.deadlineError(endpoint, attempt);
+      throw err;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** A body, read up to `PVE_LIMITS.maxBodyBytes`: a bigger one is dropped (and its connection closed) at once. */
+  private async readBody(
+    body: Dispatcher.ResponseData["body"],
+    declared: string | string[] | undefined,
+    endpoint: string,
+    status: number,
+    attempt: number,
+  ): Promise<{ text: string; bytes: number }> {
+    const limit = PVE_LIMITS.maxBodyBytes;
+    const tooLarge = (what: string) => {
+      body.destroy();
+      return new PveApiError({
+        kind: "too-large",
+        endpoint,
+        status,
+        message: `the answer exceeded ${megabytes(limit)} (${what}); an answer of PVE's is far smaller`,
+        attempts: attempt,
+      });
+    };
+    const length = Number(Array.isArray(declared) ? declared[0] : declared);
+    if (length > limit) throw tooLarge(`Content-Length ${length}`);
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (bytes > limit) throw tooLarge("it was still going");
+      chunks.push(chunk);
+    }
+    return { text: Buffer.concat(chunks).toString("utf8"), bytes };
   }
 
   private async exchange(
@@ -284,8 +393,9 @@ export class PveClient {
     endpoint: string,
     attempt: number,
     signal: AbortSignal,
-  ) {
+  ): Promise<Answer> {
     let response: Dispatcher.ResponseData;
+    this.requestCount += 1;
     try {
       response = await request(url, {
         signal,
@@ -303,13 +413,21 @@ export class PveClient {
     } catch (err) {
       throw this.transportError(err, endpoint, attempt, false);
     }
+    const status = response.statusCode;
     let text: string;
+    let bytes: number;
     try {
-      text = await response.body.text();
+      ({ text, bytes } = await this.readBody(
+        response.body,
+        response.headers["content-length"],
+        endpoint,
+        status,
+        attempt,
+      ));
     } catch (err) {
+      if (err instanceof PveApiError) throw err;
       throw this.transportError(err, endpoint, attempt, true);
     }
-    const status = response.statusCode;
     const reason = response.statusText ?? "";
     if (status < 200 || status >= 300) throw this.statusError(status, reason, text, endpoint, attempt);
     let doc: unknown;
@@ -335,33 +453,53 @@ export class PveClient {
     }
     const data = (doc as { data: unknown }).data;
     const resolved = resolvePath(apiPath.split("?")[0]);
-    if (resolved && resolved.methods[method]) {
-      const problems = checkAnswer(method, resolved.template, data);
-      if (problems.length > 0) {
-        const shown =
-          problems.slice(0, 3).join("; ") + (problems.length > 3 ? `; and ${problems.length - 3} more` : "");
-        throw new PveApiError({
-          kind: "shape",
-          endpoint,
-          status,
-          message: `the answer does not match the PVE API schema (${resolved.template}): ${shown}`,
-          attempts: attempt,
-        });
-      }
+    if (!resolved || !resolved.methods[method]) return { data, bytes };
+    const problems = checkAnswer(method, resolved.template, data);
+    if (problems.length > 0) {
+      const shown = problems.slice(0, 3).join("; ") + (problems.length > 3 ? `; and ${problems.length - 3} more` : "");
+      throw new PveApiError({
+        kind: "shape",
+        endpoint,
+        status,
+        message: `the answer does not match the PVE API schema (${resolved.template}): ${shown}`,
+        attempts: attempt,
+      });
     }
-    return data;
+    // PVE's JSON is Perl's: numbers may come as strings; they are read as numbers, as PVE's clients read them.
+    return { data: readAnswer(method, resolved.template, data), bytes };
   }
 
   private transportError(err: unknown, endpoint: string, attempt: number, midAnswer: boolean): PveApiError {
     const code = errorCode(err);
     const detail = errorText(err);
+    if (isPlainHttp(code)) {
+      return new PveApiError({
+        kind: "not-https",
+        endpoint,
+        message: plainHttpText(this.endpoint, code!),
+        attempts: attempt,
+      });
+    }
+    if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+      const names = certificateNames(err);
+      return new PveApiError({
+        kind: "tls-name",
+        endpoint,
+        message:
+          `the certificate of ${this.endpoint} is not for ${new URL(this.endpoint).hostname}` +
+          `${names ? `: it is for ${names}` : ` (${detail})`}; ` +
+          "connect by a name the certificate holds (proxmoxve:endpoint or --endpoint)",
+        attempts: attempt,
+      });
+    }
     if (isTlsError(code)) {
       return new PveApiError({
         kind: "tls",
         endpoint,
-        message:
-          `the certificate of ${this.endpoint} is not trusted (${code}: ${detail}); ` +
-          "pin the node's CA with --ca FILE, or set proxmoxve:insecure / PROXMOX_VE_INSECURE=true",
+        message: this.caPinned
+          ? `the certificate of ${this.endpoint} is not signed by the CA given with --ca (${code}: ${detail})`
+          : `the certificate of ${this.endpoint} is not trusted (${code}: ${detail}); ` +
+            "pin the node's CA with --ca FILE, or set proxmoxve:insecure / PROXMOX_VE_INSECURE=true",
         attempts: attempt,
       });
     }
@@ -369,7 +507,9 @@ export class PveClient {
       return new PveApiError({
         kind: "timeout",
         endpoint,
-        message: `no answer from ${this.endpoint} within ${this.timeoutMs / 1000} s`,
+        message: midAnswer
+          ? `the answer from ${this.endpoint} did not end within ${this.timeoutMs / 1000} s`
+          : `no answer from ${this.endpoint} within ${this.timeoutMs / 1000} s`,
         attempts: attempt,
       });
     }
@@ -400,19 +540,30 @@ export class PveClient {
   }
 
   private statusError(status: number, reason: string, text: string, endpoint: string, attempt: number): PveApiError {
-    let body: { message?: string; errors?: Record<string, string> } = {};
+    let parsed: unknown;
     try {
-      body = JSON.parse(text) ?? {};
+      parsed = JSON.parse(text);
     } catch {
       // 401 and 595 come with an empty body: the reason phrase is all PVE says.
     }
-    const pveMessage = (body.message ?? reason).trim() || reason;
-    const errors = body.errors && Object.keys(body.errors).length > 0 ? body.errors : undefined;
-    const errorList = errors
-      ? ` (${Object.entries(errors)
-          .map(([k, v]) => `${k}: ${String(v).trim()}`)
-          .join("; ")})`
-      : "";
+    // PVE's error body is {message, errors}; a broken one may hold anything there, which is shown as JSON.
+    const body =
+      typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+        ? (parsed as Record<string, unknown>)
+        : {};
+    const said = body.message === undefined || body.message === null ? "" : readable(body.message).trim();
+    const pveMessage = said || reason;
+    let errors: Record<string, string> | undefined;
+    let errorList = "";
+    if (typeof body.errors === "object" && body.errors !== null && !Array.isArray(body.errors)) {
+      const entries = Object.entries(body.errors).map(([k, v]): [string, string] => [k, readable(v).trim()]);
+      if (entries.length > 0) {
+        errors = Object.fromEntries(entries);
+        errorList = ` (${entries.map(([k, v]) => `${k}: ${v}`).join("; ")})`;
+      }
+    } else if (body.errors !== undefined && body.errors !== null && readable(body.errors).trim() !== "") {
+      errorList = ` (${Array.isArray(body.errors) ? body.errors.map(readable).join("; ") : readable(body.errors).trim()})`;
+    }
     const base = { endpoint, status, pveMessage, errors, attempts: attempt };
     if (status === 401) {
       return new PveApiError({
@@ -480,24 +631,71 @@ export class PveClient {
     return this.call("GET", `/nodes/${encodeURIComponent(node)}/storage`, filter);
   }
 
-  storageStatus(node: string, storage: string): Promise<StorageStatus> {
-    return this.call("GET", `/nodes/${encodeURIComponent(node)}/storage/${encodeURIComponent(storage)}/status`);
+  /** A storage's space; a size of 0 (PVE cannot measure it) or below is refused: it would judge the space wrong. */
+  async storageStatus(node: string, storage: string): Promise<StorageStatus> {
+    const apiPath = `/nodes/${encodeURIComponent(node)}/storage/${encodeURIComponent(storage)}/status`;
+    const status = await this.call<StorageStatus>("GET", apiPath);
+    const problems = (["total", "used", "avail"] as const)
+      .filter((k) => status[k] !== undefined && status[k]! < 0)
+      .map((k) => `its ${k} is negative (${status[k]})`);
+    if (status.total === 0) {
+      problems.push(
+        `its size (total) is 0 bytes, so its space cannot be judged${isPveTrue(status.active) ? "" : " (PVE has it inactive)"}`,
+      );
+    }
+    this.refuse(`GET ${apiPath}`, problems);
+    return status;
   }
 
-  storageContent(
+  /** A storage's volumes; a negative size, or a backup made after this machine's now (by more than the skew), is refused. */
+  async storageContent(
     node: string,
     storage: string,
     filter: { content?: string; vmid?: number } = {},
   ): Promise<VolumeEntry[]> {
-    return this.call(
-      "GET",
-      `/nodes/${encodeURIComponent(node)}/storage/${encodeURIComponent(storage)}/content`,
-      filter,
-    );
+    const apiPath = `/nodes/${encodeURIComponent(node)}/storage/${encodeURIComponent(storage)}/content`;
+    const volumes = await this.call<VolumeEntry[]>("GET", apiPath, filter);
+    const latest = Date.now() / 1000 + PVE_LIMITS.clockSkewSeconds;
+    const problems = volumes.flatMap((v) => [
+      ...(v.size < 0 ? [`${v.volid} has a negative size (${v.size})`] : []),
+      ...(v.ctime !== undefined && v.ctime > latest
+        ? [`${v.volid} was made in the future (ctime ${isoSeconds(v.ctime)}; now is ${isoSeconds(Date.now() / 1000)})`]
+        : []),
+    ]);
+    this.refuse(`GET ${apiPath}`, problems);
+    return volumes;
   }
 
-  nodeTasks(node: string, filter: TaskFilter = {}): Promise<TaskEntry[]> {
-    return this.call("GET", `/nodes/${encodeURIComponent(node)}/tasks`, { ...filter });
+  /** One page of a node's tasks; a task outside the `since`/`until` asked for is refused (PVE filters by them). */
+  async nodeTasks(node: string, filter: TaskFilter = {}): Promise<TaskEntry[]> {
+    return (await this.taskPage(node, filter)).data as TaskEntry[];
+  }
+
+  private async taskPage(node: string, filter: TaskFilter): Promise<Answer> {
+    const apiPath = `/nodes/${encodeURIComponent(node)}/tasks`;
+    const answer = await this.answer("GET", apiPath, { ...filter });
+    const { since, until } = filter;
+    const problems = (answer.data as TaskEntry[]).flatMap((t) => [
+      ...(until !== undefined && t.starttime > until
+        ? [`${t.upid} started at ${isoSeconds(t.starttime)}, after the until asked for (${isoSeconds(until)})`]
+        : []),
+      ...(since !== undefined && t.starttime < since
+        ? [`${t.upid} started at ${isoSeconds(t.starttime)}, before the since asked for (${isoSeconds(since)})`]
+        : []),
+    ]);
+    this.refuse(`GET ${apiPath}`, problems);
+    return answer;
+  }
+
+  /** All of a node's tasks that `filter` selects, newest first, page by page (`allPages`). */
+  allNodeTasks(node: string, filter: Omit<TaskFilter, "start" | "limit">, pageSize = 1000): Promise<TaskEntry[]> {
+    return this.allPages<TaskEntry>(
+      "task list",
+      `GET /nodes/${encodeURIComponent(node)}/tasks`,
+      pageSize,
+      (start) => this.taskPage(node, { ...filter, start, limit: pageSize }),
+      (t) => t.upid,
+    );
   }
 
   /** One page of a task's log (PVE's default page is 50 lines). */
@@ -506,17 +704,90 @@ export class PveClient {
     upid: string,
     page: { start?: number; limit?: number } = {},
   ): Promise<{ n: number; t: string }[]> {
-    return this.call("GET", `/nodes/${encodeURIComponent(node)}/tasks/${encodeURIComponent(upid)}/log`, page);
+    return this.call("GET", this.taskLogPath(node, upid), page);
   }
 
-  /** A task's whole log, page by page. */
+  private taskLogPath(node: string, upid: string): string {
+    return `/nodes/${encodeURIComponent(node)}/tasks/${encodeURIComponent(upid)}/log`;
+  }
+
+  /** A task's whole log, page by page (`allPages`). */
   async taskLogLines(node: string, upid: string, pageSize = 500): Promise<string[]> {
-    const lines: string[] = [];
-    for (;;) {
-      const page = await this.taskLog(node, upid, { start: lines.length, limit: pageSize });
-      lines.push(...page.map((l) => l.t));
-      if (page.length < pageSize) return lines;
+    const apiPath = this.taskLogPath(node, upid);
+    const lines = await this.allPages<{ n: number; t: string }>(
+      "task log",
+      `GET ${apiPath}`,
+      pageSize,
+      (start) => this.answer("GET", apiPath, { start, limit: pageSize }),
+      (l) => String(l.n),
+    );
+    return lines.map((l) => l.t);
+  }
+
+  /**
+   * Every page of a listing that pages by `start` and `limit`, bounded: at most `PVE_LIMITS.maxPages`
+   * pages and `maxListingBytes` in all, and a page holding nothing that earlier pages did not ends
+   * it (an endpoint that ignores `start` answers the same page for ever). `key` tells entries apart.
+   */
+  private async allPages<T>(
+    what: string,
+    endpoint: string,
+    pageSize: number,
+    page: (start: number) => Promise<Answer>,
+    key: (item: T) => string,
+  ): Promise<T[]> {
+    const items: T[] = [];
+    const seen = new Set<string>();
+    let bytes = 0;
+    for (let start = 0, pages = 0; ; pages++) {
+      if (pages === PVE_LIMITS.maxPages) {
+        throw new PveApiError({
+          kind: "too-large",
+          endpoint,
+          message: `the ${what} did not end within ${PVE_LIMITS.maxPages} pages of ${pageSize}`,
+        });
+      }
+      const answer = await page(start);
+      bytes += answer.bytes;
+      if (bytes > PVE_LIMITS.maxListingBytes) {
+        throw new PveApiError({
+          kind: "too-large",
+          endpoint,
+          message: `the ${what} exceeded ${megabytes(PVE_LIMITS.maxListingBytes)} over ${pages + 1} pages`,
+        });
+      }
+      const data = answer.data as T[];
+      const fresh = data.filter((item) => !seen.has(key(item)));
+      if (data.length > 0 && fresh.length === 0) {
+        throw new PveApiError({
+          kind: "no-progress",
+          endpoint,
+          message: `the ${what} did not advance: the page from start=${start} holds only entries of the pages before it`,
+        });
+      }
+      for (const item of fresh) {
+        seen.add(key(item));
+        items.push(item);
+      }
+      if (data.length < pageSize) return items;
+      start += data.length;
     }
+  }
+
+  /** Throws when an answer that fits the schema cannot be right: the problems, each naming the entry. */
+  private refuse(endpoint: string, problems: string[]): void {
+    if (problems.length === 0) return;
+    const more = problems.length > 3 ? `; and ${problems.length - 3} more` : "";
+    throw new PveApiError({
+      kind: "implausible",
+      endpoint,
+      message: `the answer cannot be used: ${problems.slice(0, 3).join("; ")}${more}`,
+    });
+  }
+
+  /** A node's clock and time zone (`timezone` is the node's /etc/timezone, e.g. Europe/Berlin). */
+  nodeTime(node: string): Promise<{ timezone: string; time: number; localtime: number }> {
+    return this.call("GET", `/nodes/${encodeURIComponent(node)}/time`);
   }
 
   /** The caller's effective privileges: path → privilege → propagates (`GET /access/permissions`). */
@@ -718,7 +989,16 @@ export function probeTls(
     };
     socket.setTimeout(timeoutMs, () => done({ ok: false, error: `no TLS handshake within ${timeoutMs / 1000} s` }));
     socket.once("error", (err: NodeJS.ErrnoException) =>
-      done({ ok: false, error: redactSecrets(err.code ? `${err.code}: ${err.message}` : err.message) }),
+      done({
+        ok: false,
+        error: redactSecrets(
+          isPlainHttp(err.code)
+            ? plainHttpText(normalizeEndpoint(endpoint), err.code!)
+            : err.code
+              ? `${err.code}: ${err.message}`
+              : err.message,
+        ),
+      }),
     );
     socket.once("secureConnect", () => {
       const cert = socket.getPeerCertificate(false);
@@ -739,6 +1019,12 @@ export function probeTls(
       });
     });
   });
+}
+
+/** Unix seconds as an ISO time, for messages. */
+function isoSeconds(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /** SNI takes host names, not IP addresses. */

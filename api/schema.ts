@@ -183,15 +183,16 @@ function visit(value: unknown, schema: JsonSchema, at: string, problems: string[
       return;
     case "integer":
       if (
-        !(typeof value === "number" && Number.isInteger(value)) &&
+        !(typeof value === "number" && (Number.isInteger(value) || !Number.isFinite(value))) &&
         !(typeof value === "string" && INTEGER.test(value))
       )
         fail("an integer");
+      else if (!Number.isSafeInteger(Number(value))) problems.push(`${at}: ${tooLarge(value)}`);
       else checkRange(Number(value), schema, at, problems);
       return;
     case "number":
-      if (!(typeof value === "number" && Number.isFinite(value)) && !(typeof value === "string" && NUMBER.test(value)))
-        fail("a number");
+      if (typeof value !== "number" && !(typeof value === "string" && NUMBER.test(value))) fail("a number");
+      else if (!Number.isFinite(Number(value))) problems.push(`${at}: ${tooLarge(value)}`);
       else checkRange(Number(value), schema, at, problems);
       return;
     case "string": {
@@ -237,6 +238,43 @@ function visit(value: unknown, schema: JsonSchema, at: string, problems: string[
     default:
       return;
   }
+}
+
+/**
+ * A number beyond what is read exactly: integers past 2^53, anything past a double's range (which
+ * JSON.parse has made Infinity, its digits gone).
+ */
+function tooLarge(value: unknown): string {
+  const shown = typeof value === "number" && !Number.isFinite(value) ? "a number" : describe(value);
+  return Number.isFinite(Number(value))
+    ? `${shown} is too large to read exactly (beyond 2^53)`
+    : `${shown} is too large to read (beyond 1.8e308)`;
+}
+
+/**
+ * An answer that passed `checkAnswer`, read as PVE's own clients read it: integers and numbers that
+ * arrive as strings (`"vmid": "100"`) become numbers, in the answer and in the records it lists.
+ * Deeper values (a job's `prune-backups`, parsed from its property string) are left as PVE sends them.
+ */
+export function readAnswer(method: string, template: string, data: unknown): unknown {
+  const schema = methodInfo(method, template).returns;
+  if (schema.type === "array" && schema.items && Array.isArray(data)) {
+    const items = schema.items;
+    return data.map((item) => readNumbers(item, items));
+  }
+  return readNumbers(data, schema);
+}
+
+/** A number, or a record's numbers, read from the strings PVE may send them as. */
+function readNumbers(value: unknown, schema: JsonSchema): unknown {
+  const isNumber = (s: JsonSchema) => s.type === "integer" || s.type === "number";
+  if (isNumber(schema) && typeof value === "string") return Number(value);
+  if (schema.type !== "object" || !schema.properties || typeof value !== "object" || value === null) return value;
+  const record = { ...(value as Record<string, unknown>) };
+  for (const [key, sub] of Object.entries(schema.properties)) {
+    if (isNumber(sub) && typeof record[key] === "string") record[key] = Number(record[key]);
+  }
+  return record;
 }
 
 function checkRange(n: number, schema: JsonSchema, at: string, problems: string[]) {

@@ -15,14 +15,13 @@
  *
  * Exit codes: 0 written; 2 bad input (flags, stack config), one line naming the place; 3 a bug.
  */
-import * as fs from "fs";
 import { TZDate } from "@date-fns/tz";
 import ical, { ICalCalendar, ICalEventTransparency } from "ical-generator";
 import { tzlib_get_ical_block, tzlib_get_offset, tzlib_get_timezones } from "timezones-ical-library";
 import { formatIsoTime } from "../tiers/calendar";
 import { Site, Tier } from "../tiers/config";
 import { formatPruneBackups } from "../tiers/pve";
-import { CommandResult, InputError, UsageError, parseArgs, parseTimeFlag, runMain, userErrorResult } from "./cli";
+import { CommandResult, UsageError, parseArgs, parseTimeFlag, runMain, userErrorResult, writeOutputFile } from "./cli";
 import { PROJECT_DIR } from "../start/sources";
 import { DEFAULT_STACK, readStackSite } from "./stack";
 import { NOMINAL_RUN_MINUTES, tierRunsBetween } from "./windows";
@@ -64,7 +63,7 @@ export function runCalendarCommand(
     const calendar = backupCalendar({ stack, site, from, until, stamp: now });
     const text = calendar.ics;
     if (flags.out === undefined) return { exitCode: 0, stdout: text, stderr: calendar.warnings.join("") };
-    writeOutput(flags.out, text);
+    writeOutputFile(flags.out, text);
     const summary =
       `wrote ${calendar.events} runs of ${site.tiers.length} jobs from ${formatIsoTime(from, site.timezone)} ` +
       `to ${formatIsoTime(until, site.timezone)} (${calendar.timeZone}) to ${flags.out}\n`;
@@ -79,14 +78,6 @@ function parseWeeks(text: string): number {
   if (!(n >= 1 && n <= MAX_WEEKS))
     throw new UsageError(`--weeks must be a whole number from 1 to ${MAX_WEEKS}, got '${text}'`);
   return n;
-}
-
-function writeOutput(file: string, text: string): void {
-  try {
-    fs.writeFileSync(file, text);
-  } catch (err) {
-    throw new InputError(`${file}: cannot write (${(err as NodeJS.ErrnoException).code})`);
-  }
 }
 
 export interface BackupCalendar {

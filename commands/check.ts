@@ -27,6 +27,7 @@ import {
   UsageError,
   parseArgs,
   parseTimeFlag,
+  plainText,
   readInputFile,
   runMain,
   userErrorResult,
@@ -247,7 +248,7 @@ function renderText(report: CheckReport): string {
         ? `FAIL: ${problems.length} plan step(s) pulumi up would fail on (${problems.map((s) => s.id).join(", ")}); see "problem" above.`
         : `PASS: no mandatory violation (${advisory} advisory).`,
   );
-  return `${lines.join("\n")}\n`;
+  return plainText(lines);
 }
 
 /** `'03:00'`, `true`, `(none)`. */

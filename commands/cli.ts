@@ -7,6 +7,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { parseArgs as nodeParseArgs } from "node:util";
+import * as path from "path";
 import { BuildError } from "../start/build";
 import { ensureFresh } from "../start/fresh";
 import { SUPPORTED_YEARS, zonedTimeToDate } from "../tiers/calendar";
@@ -54,6 +55,60 @@ export function readInputFile(file: string, maxBytes = MAX_INPUT_BYTES): string 
     return fs.readFileSync(file, "utf8");
   } catch (err) {
     throw new InputError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code})`);
+  }
+}
+
+/** What a file that is not a regular one is, for messages. */
+function fileKind(stat: fs.Stats): string {
+  if (stat.isDirectory()) return "a directory";
+  if (stat.isBlockDevice()) return "a block device";
+  if (stat.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+/**
+ * Writes a user-named output file (`--out`, `--prometheus`). A regular file, or a new one, is
+ * replaced whole and atomically: a temporary file beside it, then a rename, so a reader
+ * (node-exporter, a browser) sees the old or the new, never half; a symbolic link stays, its target
+ * is replaced. What exists and is not a regular file is never replaced: a character device or a
+ * FIFO (`/dev/null`, `/dev/stdout`, a pipe) is written in place, as the user meant; a FIFO without a
+ * reader, a directory, a block device or a socket is refused.
+ */
+export function writeOutputFile(file: string, text: string): void {
+  const cannot = (err: unknown) => new InputError(`${file}: cannot write (${(err as NodeJS.ErrnoException).code})`);
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw cannot(err);
+  }
+  if (stat && (stat.isCharacterDevice() || stat.isFIFO())) {
+    try {
+      if (stat.isFIFO()) {
+        // Opening a FIFO for writing waits for a reader; without one it would wait for ever.
+        fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+      }
+      fs.writeFileSync(file, text);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENXIO") throw new InputError(`${file}: a FIFO nobody reads`);
+      throw cannot(err);
+    }
+    return;
+  }
+  if (stat && !stat.isFile()) throw new InputError(`${file}: ${fileKind(stat)}, not replaced; name a file`);
+  let target = file;
+  try {
+    if (stat) target = fs.realpathSync(file);
+  } catch (err) {
+    throw cannot(err);
+  }
+  const temp = path.join(path.dirname(path.resolve(target)), `.${path.basename(target)}.${process.pid}.tmp`);
+  try {
+    fs.writeFileSync(temp, text);
+    fs.renameSync(temp, target);
+  } catch (err) {
+    fs.rmSync(temp, { force: true });
+    throw cannot(err);
   }
 }
 
@@ -163,10 +218,36 @@ export interface CommandResult {
   stderr: string;
 }
 
+/**
+ * Control characters, and the Unicode ones that move text (line and paragraph separators, bidi
+ * overrides): what a terminal would act on rather than show.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROLS = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED_CONTROLS: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * One line of text for a terminal: its control characters shown as escapes (`\x1b`, `\n`, `\u202e`),
+ * so that nothing a PVE answer, a cluster snapshot or a stack file holds (an error message, a
+ * vzdump reason, a guest name) can recolour, move the cursor, clear the screen or start a line of
+ * its own.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (c) => {
+    const code = c.charCodeAt(0);
+    return NAMED_CONTROLS[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`);
+  });
+}
+
+/** Plain-text output, as every command's text printer ends: one line per entry, each `escapeControls`ed. */
+export function plainText(lines: readonly string[]): string {
+  return `${lines.map(escapeControls).join("\n")}\n`;
+}
+
 /** The result for a user mistake (exit 2); anything else is rethrown as the bug it is. */
 export function userErrorResult(err: unknown): CommandResult {
   if (err instanceof UsageError || err instanceof InputError) {
-    return { exitCode: 2, stdout: "", stderr: `error: ${redactSecrets(err.message)}\n` };
+    return { exitCode: 2, stdout: "", stderr: plainText([`error: ${redactSecrets(err.message)}`]) };
   }
   throw err;
 }

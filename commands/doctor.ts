@@ -11,16 +11,16 @@
  * Exit codes: 0 every check passed; 1 a check failed; 2 it could not check (bad input, the endpoint
  * unreachable or untrusted, the token rejected); 3 an internal error.
  */
-import { BackupJobEntry, PveApiError, PveClient, probeTls } from "../api/client";
+import { BackupJobEntry, PveApiError, PveClient, PveErrorKind, probeTls } from "../api/client";
 import type { ConnectionSettings } from "../api/connection";
 import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTokenId } from "../api/privileges";
 import { Site, Tier } from "../tiers/config";
 import type { ClusterGuest } from "../tiers/inventory";
 import { adoptionBlocker } from "../tiers/adoption";
-import { BACKUP_CONTENT, MAIL_HONOURING_MODES, isPveTrue, parseList, sameJobId } from "../tiers/pve";
+import { BACKUP_CONTENT, MAIL_HONOURING_MODES, isPveTrue, parseList, redactSecrets, sameJobId } from "../tiers/pve";
 import { guestsOfResources } from "../tiers/snapshot";
 import type { SiteFile } from "../tiers/stackConfig";
-import { CommandResult, UsageError, parseArgs, runMain, userErrorResult } from "./cli";
+import { CommandResult, UsageError, parseArgs, plainText, runMain, userErrorResult } from "./cli";
 import { PROJECT_DIR } from "../start/sources";
 import { CONNECTION_FLAGS, ClusterCommandOptions, DEFAULT_STACK, readStackSite, stackConnection } from "./stack";
 
@@ -50,6 +50,16 @@ export interface Check {
 /** The checks stop here: nothing further can be learnt from this endpoint with this token. */
 class CannotCheck extends Error {}
 
+/** An endpoint whose answers are broken (not PVE's, over the limits, or out of time) can be checked no further. */
+const BROKEN_ANSWERS: readonly PveErrorKind[] = [
+  "malformed",
+  "shape",
+  "implausible",
+  "too-large",
+  "no-progress",
+  "deadline",
+];
+
 export async function runDoctorCommand(argv: string[], options: ClusterCommandOptions = {}): Promise<CommandResult> {
   let json = false;
   try {
@@ -69,10 +79,9 @@ export async function runDoctorCommand(argv: string[], options: ClusterCommandOp
     return { exitCode, stdout, stderr: "" };
   } catch (err) {
     const result = userErrorResult(err);
-    // A --json reader gets a document too.
-    return json
-      ? { ...result, stdout: `${JSON.stringify({ ok: false, checks: [], error: result.stderr.trim() })}\n` }
-      : result;
+    // A --json reader gets a document too, the message in JSON's own escaping (stderr's is the terminal's).
+    const error = `error: ${redactSecrets((err as Error).message)}`;
+    return json ? { ...result, stdout: `${JSON.stringify({ ok: false, checks: [], error })}\n` } : result;
   }
 }
 
@@ -91,7 +100,7 @@ function renderText(stack: string, settings: ConnectionSettings, checks: Check[]
   else if (failed === 0)
     lines.push(`All ${checks.length} checks passed: ready for pulumi preview --policy-pack policy.`);
   else lines.push(`${failed} of ${checks.length} checks failed.`);
-  return `${lines.join("\n")}\n`;
+  return plainText(lines);
 }
 
 /** Runs the checks in order; stops when the endpoint, its certificate or the token make the rest impossible. */
@@ -149,6 +158,7 @@ class Doctor {
       if (!(err instanceof PveApiError)) throw err;
       const privilege = err.kind === "forbidden" ? " (see the privileges check)" : "";
       this.add({ id, ok: false, message: `not checked: ${err.message}${privilege}` });
+      if (BROKEN_ANSWERS.includes(err.kind)) throw new CannotCheck(err.message);
     }
   }
 
@@ -157,6 +167,7 @@ class Doctor {
     await this.check("version", () => this.versionCheck());
     await this.check("privileges", () => this.privilegesCheck());
     await this.check("nodes", () => this.nodesCheck());
+    await this.check("timezone", () => this.timezoneCheck());
     await this.check("guests", () => this.guestsCheck());
     await this.check("storages", () => this.storagesCheck());
     await this.check("exclude-path", () => this.excludePathCheck());
@@ -185,6 +196,24 @@ class Doctor {
       this.versionInfo = await this.client.version();
     } catch (err) {
       if (!(err instanceof PveApiError)) throw err;
+      if (err.kind === "tls" && this.settings.caFile) {
+        this.add({
+          id: "certificate",
+          ok: false,
+          message: `the certificate of ${endpoint} is not signed by the CA in ${this.settings.caFile} (it is issued by ${cert.issuer}; SHA-256 ${cert.fingerprint256})`,
+          fix: "pass the CA that signed it: the node's /etc/pve/pve-root-ca.pem, copied here, with --ca FILE",
+        });
+        throw new CannotCheck("the certificate is not signed by the pinned CA");
+      }
+      if (err.kind === "tls-name") {
+        this.add({
+          id: "certificate",
+          ok: false,
+          message: err.message.slice(err.endpoint.length + 2),
+          fix: `set ${endpointSource} to a name the certificate holds (\`pvenode cert info\` on the node lists them), or give the node a certificate for this name`,
+        });
+        throw new CannotCheck("the certificate is not for the endpoint's host name");
+      }
       if (err.kind === "tls") {
         this.add({
           id: "certificate",
@@ -294,6 +323,30 @@ class Doctor {
       ok: false,
       message: `not online: ${names}; PVE answers 595 for everything on them, so the provider's reads (guests, storages) fail there and their guests' backups do not run`,
       fix: `bring ${offline.map((n) => n.node).join(", ")} back online (or remove a node that is gone for good: pvecm delnode), then run the doctor again`,
+    };
+  }
+
+  /**
+   * PVE runs a schedule on its node's wall clock, in the node's time zone; the stack, the status, the
+   * calendar and the report read it in the site's. Where they differ, every run is at another hour
+   * than they say.
+   */
+  private async timezoneCheck(): Promise<Check> {
+    const zone = this.site.timezone;
+    const online = (await this.client.nodes()).filter((n) => n.status === "online").map((n) => n.node);
+    const differing: string[] = [];
+    for (const node of online) {
+      const { timezone } = await this.client.nodeTime(node);
+      if (timezone !== zone) differing.push(`${node} runs on ${timezone}`);
+    }
+    if (differing.length === 0) {
+      return { id: "timezone", ok: true, message: `the nodes run on the site's time zone, ${zone}` };
+    }
+    return {
+      id: "timezone",
+      ok: false,
+      message: `${differing.join(", ")}, the site on ${zone}: PVE runs schedules on the node's clock, so every run is at another hour than the stack, the status and the calendar say`,
+      fix: `set pve-backup-tiers:site.timezone in ${this.siteFile.file} to the nodes' zone, or on each node: timedatectl set-timezone ${zone}`,
     };
   }
 

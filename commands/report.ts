@@ -11,13 +11,12 @@
  * Exit codes: 0 page written; 2 bad input (flags, stack config, snapshot, status document), one
  * line naming the file and the place; 3 a bug.
  */
-import * as fs from "fs";
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";
 import { JOB_DEFAULTS, formatPruneBackups, parsePruneBackups } from "../tiers/pve";
 import { CheckReport, runCheck } from "./check";
 import { PROJECT_DIR } from "../start/sources";
 import { DEFAULT_STACK } from "./stack";
-import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorResult } from "./cli";
+import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorResult, writeOutputFile } from "./cli";
 import { CAPACITY_THRESHOLDS, StatusDocument, capacityLevel, formatAge, readStatusDocument } from "./statusModel";
 import {
   Overlap,
@@ -359,11 +358,7 @@ export async function runReportCommand(
     });
     const model = buildReportModel({ check: report, status, now });
     const out = flags.out ?? "report.html";
-    try {
-      fs.writeFileSync(out, renderReportPage(model));
-    } catch (err) {
-      throw new InputError(`${out}: cannot write (${(err as NodeJS.ErrnoException).code})`);
-    }
+    writeOutputFile(out, renderReportPage(model));
     const overlaps = model.timeline.storages.reduce((n, s) => n + s.overlaps.length, 0);
     const summary =
       `wrote ${out}: ${model.tiers.length} tiers, ${model.timeline.storages.length} storage(s), ` +

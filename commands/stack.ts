@@ -47,6 +47,8 @@ export interface ClusterCommandOptions {
   timeoutMs?: number;
   retries?: number;
   retryDelayMs?: number;
+  /** Everything the command asks of the endpoint; default `PVE_LIMITS.commandDeadlineMs`. */
+  deadlineMs?: number;
 }
 
 /** A CA certificate is small: a bigger file is not one. */
@@ -71,7 +73,8 @@ export function stackConnection(
       endpoint: flags.endpoint,
       ca,
     });
-    return { ...settings, timeoutMs: options.timeoutMs, retries: options.retries, retryDelayMs: options.retryDelayMs };
+    const { timeoutMs, retries, retryDelayMs, deadlineMs } = options;
+    return { ...settings, timeoutMs, retries, retryDelayMs, deadlineMs };
   } catch (err) {
     if (err instanceof ConnectionSettingsError) throw new InputError(err.message);
     throw err;

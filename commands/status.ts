@@ -11,9 +11,7 @@
  * Exit codes: 0 every guest OK or PENDING and the space holds; 1 otherwise; 2 it could not check (bad
  * input, the endpoint or token, or something the token may not see); 3 an internal error.
  */
-import * as fs from "fs";
-import * as path from "path";
-import { PveApiError, PveClient, TaskEntry } from "../api/client";
+import { PveApiError, PveClient, PveErrorKind, TaskEntry } from "../api/client";
 import { PathPrivileges, STORAGE_LISTING_PRIVILEGES, seesBackup } from "../api/privileges";
 import { formatIsoTime } from "../tiers/calendar";
 import { Site, graceSeconds } from "../tiers/config";
@@ -27,7 +25,17 @@ import {
   sameJobId,
 } from "../tiers/pve";
 import { guestsOfResources } from "../tiers/snapshot";
-import { CommandResult, InputError, UsageError, parseArgs, parseTimeFlag, runMain, userErrorResult } from "./cli";
+import {
+  CommandResult,
+  InputError,
+  UsageError,
+  parseArgs,
+  parseTimeFlag,
+  plainText,
+  runMain,
+  userErrorResult,
+  writeOutputFile,
+} from "./cli";
 import { PROJECT_DIR } from "../start/sources";
 import { CONNECTION_FLAGS, ClusterCommandOptions, DEFAULT_STACK, readStackSite, stackConnection } from "./stack";
 import {
@@ -99,7 +107,7 @@ export async function runStatusCommand(argv: string[], options: StatusOptions = 
     } finally {
       await client.close();
     }
-    if (flags.prometheus !== undefined) writeAtomically(flags.prometheus, renderPrometheus(report));
+    if (flags.prometheus !== undefined) writeOutputFile(flags.prometheus, renderPrometheus(report));
     const stdout = flags.json
       ? `${JSON.stringify(report.document, null, 2)}\n`
       : renderStatusText(
@@ -130,20 +138,25 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return results;
 }
 
-/** A call the token may be refused: undefined and the refusal's message instead of a failed run. */
-async function unlessRefused<T>(call: Promise<T>): Promise<{ value?: T; refused?: string }> {
+/** What a call may be refused for without failing the whole status: a privilege, an offline node. */
+const REFUSALS: readonly PveErrorKind[] = ["forbidden", "node-offline"];
+/** Also, for one storage's reads: PVE's error (`storage 'X' is not online`), or a space it cannot measure. */
+const STORAGE_READ_FAILURES: readonly PveErrorKind[] = [...REFUSALS, "server", "implausible"];
+
+/** A call that may be refused: undefined and the refusal's message instead of a failed run. */
+async function unlessRefused<T>(
+  call: Promise<T>,
+  refusals: readonly PveErrorKind[] = REFUSALS,
+): Promise<{ value?: T; refused?: string }> {
   try {
     return { value: await call };
   } catch (err) {
-    if (err instanceof PveApiError && (err.kind === "forbidden" || err.kind === "node-offline")) {
-      return { refused: err.message };
-    }
+    if (err instanceof PveApiError && refusals.includes(err.kind)) return { refused: err.message };
     throw err;
   }
 }
 
 const CONCURRENCY = 8;
-const TASK_PAGE = 1000;
 /**
  * How much of a task's log the status reads to tell whose run it is. A run's job line comes after
  * what the `job-init` hook prints and the lock wait (pve-manager PVE/VZDump.pm `new`, `getlock`); a run
@@ -183,7 +196,8 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
       held["Sys.Audit"] === undefined
         ? `${client.tokenId} lacks Sys.Audit on /nodes/${n.node}, so PVE shows it none of the scheduler's (root@pam's) tasks there`
         : undefined;
-    return { node: n.node, online, historyGap };
+    const timezone = online ? (await unlessRefused(client.nodeTime(n.node))).value?.timezone : undefined;
+    return { node: n.node, online, historyGap, timezone };
   });
   const online = nodes.filter((n) => n.online).map((n) => n.node);
 
@@ -222,10 +236,12 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
         : `${id} is on node(s) ${[...wanted].filter((n) => !online.includes(n)).join(", ")}, which are offline`;
       continue;
     }
+    // A storage PVE cannot activate (its NFS server away: `storage 'X' is not online`) or whose space
+    // it cannot measure (size 0) leaves its guests and its space unchecked, not the whole status.
     const reads = await Promise.all(
       readFrom.map(async (node) => ({
-        content: await unlessRefused(client.storageContent(node, id, { content: "backup" })),
-        status: await unlessRefused(client.storageStatus(node, id)),
+        content: await unlessRefused(client.storageContent(node, id, { content: "backup" }), STORAGE_READ_FAILURES),
+        status: await unlessRefused(client.storageStatus(node, id), STORAGE_READ_FAILURES),
       })),
     );
     const refused = reads.flatMap((r) => [r.content.refused, r.status.refused]).find(Boolean);
@@ -240,18 +256,8 @@ export async function gatherStatusInput(client: PveClient, site: Site, stack: st
   // The scheduler's vzdump tasks up to `at`, newest first, on every node whose history the token sees.
   const tasks: TaskEntry[] = [];
   for (const n of nodes.filter((v) => v.online && !v.historyGap)) {
-    for (let start = 0; ; start += TASK_PAGE) {
-      const page = await client.nodeTasks(n.node, {
-        typefilter: SCHEDULED_RUN_TASK.type,
-        userfilter: SCHEDULED_RUN_TASK.user,
-        until: atSeconds,
-        source: "all",
-        limit: TASK_PAGE,
-        start,
-      });
-      tasks.push(...page);
-      if (page.length < TASK_PAGE) break;
-    }
+    const filter = { typefilter: SCHEDULED_RUN_TASK.type, userfilter: SCHEDULED_RUN_TASK.user, until: atSeconds };
+    tasks.push(...(await client.allNodeTasks(n.node, { ...filter, source: "all" })));
   }
   tasks.sort((a, b) => b.starttime - a.starttime);
 
@@ -477,7 +483,7 @@ export function renderStatusText(report: StatusReport, site: Site, source: strin
   }
   for (const u of report.unchecked) lines.push(`Not checked: ${u}`);
   lines.push("", summaryLine(report));
-  return `${lines.join("\n")}\n`;
+  return plainText(lines);
 }
 
 /** A Prometheus label value: backslash, double quote and line feed escaped. */
@@ -569,19 +575,6 @@ export function renderPrometheus(report: StatusReport): string {
     [{ stack: doc.stack }, seconds(doc.at)],
   ]);
   return `${out.join("\n")}\n`;
-}
-
-/** Writes a file so that a reader (node-exporter) sees the old one or the new one, never half: a temp file, then rename. */
-export function writeAtomically(file: string, text: string): void {
-  const dir = path.dirname(path.resolve(file));
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(temp, text);
-    fs.renameSync(temp, file);
-  } catch (err) {
-    fs.rmSync(temp, { force: true });
-    throw new InputError(`${file}: cannot write (${(err as NodeJS.ErrnoException).code})`);
-  }
 }
 
 if (require.main === module) runMain((argv) => runStatusCommand(argv));

@@ -185,6 +185,8 @@ export interface NodeView {
    * left no task; undefined when not read or the token may not (`Sys.Audit` on /nodes/{node}).
    */
   scheduler?: string;
+  /** The node's time zone (`GET /nodes/{node}/time`), when read. */
+  timezone?: string;
 }
 
 /** A vzdump task (of `/nodes/{node}/tasks?typefilter=vzdump`) that is a run of a job, with its log when it was read. */
@@ -815,6 +817,13 @@ export function judgeStatus(input: StatusInput): StatusReport {
     notes.push(
       `the cluster's jobs could not be read (${input.tokenId} lacks Sys.Audit on /): the tiers' jobs are judged as the stack declares them`,
     );
+  }
+  for (const n of input.nodes) {
+    if (n.timezone !== undefined && n.timezone !== timeZone) {
+      notes.push(
+        `node ${n.node} runs on ${n.timezone}, the site on ${timeZone}: PVE runs the schedules on the node's clock, so its runs are at another hour than judged here (npm run doctor)`,
+      );
+    }
   }
   const okStates: readonly GuestState[] = ["OK", "PENDING"];
   const ok =

@@ -14,6 +14,7 @@ import * as http from "http";
 import * as https from "https";
 import type { AddressInfo } from "net";
 import { isPveTrue } from "../tiers/pve";
+import { formatIsoTime } from "../tiers/calendar";
 import { ClusterSnapshot } from "../tiers/snapshot";
 import { effectivePermissions, privilegesAt } from "../api/privileges";
 import { MethodInfo, Params, PermissionCheck, RawParams, resolvePath, validateParameters } from "../api/schema";
@@ -67,6 +68,13 @@ const str = (v: string | string[] | undefined): string | undefined => (Array.isA
 /** What each endpoint does; permission checks of the schema (`check`) have run before. */
 const HANDLERS: Record<string, Handler> = {
   "GET /version": ({ cluster }) => ({ ...cluster.version, console: "html5" }),
+  // pve-manager PVE/API2/Nodes.pm, time: the clock, the zone (/etc/timezone: the snapshot's), and
+  // `localtime`, the wall time read as UTC (timegm(localtime(time))).
+  "GET /nodes/{node}/time": ({ cluster }) => {
+    const now = cluster.now();
+    const wall = Date.parse(`${formatIsoTime(now, cluster.timezone).slice(0, 19)}Z`);
+    return { timezone: cluster.timezone, time: Math.floor(now.getTime() / 1000), localtime: Math.floor(wall / 1000) };
+  },
   "GET /nodes": ({ cluster, authid }) =>
     [...cluster.nodes.values()].map((n) => ({
       node: n.node,

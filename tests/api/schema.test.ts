@@ -6,16 +6,18 @@ import * as fs from "fs";
 import * as path from "path";
 import { apiEndpoints, checkAnswer, methodInfo, resolvePath, validateParameters } from "../../api/schema";
 
-test("api/endpoints.json holds the shared schema's endpoints, and the scheduler's state and journal the status reads", () => {
+test("api/endpoints.json holds the shared schema's endpoints, the node's time (the doctor's time zone check), and the scheduler's state and journal the status reads", () => {
   expect([...apiEndpoints().keys()]).toEqual(
     expect.arrayContaining([
       "/cluster/backup",
       "/nodes/{node}/tasks/{upid}/log",
       "/version",
+      "/nodes/{node}/time",
       "/nodes/{node}/services/{service}/state",
       "/nodes/{node}/syslog",
     ]),
   );
+  expect(methodInfo("GET", "/nodes/{node}/time").permissions?.check).toEqual(["perm", "/nodes/{node}", ["Sys.Audit"]]);
   const doc = JSON.parse(fs.readFileSync(path.join(__dirname, "../../api/endpoints.json"), "utf8"));
   expect(doc.source).toMatch(/^github:proxmox\/pve-docs api-viewer\/apidata.js/);
 });

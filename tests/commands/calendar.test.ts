@@ -236,7 +236,7 @@ describe("the command line", () => {
 
   test("an --out that cannot be written: exit 2 naming the file", () => {
     const r = run("--out", tmp);
-    expect(r).toEqual({ exitCode: 2, stdout: "", stderr: `error: ${tmp}: cannot write (EISDIR)\n` });
+    expect(r).toEqual({ exitCode: 2, stdout: "", stderr: `error: ${tmp}: a directory, not replaced; name a file\n` });
   });
 
   test("a UID is the job and the run's UTC instant, per stack", () => {

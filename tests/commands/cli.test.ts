@@ -1,13 +1,23 @@
 /**
  * The commands' shared glue (commands/cli.ts): the input-file reader that refuses what is not a
- * small regular file before reading a byte, the one time parser behind every `--from`, and the
- * one-line, redacted user errors.
+ * small regular file before reading a byte, the output-file writer that never replaces what is not
+ * a regular file, the one time parser behind every `--from`, the one-line, redacted user errors, and
+ * plain text with its control characters escaped.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { InputError, UsageError, parseTimeFlag, readInputFile, userErrorResult } from "../../commands/cli";
+import {
+  InputError,
+  UsageError,
+  escapeControls,
+  parseTimeFlag,
+  plainText,
+  readInputFile,
+  userErrorResult,
+  writeOutputFile,
+} from "../../commands/cli";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -42,6 +52,66 @@ describe("readInputFile: regular files up to a size limit, refused before readin
     fs.writeFileSync(small, "{}");
     expect(readInputFile(small)).toBe("{}");
     expect(() => readInputFile(small, 1)).toThrow(/too large \(2 bytes; at most 1 are read\)/);
+  });
+});
+
+describe("writeOutputFile: --out and --prometheus replace regular files whole, and nothing else", () => {
+  test("a regular file is replaced atomically: the new text, and no temporary file stays", () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "out-"));
+    const file = path.join(dir, "pve_backup_tiers.prom");
+    fs.writeFileSync(file, "old\n");
+    writeOutputFile(file, "new\n");
+    expect(fs.readFileSync(file, "utf8")).toBe("new\n");
+    expect(fs.readdirSync(dir)).toEqual(["pve_backup_tiers.prom"]);
+    expect(() => writeOutputFile(path.join(dir, "no-such-dir", "x.prom"), "x")).toThrow(
+      new InputError(`${path.join(dir, "no-such-dir", "x.prom")}: cannot write (ENOENT)`),
+    );
+  });
+
+  test("a FIFO nobody reads: refused at once, and still a FIFO", () => {
+    const fifo = path.join(tmp, "out.fifo");
+    execFileSync("mkfifo", [fifo]);
+    expect(() => writeOutputFile(fifo, "x")).toThrow(new InputError(`${fifo}: a FIFO nobody reads`));
+    expect(fs.statSync(fifo).isFIFO()).toBe(true);
+  });
+
+  test("a directory: refused, and still a directory", () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "out-dir-"));
+    expect(() => writeOutputFile(dir, "x")).toThrow(new InputError(`${dir}: a directory, not replaced; name a file`));
+    expect(fs.statSync(dir).isDirectory()).toBe(true);
+  });
+
+  test("a link to a device (/dev/null): the device is written in place; the link stays a link to it", () => {
+    const link = path.join(tmp, "null.prom");
+    fs.symlinkSync("/dev/null", link);
+    writeOutputFile(link, "x\n");
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(fs.statSync(link).isCharacterDevice()).toBe(true);
+  });
+
+  test("a link to a regular file: the file is replaced, the link stays", () => {
+    const target = path.join(tmp, "target.ics");
+    const link = path.join(tmp, "link.ics");
+    fs.writeFileSync(target, "old");
+    fs.symlinkSync(target, link);
+    writeOutputFile(link, "new");
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(target, "utf8")).toBe("new");
+  });
+});
+
+describe("plain text for a terminal", () => {
+  test("control characters are shown as escapes; text without them is unchanged", () => {
+    expect(escapeControls("guest \x1b[31mred\x1b[0m\r\n\tnext\x07\x7f\x9b\u202eevil")).toBe(
+      "guest \\x1b[31mred\\x1b[0m\\r\\n\\tnext\\x07\\x7f\\x9b\\u202eevil",
+    );
+    expect(escapeControls("qemu 100 home-assistant: 4.5 GiB, 100% ü €")).toBe(
+      "qemu 100 home-assistant: 4.5 GiB, 100% ü €",
+    );
+  });
+
+  test("one line per entry: a newline inside an entry cannot start a line of its own", () => {
+    expect(plainText(["FAIL nodes: a\nOK   fake", ""])).toBe("FAIL nodes: a\\nOK   fake\n\n");
   });
 });
 
@@ -118,6 +188,12 @@ describe("userErrorResult", () => {
       stdout: "",
       stderr: "error: Pulumi.home.yaml: token [secret] rejected\n",
     });
+  });
+
+  test("a message with control characters (a PVE error's): one line, escaped", () => {
+    expect(userErrorResult(new InputError("could not check: GET /version: 500 \x1b[2Jgone\nerror: fake")).stderr).toBe(
+      "error: could not check: GET /version: 500 \\x1b[2Jgone\\nerror: fake\n",
+    );
   });
 
   test("anything else is a bug: rethrown, never exit 2", () => {

@@ -26,6 +26,7 @@ const CHECKS = [
   "version",
   "privileges",
   "nodes",
+  "timezone",
   "guests",
   "storages",
   "exclude-path",
@@ -72,7 +73,20 @@ test("the home cluster passes every check", async () => {
   }
   expect(result.stdout).toContain(`OK   certificate: trusted: signed by the CA in ${caFile}`);
   expect(result.stdout).toContain("OK   version: PVE 8.4.1");
-  expect(result.stdout).toContain("All 11 checks passed: ready for pulumi preview --policy-pack policy.");
+  expect(result.stdout).toContain("All 12 checks passed: ready for pulumi preview --policy-pack policy.");
+});
+
+test("a node on another time zone than the site: the timezone check fails with both zones and the fix", async () => {
+  const berlin = { ...homeCluster(), timezone: "Europe/Berlin" };
+  const { result, check } = await doctorJson(berlin);
+  expect(result.exitCode).toBe(1);
+  expect(check("timezone")).toEqual({
+    id: "timezone",
+    ok: false,
+    message:
+      "pve runs on Europe/Berlin, the site on America/New_York: PVE runs schedules on the node's clock, so every run is at another hour than the stack, the status and the calendar say",
+    fix: "set pve-backup-tiers:site.timezone in Pulumi.home.yaml to the nodes' zone, or on each node: timedatectl set-timezone America/New_York",
+  });
 });
 
 test("--json: {ok, checks: [{id, ok, message, fix?}]}", async () => {

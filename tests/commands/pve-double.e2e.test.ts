@@ -40,7 +40,7 @@ test("the double prints its URL, token and fingerprint; the doctor command it pr
   expect(doctor.stderr).not.toMatch(/error/i);
   expect(doctor.status).toBe(0);
   expect(doctor.stdout).toContain("OK   certificate: trusted: signed by the CA in");
-  expect(doctor.stdout).toContain("All 11 checks passed: ready for pulumi preview --policy-pack policy.");
+  expect(doctor.stdout).toContain("All 12 checks passed: ready for pulumi preview --policy-pack policy.");
   // the doctor never prints the secret it was given
   const secret = /pulumi@pve!backup-tiers=([0-9a-f-]{36})/.exec(banner)![1];
   expect(doctor.stdout).not.toContain(secret);

@@ -334,7 +334,7 @@ describe("the command", () => {
     expect(await run("--out", tmp)).toEqual({
       exitCode: 2,
       stdout: "",
-      stderr: `error: ${tmp}: cannot write (EISDIR)\n`,
+      stderr: `error: ${tmp}: a directory, not replaced; name a file\n`,
     });
     expect(await run("--stats", "x")).toEqual({ exitCode: 2, stdout: "", stderr: "error: unknown flag --stats\n" });
   });

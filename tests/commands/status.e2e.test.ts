@@ -174,6 +174,17 @@ describe("runs that failed before their job line: the NAS away, the lock, the jo
     );
   });
 
+  test("the NAS still away when the status runs: its guests UNKNOWN with PVE's error, the rest still judged; exit 2", async () => {
+    const snapshot = nasDownAt3();
+    const nas = snapshot.storage.find((s) => s.storage === "synology-backups")! as { server?: string };
+    snapshot.nfsServers = [{ server: nas.server!, online: false }];
+    const { of, result } = await statusJson(snapshot, "2026-02-12T09:00:00Z");
+    expect(of(100).state).toBe("UNKNOWN");
+    expect(of(100).reason).toContain("the backups on synology-backups could not be read:");
+    expect(of(100).reason).toContain("storage 'synology-backups' is not online");
+    expect(result.exitCode).toBe(2);
+  });
+
   test("a new tier whose NAS was never reachable: FAILED after its first due run, never PENDING", async () => {
     const snapshot = new SiteHistory(site())
       .run("P2", "2026-02-15T04:00", { storageOffline: true })

@@ -1,18 +1,13 @@
 /**
  * The status command's output without a cluster: the Prometheus text format (HELP and TYPE per
- * metric, labels escaped), the summary line, bytes as people read them, and the atomic write.
+ * metric, labels escaped), the summary line, bytes as people read them, and the text's control
+ * characters escaped. (The textfile's atomic write is tests/commands/cli.test.ts's writeOutputFile.)
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { escapeLabel, renderPrometheus, renderStatusText, summaryLine, writeAtomically } from "../../commands/status";
+import { escapeLabel, renderPrometheus, renderStatusText, summaryLine } from "../../commands/status";
 import { judgeStatus } from "../../commands/statusModel";
 import { parseSite } from "../../tiers/config";
 import { fixtureSite } from "../stacks";
 import { SiteHistory } from "../statusHistory";
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "status-unit-"));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const siteDay = () =>
   judgeStatus(
@@ -66,15 +61,18 @@ test("the summary line: how many OK of all, then the other states; the space whe
   expect(summaryLine(report)).toBe("2/5 OK, 1 FAILED, 2 PENDING; space: synology-backups over 100% at full retention");
 });
 
-test("the textfile is replaced whole: a reader sees the old file or the new, and no temporary file stays", () => {
-  const file = path.join(tmp, "pve_backup_tiers.prom");
-  fs.writeFileSync(file, "old\n");
-  writeAtomically(file, "new\n");
-  expect(fs.readFileSync(file, "utf8")).toBe("new\n");
-  expect(fs.readdirSync(tmp)).toEqual(["pve_backup_tiers.prom"]);
-  expect(() => writeAtomically(path.join(tmp, "no-such-dir", "x.prom"), "x")).toThrow(
-    `${path.join(tmp, "no-such-dir", "x.prom")}: cannot write (ENOENT)`,
-  );
+test("the text shows control characters escaped, one line per guest and per reason: what PVE says never reaches the terminal raw", () => {
+  const report = siteDay();
+  const guest = report.document.guests.find((g) => g.vmid === 103)!;
+  guest.name = "download\x1b]0;owned\x07";
+  guest.reason = "no space left\n  qemu 100 home-assistant  OK\x1b[2J";
+  const text = renderStatusText(report, parseSite(fixtureSite("home"), "x"), "https://pve:8006/ (--endpoint)");
+  // eslint-disable-next-line no-control-regex -- no control character but the line feed may remain
+  expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+  expect(text).toMatch(/\n {2}lxc 103 download\\x1b\]0;owned\\x07 +FAILED +/);
+  expect(text).toContain("\n      no space left\\n  qemu 100 home-assistant  OK\\x1b[2J\n");
+  // the Prometheus textfile keeps the name as it is, in its own escaping
+  expect(renderPrometheus(report)).toContain('name="download\x1b]0;owned\x07"');
 });
 
 test("a tier's header shows the schedule PVE runs where the cluster's job differs from the stack", () => {
