@@ -335,7 +335,7 @@ export const SCHEDULER_START_SLACK_SECONDS = 120;
  * task id (`mayBeRunOf`), a start within `SCHEDULER_START_SLACK_SECONDS` of one of the job's events,
  * and, when the error names a storage, the job's storage.
  */
-export function isEarlyRunOf(
+function isEarlyRunOf(
   task: Omit<TaskEntry, "pid" | "pstart">,
   log: VzdumpRunLog,
   job: StatusJob,

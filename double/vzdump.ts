@@ -42,7 +42,7 @@ interface RunGuest {
 }
 
 /** How a guest's backup goes: written (that long, that big) or failed with vzdump's reason. */
-export type GuestOutcome =
+type GuestOutcome =
   { ok: true; seconds: number; size: number; protected?: boolean } | { ok: false; seconds: number; reason: string };
 
 export interface ScheduledRun {

@@ -33,7 +33,7 @@ export interface AdoptionBlocker {
 }
 
 /** What PVE answers the provider's update of an adopted all/exclude job (PVE/VZDump.pm `verify_vzdump_parameters`). */
-export const ALL_BESIDE_VMID_ERROR = "all: option conflicts with option 'vmid'";
+const ALL_BESIDE_VMID_ERROR = "all: option conflicts with option 'vmid'";
 
 export function adoptionBlocker(
   jobId: string,

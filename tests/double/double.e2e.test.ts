@@ -418,7 +418,8 @@ test("NFS: a server down from one node: that node's content listing fails, its s
     const err = await apiFailure(c.storageContent("pve2", "synology-backups", content));
     expect([err.status, err.pveMessage]).toEqual([500, "storage 'synology-backups' is not online"]);
   }
-  expect(await c.storageStatus("pve2", "synology-backups")).toMatchObject({
+  // read raw: the client refuses a size of 0 as a space it cannot judge
+  expect(await c.call("GET", "/nodes/pve2/storage/synology-backups/status")).toMatchObject({
     active: 0,
     enabled: 1,
     total: 0,
@@ -438,7 +439,7 @@ test("NFS: a server down from one node: that node's content listing fails, its s
       { server: "10.0.0.150", node: "pve2", online: true },
     ]),
   );
-  expect((await as().storageStatus("pve", "synology-backups")).active).toBe(0);
+  expect(await as().call("GET", "/nodes/pve/storage/synology-backups/status")).toMatchObject({ active: 0 });
   expect((await as().storageStatus("pve2", "synology-backups")).active).toBe(1);
 });
 
