@@ -32,8 +32,8 @@ module.exports = {
       testMatch: ["**/*.test.ts"],
       testPathIgnorePatterns: ["\\.e2e\\.test\\.ts$"],
       // The policy tests' home stack, built once per run instead of once per file.
-      globalSetup: "<rootDir>/tests/setup/buildHomeStack.ts",
-      globalTeardown: "<rootDir>/tests/setup/removeHomeStack.ts",
+      globalSetup: "<rootDir>/tests/support/buildHomeStack.ts",
+      globalTeardown: "<rootDir>/tests/support/removeHomeStack.ts",
     },
     { ...shared, displayName: "e2e", testMatch: ["**/*.e2e.test.ts"] },
   ],

@@ -24,7 +24,7 @@ interface WorkerResult {
 async function worker(stack: string, cluster: string): Promise<void> {
   const t0 = performance.now();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { runCheckCommand } = require("../commands/check") as typeof import("../commands/check");
+  const { runCheckCommand } = require("../cli/commands/check") as typeof import("../cli/commands/check");
   const t1 = performance.now();
   const result = await runCheckCommand(["--stack", stack, "--cluster", cluster, "--json"]);
   const t2 = performance.now();

@@ -1,7 +1,7 @@
 /**
  * The policy pack's benchmark (`npm run bench -- policy`): prints figures, asserts nothing.
  *
- * 1. In-process evaluation (commands/evaluate.ts, every policy) over synthetic stacks of 100, 1,000
+ * 1. In-process evaluation (offline/evaluate.ts, every policy) over synthetic stacks of 100, 1,000
  *    and 10,000 guests: the first run, the median of the next runs, the heap the evaluation
  *    allocates and the process's peak RSS. Each size runs in its own process (a worker of this
  *    file) on a stack built beforehand by the real program, so the figures are the evaluation's.
@@ -41,7 +41,7 @@ function worker(file: string): void {
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
   const stack = JSON.parse(fs.readFileSync(file, "utf8"));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { evaluatePolicies } = require("../commands/evaluate") as typeof import("../commands/evaluate");
+  const { evaluatePolicies } = require("../offline/evaluate") as typeof import("../offline/evaluate");
   gc();
   const baselineRss = process.memoryUsage().rss;
   const times: number[] = [];
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pve-policy-bench-"));
   try {
     console.log(
-      `Policy evaluation in process (commands/evaluate.ts, all ${policies.length} policies), ${RUNS} runs per size, node ${process.version}, ${os.cpus().length} CPUs\n`,
+      `Policy evaluation in process (offline/evaluate.ts, all ${policies.length} policies), ${RUNS} runs per size, node ${process.version}, ${os.cpus().length} CPUs\n`,
     );
     const results: WorkerResult[] = [];
     const files = new Map<number, string>();
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
 
 /** The pack through the Analyzer protocol, as the CLI runs it. */
 async function coldStart(stackFile: string): Promise<void> {
-  const harness = await import("../tests/policy/harness");
+  const harness = await import("../tests/support/policyHarness");
   console.log(
     "\nThe pack through the Analyzer protocol (spawn run-policy-pack in policy/ → GetAnalyzerInfo answered)\n",
   );

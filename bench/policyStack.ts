@@ -5,10 +5,10 @@
  * resources and outputs have exactly the shapes the pack sees. The site passes every mandatory
  * policy; one stray job on the cluster gives unmanaged-jobs something to list.
  */
-import { RegisteredResource, runProgramOffline } from "../commands/offline";
-import { topLevelUrn } from "../tests/policy/helpers";
+import { RegisteredResource, runProgramOffline } from "../offline/preview";
+import { topLevelUrn } from "../tests/support/policyStacks";
 import type { StackOutputs } from "../tiers/inventory";
-import { ClusterSnapshot, clusterSnapshotSchema } from "../tiers/snapshot";
+import { ClusterSnapshot, clusterSnapshotSchema } from "../pve/snapshot";
 
 const GUESTS_PER_TIER = 100;
 const TIERS_PER_STORAGE = 10;

@@ -6,14 +6,14 @@
  * makes the storage's cycle a year (366 starts per daily tier). The anchor is the home stack (three
  * tiers), measured in the same run. Prints the median of several runs; asserts nothing.
  */
-import { runProgramOffline } from "../commands/offline";
-import { EvaluatedResource, evaluatePolicies } from "../commands/evaluate";
+import { runProgramOffline } from "../offline/preview";
+import { EvaluatedResource, evaluatePolicies } from "../offline/evaluate";
 import { staggeredStarts } from "../policy/policies/staggered-starts";
 import type { StackOutputs } from "../tiers/inventory";
-import { clusterSnapshotSchema } from "../tiers/snapshot";
+import { clusterSnapshotSchema } from "../pve/snapshot";
 import * as fs from "fs";
 import * as path from "path";
-import { parseClusterSnapshot } from "../tiers/snapshot";
+import { parseClusterSnapshot } from "../pve/snapshot";
 import { PROJECT_DIR } from "../start/sources";
 
 const RUNS = 15;
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  console.log(`staggered-starts, in process (commands/evaluate.ts), median of ${RUNS - 1} runs after the first\n`);
+  console.log(`staggered-starts, in process (offline/evaluate.ts), median of ${RUNS - 1} runs after the first\n`);
   for (const r of rows)
     console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "));
 }

@@ -5,7 +5,7 @@
  *
  * - The program: `@pulumi/pulumi/cmd/run` as the nodejs language host starts it for
  *   `pulumi preview` (arguments and environment from Pulumi.yaml), against a fake engine
- *   (tests/engine.ts) that answers the data sources from the home snapshot; spawn to exit. Anchor:
+ *   (tests/support/engine.ts) that answers the data sources from the home snapshot; spawn to exit. Anchor:
  *   a precompiled JavaScript program declaring one component. For scale, a precompiled program that
  *   declares from constants what the home program declares (3 components, 3 jobs, 1 NFS storage):
  *   Pulumi's own cost for those resources, before any config, validation or data source, as a
@@ -25,12 +25,12 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { providerAnswers } from "../commands/offline";
-import { startPack, getAnalyzerInfo } from "../tests/policy/harness";
+import { providerAnswers } from "../offline/preview";
+import { startPack, getAnalyzerInfo } from "../tests/support/policyHarness";
 import { build } from "../start/build";
 import { PROJECT_DIR } from "../start/sources";
-import { parseClusterSnapshot } from "../tiers/snapshot";
-import { ProjectRuntime, runProgram } from "../tests/engine";
+import { parseClusterSnapshot } from "../pve/snapshot";
+import { ProjectRuntime, runProgram } from "../tests/support/engine";
 
 const ROUNDS = 11;
 const SOURCE_ROUNDS = 3;
@@ -145,7 +145,7 @@ function buildAnchors(tmp: string): Anchors {
 /** The pack's TypeScript sources as the CLI ran them before the build: policy/ without `main`. */
 function copyPackSources(tmp: string): string {
   const dir = path.join(tmp, "from-sources");
-  for (const copied of ["policy", "tiers", "tsconfig.json"]) {
+  for (const copied of ["policy", "tiers", "pve", "tsconfig.json"]) {
     fs.cpSync(path.join(PROJECT_DIR, copied), path.join(dir, copied), { recursive: true });
   }
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, "policy", "package.json"), "utf8"));

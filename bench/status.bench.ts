@@ -12,8 +12,8 @@ import * as os from "os";
 import * as path from "path";
 import { stringify as toYaml } from "yaml";
 import { parseSite } from "../tiers/config";
-import { ClusterSnapshot } from "../tiers/snapshot";
-import { SiteHistory } from "../tests/statusHistory";
+import { ClusterSnapshot } from "../pve/snapshot";
+import { SiteHistory } from "../tests/support/statusHistory";
 import { syntheticSite } from "./policyStack";
 import { PROJECT_DIR } from "../start/sources";
 
@@ -34,7 +34,7 @@ interface WorkerResult {
 async function worker(stackDir: string, stack: string, endpoint: string, ca: string): Promise<void> {
   const t0 = performance.now();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { runStatusCommand } = require("../commands/status") as typeof import("../commands/status");
+  const { runStatusCommand } = require("../cli/commands/status") as typeof import("../cli/commands/status");
   const t1 = performance.now();
   const result = await runStatusCommand([
     "--stack-dir",
@@ -76,7 +76,7 @@ function startDouble(
     [
       "-r",
       "ts-node/register/transpile-only",
-      "commands/pve-double.ts",
+      "cli/commands/pve-double.ts",
       "--cluster",
       clusterFile,
       "--port",

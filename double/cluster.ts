@@ -1,5 +1,5 @@
 /**
- * The PVE API double's cluster: the state a cluster snapshot (tiers/snapshot.ts, with its optional
+ * The PVE API double's cluster: the state a cluster snapshot (pve/snapshot.ts, with its optional
  * extensions) describes, and PVE's own semantics for reading and changing it: backup jobs and their
  * rules (job id, `all`/`vmid` conflicts, notes-template, prune-backups, "No such job", `next-run`
  * from now), NFS storage whose server and export are fixed after creation, backup volumes with PVE's
@@ -19,8 +19,8 @@ import {
   privilegesAt,
   seesBackup,
   splitTokenId,
-} from "../api/privileges";
-import { Params, methodInfo, parsePropertyString } from "../api/schema";
+} from "../pve/privileges";
+import { Params, methodInfo, parsePropertyString } from "../pve/schema";
 import { CalendarEvent, formatIsoTime, zonedTimeToDate } from "../tiers/calendar";
 import {
   JOB_ID_MAX_LENGTH,
@@ -31,8 +31,8 @@ import {
   notesTemplateProblem,
   parseList,
   parseVzdumpFileName,
-} from "../tiers/pve";
-import { ClusterSnapshot, snapshotNodes } from "../tiers/snapshot";
+} from "../pve/formats";
+import { ClusterSnapshot, snapshotNodes } from "../pve/snapshot";
 
 /** An error as PVE answers it: the status, its one-line message, and for 400s the parameter errors. */
 export class PveError extends Error {

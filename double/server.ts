@@ -13,11 +13,11 @@
 import * as http from "http";
 import * as https from "https";
 import type { AddressInfo } from "net";
-import { isPveTrue } from "../tiers/pve";
+import { isPveTrue } from "../pve/formats";
 import { formatIsoTime } from "../tiers/calendar";
-import { ClusterSnapshot } from "../tiers/snapshot";
-import { effectivePermissions, privilegesAt } from "../api/privileges";
-import { MethodInfo, Params, PermissionCheck, RawParams, resolvePath, validateParameters } from "../api/schema";
+import { ClusterSnapshot } from "../pve/snapshot";
+import { effectivePermissions, privilegesAt } from "../pve/privileges";
+import { MethodInfo, Params, PermissionCheck, RawParams, resolvePath, validateParameters } from "../pve/schema";
 import { DoubleCertificates, generateCertificates } from "./certificate";
 import { DoubleCluster, PveError, paramError, permissionError } from "./cluster";
 

@@ -3,7 +3,7 @@
  * pvescheduler starts (type `vzdump`, user root@pam, id the vmid when the run backs up exactly one
  * guest of the node, else empty), its log line by line as vzdump writes it (pve-manager
  * PVE/VZDump.pm, PVE/Jobs/VZDump.pm), and the archives with their notes, in the cluster snapshot's
- * format (tiers/snapshot.ts). Tests and benchmarks build a site's history of runs with it instead
+ * format (pve/snapshot.ts). Tests and benchmarks build a site's history of runs with it instead
  * of writing each task and volume by hand.
  *
  * A run goes in PVE's order (pve-manager PVE/API2/VZDump.pm `vzdump`, its worker): inside the task,
@@ -12,7 +12,7 @@
  * backs up each guest. Each of those can fail, and each failure leaves the log and status PVE's does.
  */
 import { formatIsoTime } from "../tiers/calendar";
-import type { ClusterSnapshot } from "../tiers/snapshot";
+import type { ClusterSnapshot } from "../pve/snapshot";
 import {
   JOB_DEFAULTS,
   NOTES_TEMPLATE_VARIABLES,
@@ -29,7 +29,7 @@ import {
   shellQuote,
   vzdumpCommandLine,
   vzdumpTaskId,
-} from "../tiers/pve";
+} from "../pve/formats";
 
 type SnapshotTask = NonNullable<ClusterSnapshot["tasks"]>[number];
 type SnapshotBackup = NonNullable<ClusterSnapshot["backups"]>[number];

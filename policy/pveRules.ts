@@ -7,7 +7,7 @@
  */
 import { CalendarEvent, isValidTimeZone, tryParseCalendarEvent } from "../tiers/calendar";
 import { jobSelects } from "../tiers/coverage";
-import { BACKUP_CONTENT, GuestKind, PruneBackups, formatPruneBackups, parsePruneBackups } from "../tiers/pve";
+import { BACKUP_CONTENT, GuestKind, PruneBackups, formatPruneBackups, parsePruneBackups } from "../pve/formats";
 import type { GuestView, JobView, StackView, StorageView } from "./stackView";
 import { Maybe, UNKNOWN, hasUnknown } from "./unknown";
 

@@ -1,6 +1,6 @@
 /**
  * The start-up check of everything that runs from dist/: the program's and the pack's entries (this
- * folder) and every command (commands/cli.ts `runMain`). Compiled code runs only while it is what the
+ * folder) and every command (cli/cli.ts `runMain`). Compiled code runs only while it is what the
  * sources say: when a source changed, was added or removed since the build (start/sources.ts), the
  * start rebuilds first (start/build.ts, type-checking included) and then runs the new code; when the
  * compiler finds an error, the start stops with the compiler's message (a BuildError). Run from the

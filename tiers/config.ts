@@ -35,7 +35,7 @@ import {
   plainSecretIn,
   redactSecrets,
   redactValue,
-} from "./pve";
+} from "../pve/formats";
 
 /** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = PROJECT_NAME;

@@ -18,7 +18,7 @@ import { getVmsLegacy } from "@muhlba91/pulumi-proxmoxve/getVmsLegacy";
 import type * as providerOutputs from "@muhlba91/pulumi-proxmoxve/types/output";
 import type * as pulumi from "@pulumi/pulumi";
 import { ClusterGuest, ClusterInventory, ClusterJob, ClusterPool, ClusterStorage } from "./inventory";
-import { GuestKind, parsePruneBackups } from "./pve";
+import { GuestKind, parsePruneBackups } from "../pve/formats";
 
 /** The provider's list entries for VMs and containers share one shape. */
 interface ProviderGuest {

@@ -2,10 +2,10 @@
  * What the program learns of the cluster and what it plans, in the shape it exports as stack
  * outputs. The policy pack reads these outputs from the root `pulumi:pulumi:Stack` resource, and the
  * `check` command prints them: this file is the contract between the three. Its guest and job are
- * also how the cluster snapshot (tiers/snapshot.ts) and `npm run status` see the cluster's.
+ * also how the cluster snapshot (pve/snapshot.ts) and `npm run status` see the cluster's.
  */
 import type { Tier } from "./config";
-import { GuestKind, PruneBackups, toPruneBackupsMap } from "./pve";
+import { GuestKind, PruneBackups, toPruneBackupsMap } from "../pve/formats";
 
 /** A VM or LXC container on the cluster. */
 export interface ClusterGuest {

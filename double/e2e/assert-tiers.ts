@@ -7,10 +7,10 @@
  *
  * Exit codes: 0 converged; 1 a difference (each printed); 2 bad input or the API could not be read.
  */
-import { BackupJobEntry, PveApiError, PveClient, StorageConfigEntry } from "../../api/client";
-import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorResult } from "../../commands/cli";
+import { BackupJobEntry, PveApiError, PveClient, StorageConfigEntry } from "../../pve/client";
+import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorResult } from "../../cli/cli";
 import { PROJECT_DIR } from "../../start/sources";
-import { CONNECTION_FLAGS, ClusterCommandOptions, readStackSite, stackConnection } from "../../commands/stack";
+import { CONNECTION_FLAGS, ClusterCommandOptions, readStackSite, stackConnection } from "../../cli/stack";
 import type { Site } from "../../tiers/config";
 import {
   JOB_DEFAULTS,
@@ -19,7 +19,7 @@ import {
   parseList,
   parsePruneBackups,
   toPruneBackupsMap,
-} from "../../tiers/pve";
+} from "../../pve/formats";
 
 const SPEC = {
   stack: { type: "string" },

@@ -11,7 +11,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseDocument } from "yaml";
-import { normalizeEndpoint } from "../../api/client";
+import { normalizeEndpoint } from "../../pve/client";
 import {
   CommandResult,
   InputError,
@@ -20,9 +20,9 @@ import {
   readInputFile,
   runMain,
   userErrorResult,
-} from "../../commands/cli";
+} from "../../cli/cli";
 import { PROJECT_DIR } from "../../start/sources";
-import { checkStackName } from "../../commands/stack";
+import { checkStackName } from "../../cli/stack";
 import { stackFileName } from "../../tiers/stackConfig";
 
 const SPEC = {

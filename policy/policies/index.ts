@@ -1,6 +1,6 @@
 /**
  * The pack's policies, mandatory first: one list for the pack (policy/index.ts) and for the
- * in-process evaluator (commands/evaluate.ts), so the two can never judge different things.
+ * in-process evaluator (offline/evaluate.ts), so the two can never judge different things.
  */
 import type { Policies } from "@pulumi/policy";
 import { adoptableJobs } from "./adoptable-jobs";

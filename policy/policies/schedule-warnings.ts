@@ -4,7 +4,7 @@ import { stackView } from "../stackView";
 
 /**
  * schedule-warnings (advisory). Protects against schedules that run, but not when their author
- * thinks: the schedule engine's warnings (tiers/calendarWarnings.ts) for schedules PVE accepts that
+ * thinks: the schedule engine's warnings (tiers/calendar/warnings.ts) for schedules PVE accepts that
  * read otherwise than they run. `weekly` is Monday 00:00, not the weekday the job was made; `*-*-31`
  * skips every shorter month; `fri *-*-13` needs both to match; `mon..fri 22` is minute 22 of every
  * hour. Listed for every enabled job whose schedule schedules-run lets pass (what it stops, it

@@ -8,7 +8,7 @@ import { stackView } from "../stackView";
  * today and passes every check, and after its last run PVE keeps the job, lists it, and never starts
  * it again; nothing says so on that day. A tier backs up for as long as it exists, so its job's
  * schedule must have no last run (no year, or a year that repeats without end, `2026/1`). Decided by
- * the schedule engine (tiers/calendar.ts `hasLastRun`). A schedule that has already run its last
+ * the schedule engine (tiers/calendar/index.ts `hasLastRun`). A schedule that has already run its last
  * time, or never runs, is schedules-run's; hand-made cluster jobs may mean to end.
  */
 export const schedulesRecur: StackValidationPolicy = {

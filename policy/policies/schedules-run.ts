@@ -4,7 +4,7 @@ import { stackView } from "../stackView";
 
 /**
  * schedules-run (mandatory). Protects against schedules PVE accepts that do not back up as a tier
- * means, decided by the project's schedule engine (tiers/calendar.ts), not by reading the text:
+ * means, decided by the project's schedule engine (tiers/calendar/index.ts), not by reading the text:
  *
  * - a schedule that never runs: no date matches all of its fields (`*-02-30`), or every date it
  *   names is past (`2020-01-01 03:00`). PVE saves the job, lists it, and never starts it.

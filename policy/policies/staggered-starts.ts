@@ -11,7 +11,7 @@ import { UNKNOWN } from "../unknown";
  * long, and overlap the next window (or time out). Two jobs on one storage must not start within
  * N minutes of each other (config `minutes`, default 10).
  *
- * Judged with the project's schedule engine (tiers/calendar.ts, PVE's own calendar-event rules) over
+ * Judged with the project's schedule engine (tiers/calendar/index.ts, PVE's own calendar-event rules) over
  * one whole cycle of the schedules, on the nodes' wall clock (outputs.timezone): the reference week
  * for weekday and time schedules, the reference year when one of a storage's schedules has date
  * fields (or ends in UTC while the nodes keep DST), with the first N minutes of the next cycle so

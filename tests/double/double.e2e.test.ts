@@ -1,15 +1,15 @@
 /**
- * The PVE API double: its answers match the API schema (api/endpoints.json), and it behaves as PVE
+ * The PVE API double: its answers match the API schema (pve/endpoints.json), and it behaves as PVE
  * does for jobs, storage, backups, tasks and privileges. One double for the file; `load` swaps the
  * cluster between scenarios.
  */
 import * as https from "https";
-import { PveClient } from "../../api/client";
-import { checkAnswer, resolvePath } from "../../api/schema";
+import { PveClient } from "../../pve/client";
+import { checkAnswer, resolvePath } from "../../pve/schema";
 import { PveApiDouble } from "../../double/server";
 import { scheduledRun } from "../../double/vzdump";
-import { ClusterSnapshot } from "../../tiers/snapshot";
-import { apiFailure, fixtureCluster } from "../apiDouble";
+import { ClusterSnapshot } from "../../pve/snapshot";
+import { apiFailure, fixtureCluster } from "../support/apiDouble";
 const NOW = new Date("2026-02-12T09:00:00Z");
 
 let double: PveApiDouble;

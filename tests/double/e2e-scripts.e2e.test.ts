@@ -6,13 +6,13 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PveClient } from "../../api/client";
+import { PveClient } from "../../pve/client";
 import { runAssertTiers } from "../../double/e2e/assert-tiers";
 import { runStackCommand } from "../../double/e2e/stack";
 import { PveApiDouble } from "../../double/server";
-import { toPruneBackupsMap } from "../../tiers/pve";
+import { toPruneBackupsMap } from "../../pve/formats";
 import { readSiteFile } from "../../tiers/stackConfig";
-import { fixtureCluster } from "../apiDouble";
+import { fixtureCluster } from "../support/apiDouble";
 import { PROJECT_DIR } from "../../start/sources";
 
 const project = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-stack-"));

@@ -15,12 +15,12 @@ import {
   getAnalyzerInfo,
   staleCompiledFiles,
   startPack,
-} from "./harness";
-import { evaluatePolicies } from "../../commands/evaluate";
+} from "../support/policyHarness";
+import { evaluatePolicies } from "../../offline/evaluate";
 import { policies } from "../../policy/policies";
 import { JOB_TYPE } from "../../tiers/names";
 import { PROJECT_DIR } from "../../start/sources";
-import { TestStack, UNKNOWN_VALUE, change, homeStack, withJob, withSeedCases } from "./helpers";
+import { TestStack, UNKNOWN_VALUE, change, homeStack, withJob, withSeedCases } from "../support/policyStacks";
 
 const POLICY_DIR = path.join(PROJECT_DIR, "policy");
 const exampleConfig = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "policy-config.example.json"), "utf8"));

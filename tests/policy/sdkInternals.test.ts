@@ -9,7 +9,7 @@ import {
   getPulumiType,
   unknownCheckingProxy,
 } from "../../policy/sdkInternals";
-import { UNKNOWN_VALUE } from "./helpers";
+import { UNKNOWN_VALUE } from "../support/policyStacks";
 
 test("the pinned version is the one these internals were read from", () => {
   const pkg = require("../../package.json");

@@ -7,8 +7,8 @@ import {
   parseDuration,
   parseSite,
 } from "../../tiers/config";
-import { parsePruneBackups } from "../../tiers/pve";
-import { fixtureSite } from "../stacks";
+import { parsePruneBackups } from "../../pve/formats";
+import { fixtureSite } from "../support/stacks";
 
 /** The home site as the stack file holds it: each case changes one thing. */
 const homeSite = () => fixtureSite("home");

@@ -7,7 +7,7 @@ import { everyGuestInATier } from "../../policy/policies/every-guest-in-a-tier";
 import { SITE_KEY, parseSite } from "../../tiers/config";
 import { computeCoverage, jobSelects } from "../../tiers/coverage";
 import { readStackFile } from "../../tiers/stackConfig";
-import { check, homeStack, withJob } from "../policy/helpers";
+import { check, homeStack, withJob } from "../support/policyStacks";
 
 describe("jobSelects: vzdump's selection", () => {
   const guest = { vmid: 103, node: "pve1" };

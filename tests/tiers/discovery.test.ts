@@ -6,9 +6,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { providerAnswers, runProgramOffline } from "../../commands/offline";
-import { ClusterSnapshot, parseClusterSnapshot } from "../../tiers/snapshot";
-import { FIXTURE_STACK_DIR } from "../stacks";
+import { providerAnswers, runProgramOffline } from "../../offline/preview";
+import { ClusterSnapshot, parseClusterSnapshot } from "../../pve/snapshot";
+import { FIXTURE_STACK_DIR } from "../support/stacks";
 
 const file = path.join(__dirname, "../../examples/shop-cluster.json");
 const shopSnapshot = parseClusterSnapshot(fs.readFileSync(file, "utf8"), file);

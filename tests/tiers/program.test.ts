@@ -5,12 +5,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { DuplicateUrnError, OfflineRun, RegisteredResource, runProgramOffline } from "../../commands/offline";
+import { DuplicateUrnError, OfflineRun, RegisteredResource, runProgramOffline } from "../../offline/preview";
 import { ADOPTED_JOB_PROPERTIES } from "../../tiers/backupTier";
 import { SITE_KEY, jobNotesTemplate } from "../../tiers/config";
 import { ADOPTED_STORAGE_PROPERTIES } from "../../tiers/program";
-import { parseClusterSnapshot } from "../../tiers/snapshot";
-import { FIXTURE_STACK_DIR, fixtureSite } from "../stacks";
+import { parseClusterSnapshot } from "../../pve/snapshot";
+import { FIXTURE_STACK_DIR, fixtureSite } from "../support/stacks";
 
 const snapshotFile = path.join(__dirname, "../../examples/home-cluster.json");
 const homeSnapshot = parseClusterSnapshot(fs.readFileSync(snapshotFile, "utf8"), snapshotFile);

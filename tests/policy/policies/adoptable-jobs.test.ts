@@ -1,5 +1,5 @@
 import { adoptableJobs } from "../../../policy/policies/adoptable-jobs";
-import { TestStack, check, clusterJob, homeStack, withCluster } from "../helpers";
+import { TestStack, check, clusterJob, homeStack, withCluster } from "../../support/policyStacks";
 
 let home: TestStack;
 beforeAll(async () => {

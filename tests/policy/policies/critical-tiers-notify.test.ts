@@ -1,5 +1,5 @@
 import { criticalTiersNotify } from "../../../policy/policies/critical-tiers-notify";
-import { TestStack, UNKNOWN_VALUE, change, check, homeStack, withJob } from "../helpers";
+import { TestStack, UNKNOWN_VALUE, change, check, homeStack, withJob } from "../../support/policyStacks";
 
 let home: TestStack;
 beforeAll(async () => {

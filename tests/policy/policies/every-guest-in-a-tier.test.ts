@@ -10,7 +10,7 @@ import {
   withCluster,
   withJob,
   withResource,
-} from "../helpers";
+} from "../../support/policyStacks";
 
 let home: TestStack;
 beforeAll(async () => {

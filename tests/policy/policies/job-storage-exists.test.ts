@@ -10,7 +10,7 @@ import {
   storageProps,
   withCluster,
   withJob,
-} from "../helpers";
+} from "../../support/policyStacks";
 
 let home: TestStack;
 beforeAll(async () => {

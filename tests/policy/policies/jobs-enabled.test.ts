@@ -1,5 +1,13 @@
 import { jobsEnabled } from "../../../policy/policies/jobs-enabled";
-import { TestStack, UNKNOWN_VALUE, check, clusterJob, homeStack, withCluster, withJob } from "../helpers";
+import {
+  TestStack,
+  UNKNOWN_VALUE,
+  check,
+  clusterJob,
+  homeStack,
+  withCluster,
+  withJob,
+} from "../../support/policyStacks";
 
 let home: TestStack;
 beforeAll(async () => {

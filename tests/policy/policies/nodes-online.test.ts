@@ -1,5 +1,5 @@
 import { nodesOnline } from "../../../policy/policies/nodes-online";
-import { TestStack, check, homeStack, withCluster } from "../helpers";
+import { TestStack, check, homeStack, withCluster } from "../../support/policyStacks";
 
 let home: TestStack;
 beforeAll(async () => {

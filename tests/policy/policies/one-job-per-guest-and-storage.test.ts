@@ -1,5 +1,5 @@
 import { oneJobPerGuestAndStorage } from "../../../policy/policies/one-job-per-guest-and-storage";
-import { TestStack, check, clusterJob, homeStack, messages, withCluster, withJob } from "../helpers";
+import { TestStack, check, clusterJob, homeStack, messages, withCluster, withJob } from "../../support/policyStacks";
 
 let home: TestStack;
 beforeAll(async () => {

@@ -1,5 +1,14 @@
 import { scheduleWarnings } from "../../../policy/policies/schedule-warnings";
-import { TestStack, change, check, clusterJob, homeStack, messages, withCluster, withJob } from "../helpers";
+import {
+  TestStack,
+  change,
+  check,
+  clusterJob,
+  homeStack,
+  messages,
+  withCluster,
+  withJob,
+} from "../../support/policyStacks";
 
 let home: TestStack;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { schedulesRecur } from "../../../policy/policies/schedules-recur";
-import { TestStack, check, clusterJob, homeStack, messages, withCluster, withJob } from "../helpers";
+import { TestStack, check, clusterJob, homeStack, messages, withCluster, withJob } from "../../support/policyStacks";
 
 let home: TestStack;
 beforeAll(async () => {

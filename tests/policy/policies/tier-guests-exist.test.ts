@@ -1,5 +1,14 @@
 import { tierGuestsExist } from "../../../policy/policies/tier-guests-exist";
-import { TestStack, UNKNOWN_VALUE, change, check, homeStack, messages, withCluster, withResource } from "../helpers";
+import {
+  TestStack,
+  UNKNOWN_VALUE,
+  change,
+  check,
+  homeStack,
+  messages,
+  withCluster,
+  withResource,
+} from "../../support/policyStacks";
 
 let home: TestStack;
 beforeAll(async () => {

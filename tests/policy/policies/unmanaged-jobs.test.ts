@@ -1,5 +1,13 @@
 import { unmanagedJobs } from "../../../policy/policies/unmanaged-jobs";
-import { TestStack, UNKNOWN_VALUE, check, clusterJob, homeStack, withCluster, withJob } from "../helpers";
+import {
+  TestStack,
+  UNKNOWN_VALUE,
+  check,
+  clusterJob,
+  homeStack,
+  withCluster,
+  withJob,
+} from "../../support/policyStacks";
 
 let home: TestStack;
 beforeAll(async () => {

@@ -1,0 +1,637 @@
+/**
+ * The report page of `npm run report`: a typed model of what the page shows, and one pure function
+ * that renders it to a self-contained HTML document (inline CSS, no script, no font or image from
+ * anywhere; a Content-Security-Policy forbids any fetch). The model is built in cli/commands/report.ts;
+ * everything here only lays it out, so the page can be tested without a cluster or a browser.
+ *
+ * Made to be read on a phone (tables become cards under 640 px, the timeline scales with the
+ * width) and on paper (print styles keep the colours and avoid breaking a figure). A state is never
+ * shown by colour alone: every badge carries its word, every bar sits in a lane named by its tier.
+ */
+import type { TierSummary } from "../tiers/inventory";
+import type { GuestKind } from "../pve/formats";
+import type { Plan } from "../offline/plan";
+import { CapacityLevel, GuestState, formatBytes } from "../status/judge";
+
+/** A time as the page shows it: the instant and its wall clock in the site's zone. */
+export interface ShownTime {
+  /** ISO-8601 with the site's offset, e.g. 2026-02-12T03:00:00-05:00. */
+  iso: string;
+  /** e.g. "Thu 12 Feb 03:00". */
+  text: string;
+}
+
+/** One bar piece of a run inside one day row (a run past midnight continues on the next row). */
+export interface RunSegment {
+  /** 0-based row of the week. */
+  day: number;
+  /** Minutes after local midnight, fractional. */
+  startMinute: number;
+  endMinute: number;
+}
+
+export interface TimelineRun {
+  lane: number;
+  start: ShownTime;
+  end: ShownTime;
+  segments: RunSegment[];
+  /** Another job's run on the same storage overlaps this one. */
+  overlaps: boolean;
+}
+
+export interface TimelineLane {
+  tier: string;
+  job: string;
+  /** Where the bar length comes from: the status's last durations, or the nominal length. */
+  length: { source: "measured" | "nominal"; minutes: number };
+}
+
+export interface Overlap {
+  start: ShownTime;
+  end: ShownTime;
+  /** The lanes (jobs) involved: the earlier run first. */
+  lanes: [number, number];
+  segments: RunSegment[];
+}
+
+export interface StorageTimeline {
+  storage: string;
+  lanes: TimelineLane[];
+  runs: TimelineRun[];
+  overlaps: Overlap[];
+  /** Without overlaps: the shortest pause between two jobs' runs, when there are two jobs. */
+  tightestGap?: { seconds: number; before: number; after: number; at: ShownTime };
+}
+
+export interface WeekTimeline {
+  from: ShownTime;
+  until: ShownTime;
+  /** The day rows, e.g. "Thu" / "12 Feb". */
+  days: { weekday: string; date: string }[];
+  /** The part of the day drawn, in minutes after midnight (whole hours). */
+  range: { startMinute: number; endMinute: number };
+  /** Where the time the page is judged for falls, when it is inside the drawn part. */
+  now?: { day: number; minute: number; time: ShownTime; source: "status" | "clock" };
+  nominalMinutes: number;
+  storages: StorageTimeline[];
+}
+
+/** A tier's guest (the stack's `tiers` output), with its state when a status was given. */
+interface TierGuest extends Pick<TierSummary["guests"][number], "vmid" | "kind" | "name"> {
+  state?: GuestState;
+}
+
+/** A tier as the page shows it: what the stack exports of it (its `tiers` output), read for people. */
+export interface TierRow extends Pick<
+  TierSummary,
+  "id" | "description" | "priority" | "critical" | "job" | "schedule" | "storage"
+> {
+  /** The zone the schedule runs in (the site's, or UTC for a schedule ending in UTC). */
+  scheduleZone: string;
+  retention: string;
+  mail?: string;
+  guests: TierGuest[];
+  nextRun?: ShownTime;
+}
+
+interface ViolationRow {
+  policy: string;
+  level: "mandatory" | "advisory";
+  message: string;
+  urn?: string;
+}
+
+interface GuestStatusRow {
+  vmid: number;
+  kind: GuestKind;
+  name: string;
+  tier?: string;
+  job?: string;
+  storage?: string;
+  state: GuestState;
+  newest?: { volid: string; time: ShownTime; size: number; age: string };
+  lastDue?: ShownTime;
+  nextRun?: ShownTime;
+  reason?: string;
+}
+
+interface StorageCapacity {
+  id: string;
+  total: number;
+  used: number;
+  avail: number;
+  needed: number;
+  level: CapacityLevel;
+}
+
+export interface StatusSection {
+  file: string;
+  at: ShownTime;
+  ok: boolean;
+  guests: GuestStatusRow[];
+  storages: StorageCapacity[];
+  /** Capacity thresholds as fractions of the total: warning above, over above. */
+  thresholds: { warning: number; over: number };
+}
+
+export interface ReportModel {
+  stack: string;
+  timeZone: string;
+  generated: ShownTime;
+  clusterFile: string;
+  cluster: { nodes: string[]; guests: number; storages: number; jobs: number };
+  timeline: WeekTimeline;
+  tiers: TierRow[];
+  uncovered: { vmid: number; kind: "qemu" | "lxc"; name: string }[];
+  /** What `pulumi up` would do, as `npm run check` plans it. */
+  plan: Plan;
+  violations: ViolationRow[];
+  passed: boolean;
+  status?: StatusSection;
+}
+
+// ---------------------------------------------------------------------------
+
+const KIND_LABEL = { qemu: "VM", lxc: "LXC" } as const;
+
+/** Colour-blind-safe tier colours (Okabe and Ito), each with a text colour of enough contrast. */
+const TIER_COLOURS = [
+  { bg: "#0072B2", fg: "#fff" },
+  { bg: "#E69F00", fg: "#000" },
+  { bg: "#009E73", fg: "#000" },
+  { bg: "#CC79A7", fg: "#000" },
+  { bg: "#56B4E9", fg: "#000" },
+  { bg: "#D55E00", fg: "#000" },
+  { bg: "#F0E442", fg: "#000" },
+  { bg: "#555555", fg: "#fff" },
+];
+
+const STATE_LOOK: Record<GuestState, { css: string; symbol: string; meaning: string }> = {
+  OK: { css: "ok", symbol: "✓", meaning: "a backup made at or after the last due run" },
+  FAILED: { css: "bad", symbol: "✗", meaning: "the run that should have made it failed" },
+  LATE: { css: "warn", symbol: "!", meaning: "the newest backup is older than the last due run" },
+  MISSING: { css: "bad", symbol: "✗", meaning: "no backup, though the job has run" },
+  PENDING: { css: "info", symbol: "…", meaning: "no backup yet: the first run is still ahead" },
+  UNTIERED: { css: "muted", symbol: "?", meaning: "in no tier" },
+  UNKNOWN: {
+    css: "warn",
+    symbol: "?",
+    meaning: "not judged: the token may not see its backups or the task history, or its node is offline",
+  },
+};
+
+const CAPACITY_LOOK: Record<CapacityLevel, { css: string; symbol: string; word: string }> = {
+  ok: { css: "ok", symbol: "✓", word: "OK" },
+  warning: { css: "warn", symbol: "!", word: "WARNING" },
+  over: { css: "bad", symbol: "✗", word: "OVER" },
+};
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const h = escapeHtml;
+
+function percent(part: number, whole: number): number {
+  return whole > 0 ? (part / whole) * 100 : 0;
+}
+
+function formatPercent(value: number): string {
+  return value < 1 && value > 0 ? `${value.toFixed(2)}%` : `${value.toFixed(value < 10 ? 1 : 0)}%`;
+}
+
+function clock(minute: number): string {
+  const m = Math.round(minute);
+  return `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+}
+
+function time(t: ShownTime): string {
+  return `<time datetime="${h(t.iso)}">${h(t.text)}</time>`;
+}
+
+function guestLabel(g: { vmid: number; kind: "qemu" | "lxc"; name: string }): string {
+  return `${KIND_LABEL[g.kind]} ${g.vmid} ${g.name}`;
+}
+
+function stateBadge(state: GuestState): string {
+  const look = STATE_LOOK[state];
+  return `<span class="badge ${look.css}" title="${h(look.meaning)}"><span aria-hidden="true">${look.symbol}</span> ${state}</span>`;
+}
+
+function levelBadge(level: "mandatory" | "advisory"): string {
+  return `<span class="badge ${level === "mandatory" ? "bad" : "warn"}">${level}</span>`;
+}
+
+function tierSwatch(lane: number, label: string, nominal: boolean): string {
+  const colour = TIER_COLOURS[lane % TIER_COLOURS.length];
+  return `<span class="swatch${nominal ? " nominal" : ""}" style="--bg:${colour.bg};--fg:${colour.fg}">${h(label)}</span>`;
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+// ---------------------------------------------------------------------------
+
+function renderTimeline(t: WeekTimeline): string {
+  const span = t.range.endMinute - t.range.startMinute;
+  const x = (minute: number): number => ((minute - t.range.startMinute) / span) * 100;
+  const hours = span / 60;
+  const step = hours <= 8 ? 1 : hours <= 12 ? 2 : 3;
+  const ticks: string[] = [];
+  for (let m = t.range.startMinute; m <= t.range.endMinute; m += step * 60) {
+    const edge = m === t.range.startMinute ? " first" : m === t.range.endMinute ? " last" : "";
+    ticks.push(`<span class="tick${edge}" style="left:${x(m).toFixed(3)}%">${clock(m)}</span>`);
+  }
+  const gridStyle = `--hours:${hours}`;
+  const figures = t.storages.map((s) => renderStorageTimeline(s, t, x, ticks.join(""), gridStyle));
+  const intro =
+    `<p>From ${time(t.from)} to ${time(t.until)} (${t.days.length} days), ${clock(t.range.startMinute)}–${clock(t.range.endMinute)} ` +
+    `of each day; no run falls outside it. A bar is a run of a job on its storage. Its length is the job's last ` +
+    `run from the status where the status gives one for every guest, else a nominal ${t.nominalMinutes} minutes ` +
+    `(striped): the start gap the staggered-starts policy asks for.` +
+    (t.now
+      ? ` The dashed line is ${time(t.now.time)}, ${t.now.source === "status" ? "the time the status is judged for" : "when the page was made"}.`
+      : "") +
+    `</p>`;
+  const body = figures.length > 0 ? figures.join("\n") : `<p>No tier has a run in this week.</p>`;
+  return `<section id="timeline" aria-labelledby="timeline-h"><h2 id="timeline-h">The week's backup windows</h2>${intro}${body}</section>`;
+}
+
+function renderStorageTimeline(
+  s: StorageTimeline,
+  t: WeekTimeline,
+  x: (minute: number) => number,
+  ticks: string,
+  gridStyle: string,
+): string {
+  const id = `tl-${s.storage.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  const legend = s.lanes
+    .map((lane, i) => {
+      const length =
+        lane.length.source === "measured"
+          ? `last run ${duration(lane.length.minutes * 60)}`
+          : `nominal ${lane.length.minutes} min`;
+      return `<li>${tierSwatch(i, lane.tier, lane.length.source === "nominal")} <code>${h(lane.job)}</code> <span class="muted">(${length})</span></li>`;
+    })
+    .join("");
+
+  const bar = (seg: RunSegment, cls: string, label: string): string => {
+    const left = x(seg.startMinute);
+    const width = Math.max(x(seg.endMinute) - left, 0);
+    return `<span class="${cls}" style="left:${left.toFixed(3)}%;width:${width.toFixed(3)}%" title="${h(label)}"></span>`;
+  };
+  const rows: string[] = [];
+  rows.push(
+    `<div class="tl-head" aria-hidden="true"><span></span><span></span><div class="tl-axis">${ticks}</div></div>`,
+  );
+  for (let day = 0; day < t.days.length; day++) {
+    const laneCells = s.lanes.map((lane, laneIndex) => {
+      const colour = TIER_COLOURS[laneIndex % TIER_COLOURS.length];
+      const pieces: string[] = [];
+      for (const o of s.overlaps) {
+        if (!o.lanes.includes(laneIndex)) continue;
+        for (const seg of o.segments.filter((g) => g.day === day)) {
+          pieces.push(bar(seg, "band", `overlap ${o.start.text}–${o.end.text}`));
+        }
+      }
+      for (const run of s.runs) {
+        if (run.lane !== laneIndex) continue;
+        const label = `${lane.tier} ${lane.job}: ${run.start.text}–${run.end.text.slice(-5)}${lane.length.source === "nominal" ? " (nominal length)" : ""}${run.overlaps ? ", overlaps another job" : ""}`;
+        const cls = `bar${lane.length.source === "nominal" ? " nominal" : ""}${run.overlaps ? " overlap" : ""}`;
+        for (const seg of run.segments.filter((g) => g.day === day)) pieces.push(bar(seg, cls, label));
+      }
+      if (t.now && t.now.day === day) {
+        pieces.push(`<span class="now" style="left:${x(t.now.minute).toFixed(3)}%"></span>`);
+      }
+      const first = laneIndex === 0 ? " first" : "";
+      return (
+        `<span class="tl-lane${first}">${h(lane.tier)}</span>` +
+        `<div class="tl-track${first}" style="--bg:${colour.bg};--fg:${colour.fg};${gridStyle}">${pieces.join("")}</div>`
+      );
+    });
+    const dayLabel = `<span class="tl-day" style="grid-row:span ${s.lanes.length}"><b>${h(t.days[day].weekday)}</b> ${h(t.days[day].date)}</span>`;
+    rows.push(`<div class="tl-day-rows">${dayLabel}${laneCells.join("")}</div>`);
+  }
+
+  const runsText = s.runs
+    .map((run) => `${s.lanes[run.lane].tier} ${run.start.text}–${run.end.text.slice(-5)}`)
+    .join("; ");
+  const laneName = (lane: number) => `${h(s.lanes[lane].tier)} (<code>${h(s.lanes[lane].job)}</code>)`;
+  let findings: string;
+  if (s.overlaps.length > 0) {
+    const items = s.overlaps.map(
+      (o) =>
+        `<li><span class="badge bad"><span aria-hidden="true">⚠</span> overlap</span> ${time(o.start)}–${h(o.end.text.slice(-5))}: ` +
+        `${laneName(o.lanes[0])} is still running when ${laneName(o.lanes[1])} starts.</li>`,
+    );
+    findings =
+      `<ul class="findings">${items.join("")}</ul>` +
+      `<p class="note">Runs that overlap compete for the storage's disks and network. On one node the later ` +
+      `run waits for vzdump's node lock and starts late; on different nodes both write at once.</p>`;
+  } else if (s.lanes.length < 2) {
+    findings = `<p class="findings-none">One job writes to ${h(s.storage)}: nothing can overlap.</p>`;
+  } else {
+    const gap = s.tightestGap;
+    const gapText = gap
+      ? ` The tightest gap: ${laneName(gap.before)} ends ${duration(gap.seconds)} before ${laneName(gap.after)} starts (${time(gap.at)}).`
+      : "";
+    findings = `<p class="findings-none"><span class="badge ok"><span aria-hidden="true">✓</span> no overlap</span> No runs overlap on ${h(s.storage)} this week.${gapText}</p>`;
+  }
+  return (
+    `<figure class="timeline" aria-labelledby="${id}">` +
+    `<figcaption><h3 id="${id}">Storage <code>${h(s.storage)}</code></h3><ul class="legend">${legend}</ul></figcaption>` +
+    `<div class="tl" role="img" aria-label="${h(`Runs on ${s.storage} this week: ${runsText || "none"}`)}">${rows.join("")}</div>` +
+    findings +
+    `</figure>`
+  );
+}
+
+function runLine(label: string, t: ShownTime | undefined): string {
+  return t ? `<span class="runline"><span class="muted">${label}</span> ${time(t)}</span>` : "";
+}
+
+function renderStatus(status: StatusSection): string {
+  const counts = new Map<GuestState, number>();
+  for (const g of status.guests) counts.set(g.state, (counts.get(g.state) ?? 0) + 1);
+  const summary = [...counts].map(([state, n]) => `${n} ${stateBadge(state)}`).join(" ");
+  const rows = status.guests.map((g) => {
+    const newest = g.newest
+      ? `<b>${h(g.newest.age)}</b> old<br><span class="muted">${time(g.newest.time)} · ${formatBytes(g.newest.size)}</span>`
+      : `<span class="muted">no backup</span>`;
+    return (
+      `<tr class="state-${STATE_LOOK[g.state].css}">` +
+      `<td data-label="Guest" class="name"><div>${h(guestLabel(g))}</div></td>` +
+      `<td data-label="Tier"><div>${h(g.tier ?? "–")}</div></td>` +
+      `<td data-label="State" class="state"><div>${stateBadge(g.state)}${g.reason ? `<span class="reason">${h(g.reason)}</span>` : ""}</div></td>` +
+      `<td data-label="Newest backup"><div>${newest}</div></td>` +
+      `<td data-label="Runs"><div>${runLine("last due", g.lastDue)}${runLine("next", g.nextRun)}${g.lastDue || g.nextRun ? "" : "–"}</div></td>` +
+      `</tr>`
+    );
+  });
+  return (
+    `<section id="freshness" aria-labelledby="freshness-h"><h2 id="freshness-h">Freshness per guest</h2>` +
+    `<p>At ${time(status.at)}, from <code>${h(status.file)}</code>: ${summary}</p>` +
+    `<table class="cards"><thead><tr><th>Guest</th><th>Tier</th><th>State</th><th>Newest backup</th><th>Runs</th></tr></thead>` +
+    `<tbody>${rows.join("")}</tbody></table>` +
+    `<p class="note">${(Object.keys(STATE_LOOK) as GuestState[]).map((s) => `<b>${s}</b>: ${h(STATE_LOOK[s].meaning)}`).join(". ")}.</p>` +
+    `</section>`
+  );
+}
+
+function renderCapacity(status: StatusSection): string {
+  const warn = Math.round(status.thresholds.warning * 100);
+  const items = status.storages.map((s) => {
+    const look = CAPACITY_LOOK[s.level];
+    const neededPct = percent(s.needed, s.total);
+    const usedPct = percent(s.used, s.total);
+    const meter = (cls: string, value: number, label: string) =>
+      `<div class="meter-row"><span class="meter-label">${label}</span><div class="meter"><span class="fill ${cls}" style="width:${Math.min(value, 100).toFixed(3)}%"></span><span class="mark" style="left:${warn}%" title="${warn}% of the total"></span></div></div>`;
+    return (
+      `<div class="capacity">` +
+      `<h3><code>${h(s.id)}</code> <span class="badge ${look.css}"><span aria-hidden="true">${look.symbol}</span> ${look.word}</span></h3>` +
+      meter(look.css, neededPct, "Needed") +
+      meter("used", usedPct, "In use") +
+      `<p>Needed at full retention: <b>${formatBytes(s.needed)}</b> (${formatPercent(neededPct)} of the total); ` +
+      `available now: <b>${formatBytes(s.avail)}</b>; in use: ${formatBytes(s.used)} of ${formatBytes(s.total)}.</p>` +
+      `</div>`
+    );
+  });
+  return (
+    `<section id="capacity" aria-labelledby="capacity-h"><h2 id="capacity-h">Space per storage</h2>` +
+    `<p>What the tiers need at full retention (each guest's newest backup × (keep + 1): one more while a run ` +
+    `writes before pruning) against the storage's size. The mark is at ${warn}%: above it is a warning, above ${Math.round(status.thresholds.over * 100)}% a failure.</p>` +
+    (items.length > 0 ? items.join("") : `<p>The status lists no storage.</p>`) +
+    `</section>`
+  );
+}
+
+function renderTiers(model: ReportModel): string {
+  const rows = model.tiers.map((tier, i) => {
+    const guests = tier.guests
+      .map((g) => `<li>${h(guestLabel(g))}${g.state ? ` ${stateBadge(g.state)}` : ""}</li>`)
+      .join("");
+    const lane = model.timeline.storages
+      .find((s) => s.storage === tier.storage)
+      ?.lanes.findIndex((l) => l.job === tier.job);
+    const swatch = tierSwatch(lane === undefined || lane < 0 ? i : lane, tier.id, false);
+    return (
+      `<tr>` +
+      `<td data-label="Tier, job"><div>${swatch} ${h(tier.description)}<br><code>${h(tier.job)}</code><br><span class="muted">priority ${tier.priority}${tier.critical ? ", critical" : ""}</span></div></td>` +
+      `<td data-label="Schedule"><div><code>${h(tier.schedule)}</code>${tier.scheduleZone === model.timeZone ? "" : ` <span class="muted">(${h(tier.scheduleZone)})</span>`}${tier.nextRun ? `<br>next ${time(tier.nextRun)}` : ""}</div></td>` +
+      `<td data-label="Storage, retention"><div><code>${h(tier.storage)}</code><br>${tier.retention.split(",").map(h).join(",<wbr>")}</div></td>` +
+      `<td data-label="Mail"><div>${tier.mail ? h(tier.mail) : "–"}</div></td>` +
+      `<td data-label="Guests"><div><ul class="plain">${guests}</ul></div></td>` +
+      `</tr>`
+    );
+  });
+  const uncovered =
+    model.uncovered.length === 0
+      ? `<p><span class="badge ok"><span aria-hidden="true">✓</span> covered</span> Every guest of the cluster is in a tier.</p>`
+      : `<p><span class="badge bad"><span aria-hidden="true">✗</span> in no tier</span> ${model.uncovered.map((g) => h(guestLabel(g))).join(", ")}</p>`;
+  return (
+    `<section id="tiers" aria-labelledby="tiers-h"><h2 id="tiers-h">Tiers</h2>` +
+    `<table class="cards"><thead><tr><th>Tier, job</th><th>Schedule</th><th>Storage, retention</th><th>Mail</th><th>Guests</th></tr></thead>` +
+    `<tbody>${rows.join("")}</tbody></table>${uncovered}</section>`
+  );
+}
+
+function shortType(type: string): string {
+  return type.replace(/^proxmoxve:/, "");
+}
+
+function renderValue(value: unknown): string {
+  return `<code>${h(value === undefined ? "(none)" : typeof value === "string" ? value : JSON.stringify(value))}</code>`;
+}
+
+function renderPlan(plan: Plan): string {
+  const actionLook = { create: "info", update: "warn", adopt: "info", same: "ok" } as const;
+  const rows = plan.steps.map((e) => {
+    const changes =
+      e.changes.length === 0
+        ? "–"
+        : `<ul class="plain">${e.changes.map((c) => `<li><code>${h(c.property)}</code>: ${renderValue(c.from)} → ${renderValue(c.to)}</li>`).join("")}</ul>`;
+    const problem = e.problem ? `<p class="note"><span class="badge bad">cannot</span> ${h(e.problem)}</p>` : "";
+    return (
+      `<tr><td data-label="Action"><div><span class="badge ${actionLook[e.action]}">${e.action}</span></div></td>` +
+      `<td data-label="Resource"><div><code>${h(shortType(e.type))}</code> <b>${h(e.id)}</b><br><span class="urn">${h(e.urn)}</span></div></td>` +
+      `<td data-label="Changes"><div>${changes}${problem}</div></td></tr>`
+    );
+  });
+  const untouched =
+    plan.untouched.length === 0
+      ? ""
+      : `<p class="note">Untouched on the cluster: ${plan.untouched.map((u) => `${u.kind} <b>${h(u.id)}</b> (${h(u.summary)})`).join(", ")}.</p>`;
+  const body = `<table class="cards"><thead><tr><th>Action</th><th>Resource</th><th>Changes</th></tr></thead><tbody>${rows.join("")}</tbody></table>${untouched}`;
+  return `<section id="plan" aria-labelledby="plan-h"><h2 id="plan-h">What <code>pulumi up</code> would change</h2>${body}</section>`;
+}
+
+function renderPolicy(model: ReportModel): string {
+  const mandatory = model.violations.filter((v) => v.level === "mandatory").length;
+  const advisory = model.violations.length - mandatory;
+  const verdict = model.passed
+    ? `<span class="badge ok"><span aria-hidden="true">✓</span> PASS</span> no mandatory violation (${advisory} advisory)`
+    : `<span class="badge bad"><span aria-hidden="true">✗</span> FAIL</span> ${mandatory} mandatory and ${advisory} advisory violation(s): <code>pulumi preview --policy-pack policy</code> would stop this change`;
+  const items = model.violations.map(
+    (v) =>
+      `<li>${levelBadge(v.level)} <b>${h(v.policy)}</b>: ${h(v.message)}${v.urn ? `<br><span class="urn">${h(v.urn)}</span>` : ""}</li>`,
+  );
+  return (
+    `<section id="policy" aria-labelledby="policy-h"><h2 id="policy-h">Policy pack</h2><p>${verdict}</p>` +
+    (items.length > 0 ? `<ul class="violations">${items.join("")}</ul>` : `<p>No violations and no advisories.</p>`) +
+    `</section>`
+  );
+}
+
+function renderHeader(model: ReportModel): string {
+  const c = model.cluster;
+  const facts = [
+    `site time zone ${h(model.timeZone)}`,
+    `cluster <code>${h(model.clusterFile)}</code>: ${c.nodes.length} node(s) ${h(c.nodes.join(", "))}, ${c.guests} guests, ${c.storages} storages, ${c.jobs} backup jobs`,
+  ];
+  const overlaps = model.timeline.storages.reduce((n, s) => n + s.overlaps.length, 0);
+  const chips = [
+    model.passed
+      ? `<li><span class="badge ok"><span aria-hidden="true">✓</span> policy PASS</span></li>`
+      : `<li><span class="badge bad"><span aria-hidden="true">✗</span> policy FAIL</span></li>`,
+    overlaps === 0
+      ? `<li><span class="badge ok"><span aria-hidden="true">✓</span> no overlaps this week</span></li>`
+      : `<li><span class="badge bad"><span aria-hidden="true">⚠</span> ${overlaps} overlap(s) this week</span></li>`,
+  ];
+  if (model.status) {
+    chips.push(
+      model.status.ok
+        ? `<li><span class="badge ok"><span aria-hidden="true">✓</span> status OK</span></li>`
+        : `<li><span class="badge bad"><span aria-hidden="true">✗</span> status needs attention</span></li>`,
+    );
+  }
+  return (
+    `<header><h1>Backups of <span class="stack">${h(model.stack)}</span></h1>` +
+    `<p class="muted">${facts.join(" · ")}</p><ul class="chips">${chips.join("")}</ul>` +
+    `<nav aria-label="Sections"><a href="#timeline">Windows</a>${model.status ? ` <a href="#freshness">Freshness</a> <a href="#capacity">Space</a>` : ""} <a href="#tiers">Tiers</a> <a href="#plan">Plan</a> <a href="#policy">Policy</a></nav>` +
+    `</header>`
+  );
+}
+
+const STYLE = `
+:root{--text:#1b1f24;--muted:#57606a;--line:#d0d7de;--paper:#fff;--soft:#f6f8fa;
+--ok-bg:#dafbe1;--ok-fg:#0f5323;--bad-bg:#ffebe9;--bad-fg:#82071e;--warn-bg:#fff8c5;--warn-fg:#6a4300;
+--info-bg:#ddf4ff;--info-fg:#0a3069;--muted-bg:#eaeef2;--muted-fg:#32383f;--alert:#b3001e}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;color:var(--text);background:var(--paper);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans","DejaVu Sans",sans-serif;overflow-wrap:break-word}
+header,main,footer{max-width:72rem;margin:0 auto;padding:0 1rem}
+header{padding-top:1rem}
+h1{font-size:1.6rem;margin:.2rem 0}
+h2{font-size:1.25rem;margin:2rem 0 .5rem;padding-bottom:.25rem;border-bottom:1px solid var(--line)}
+h3{font-size:1rem;margin:.25rem 0}
+code{font-family:ui-monospace,"DejaVu Sans Mono","Liberation Mono",monospace;font-size:.9em;overflow-wrap:anywhere}
+.muted{color:var(--muted)}
+.note{color:var(--muted);font-size:.9rem}
+.urn{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.78rem;color:var(--muted);overflow-wrap:anywhere}
+nav a{margin-right:.75rem;color:var(--info-fg)}
+.chips,.legend,.plain,.findings,.violations{list-style:none;padding:0;margin:.5rem 0}
+.chips li,.legend li{display:inline-block;margin:0 .5rem .35rem 0}
+.plain li{margin:.1rem 0}
+.runline{display:block}
+.reason{display:block;margin-top:.2rem;font-size:.85rem;color:var(--bad-fg)}
+td .plain{margin:0}
+.findings li,.violations li{margin:.35rem 0}
+.badge{display:inline-block;padding:0 .45em;border-radius:.6em;font-size:.82rem;font-weight:600;line-height:1.6;white-space:nowrap;border:1px solid currentColor}
+.badge.ok{background:var(--ok-bg);color:var(--ok-fg)}
+.badge.bad{background:var(--bad-bg);color:var(--bad-fg)}
+.badge.warn{background:var(--warn-bg);color:var(--warn-fg)}
+.badge.info{background:var(--info-bg);color:var(--info-fg)}
+.badge.muted{background:var(--muted-bg);color:var(--muted-fg)}
+.swatch{display:inline-block;min-width:2.2em;padding:0 .35em;border-radius:.3em;text-align:center;font-weight:700;font-size:.85rem;background:var(--bg);color:var(--fg)}
+.swatch.nominal,.bar.nominal{background-image:repeating-linear-gradient(135deg,rgba(255,255,255,.6) 0 3px,transparent 3px 7px)}
+.swatch.nominal{color:#000;text-shadow:0 0 2px #fff}
+table{width:100%;border-collapse:collapse;margin:.5rem 0;font-size:.92rem}
+th,td{text-align:left;vertical-align:top;padding:.4rem .5rem;border-bottom:1px solid var(--line)}
+td{overflow-wrap:anywhere}
+th{background:var(--soft);font-weight:600}
+tr.state-bad td:first-child{box-shadow:inset 4px 0 var(--bad-fg)}
+tr.state-warn td:first-child{box-shadow:inset 4px 0 var(--warn-fg)}
+figure{margin:1rem 0 1.5rem}
+figcaption h3{margin-bottom:0}
+.tl{display:grid;grid-template-columns:max-content max-content minmax(0,1fr);font-size:.8rem}
+.tl-head,.tl-day-rows{display:contents}
+.tl-axis{position:relative;height:1.4rem;color:var(--muted)}
+.tick{position:absolute;bottom:0;transform:translateX(-50%);white-space:nowrap}
+.tick.first{transform:none}.tick.last{transform:translateX(-100%)}
+.tl-day{padding:.1rem .5rem 0 0;border-top:1px solid var(--line);line-height:1.25}
+.tl-day b{display:block}
+.tl-lane{padding:0 .4rem;color:var(--muted);font-weight:600;line-height:1.5rem;border-left:1px solid var(--line)}
+.tl-lane.first,.tl-track.first{border-top:1px solid var(--line)}
+.tl-track{position:relative;height:1.5rem;border-left:1px solid var(--line);border-right:1px solid var(--line);
+background-image:repeating-linear-gradient(to right,var(--line) 0 1px,transparent 1px calc(100% / var(--hours)))}
+.bar{position:absolute;top:.2rem;bottom:.2rem;min-width:3px;border-radius:2px;background-color:var(--bg)}
+.bar.overlap{outline:2px solid var(--alert);outline-offset:1px;z-index:2}
+.band{position:absolute;top:0;bottom:0;min-width:2px;background:repeating-linear-gradient(45deg,rgba(179,0,30,.55) 0 2px,transparent 2px 5px);border-left:1px solid var(--alert);border-right:1px solid var(--alert);z-index:3}
+.now{position:absolute;top:0;bottom:0;width:0;border-left:2px dashed var(--text);z-index:4}
+.capacity{margin:1rem 0}
+.meter-row{display:grid;grid-template-columns:4.5rem minmax(0,1fr);align-items:center;gap:.5rem;margin:.25rem 0}
+.meter-label{font-size:.85rem;color:var(--muted)}
+.meter{position:relative;height:1rem;background:var(--soft);border:1px solid var(--line);border-radius:3px}
+.fill{position:absolute;left:0;top:0;bottom:0;min-width:3px;border-radius:2px}
+.fill.ok{background:var(--ok-fg)}.fill.warn{background:#bf8700}.fill.bad{background:var(--alert)}.fill.used{background:#8c959f}
+.mark{position:absolute;top:-3px;bottom:-3px;border-left:2px solid var(--text)}
+footer{margin:2rem auto;color:var(--muted);font-size:.85rem}
+@media screen and (min-width:900px){td.name,time,.runline{white-space:nowrap}td.state{min-width:12rem}}
+@media screen and (max-width:640px){
+ body{font-size:14px}
+ header,main,footer{padding:0 .6rem}
+ table.cards thead{display:none}
+ table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
+ table.cards tr{border:1px solid var(--line);border-radius:6px;margin:.6rem 0;padding:.2rem 0}
+ table.cards td{border:0;padding:.2rem .6rem;display:grid;grid-template-columns:6.5rem minmax(0,1fr);gap:.5rem}
+ table.cards td::before{content:attr(data-label);font-weight:600;color:var(--muted)}
+ table.cards td:has(> div:empty){display:none}
+ .tl{font-size:.72rem}
+ .tl-day{padding-right:.3rem}
+}
+@media print{
+ *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ body{font-size:9.5pt}
+ table{font-size:8.5pt}
+ th,td{padding:.2rem .3rem}
+ nav{display:none}
+ header,main,footer{max-width:none;padding:0}
+ h2{break-after:avoid}
+ figure,.capacity,tr,li{break-inside:avoid}
+ a{color:inherit;text-decoration:none}
+}
+`;
+
+/** The whole page: one HTML document, nothing loaded from anywhere. */
+export function renderReportPage(model: ReportModel): string {
+  const sections = [
+    renderTimeline(model.timeline),
+    model.status ? renderStatus(model.status) : "",
+    model.status ? renderCapacity(model.status) : "",
+    renderTiers(model),
+    renderPlan(model.plan),
+    renderPolicy(model),
+  ];
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="generator" content="pve-backup-tiers npm run report">
+<title>Backups of ${h(model.stack)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+${renderHeader(model)}
+<main>
+${sections.filter(Boolean).join("\n")}
+</main>
+<footer>Made by <code>npm run report</code> at ${time(model.generated)}: the tiers from <code>Pulumi.${h(model.stack)}.yaml</code>, the plan and the policy verdict of <code>npm run check</code>${model.status ? `, the status of <code>npm run status</code>` : ""}.</footer>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,72 @@
+/**
+ * `npm run pve-double` and `npm run doctor` as a new user runs them from the README: the double in
+ * one process prints what to export and the doctor command; that command, run in a shell, passes.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { DoubleProcess, startDoubleProcess } from "../support/apiDouble";
+import { PROJECT_DIR } from "../../start/sources";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pve-double-"));
+let double: DoubleProcess | undefined;
+
+afterAll(() => {
+  double?.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test("the double prints its URL, token and fingerprint; the doctor command it prints passes", async () => {
+  const caFile = path.join(tmp, "pve-root-ca.pem");
+  double = startDoubleProcess(["--port", "0", "--ca-out", caFile]);
+  const banner = await double.banner;
+  expect(banner).toMatch(
+    /^PVE API double on https:\/\/127\.0\.0\.1:\d+\/ \(cluster examples\/home-cluster.json, PVE 8\.4\.1\)$/m,
+  );
+  expect(banner).toMatch(/^ {2}certificate {2}SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}$/m);
+  expect(banner).toMatch(/^ {2}token {8}pulumi@pve!backup-tiers=[0-9a-f-]{36}$/m);
+  expect(fs.readFileSync(caFile, "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----/);
+
+  // What the README says to do: paste the export and the doctor command into another shell.
+  const commands = banner.split("\n").filter((l) => /^ {2}(export PROXMOX_VE_API_TOKEN=|npm run doctor )/.test(l));
+  expect(commands).toHaveLength(2);
+  const doctor = spawnSync("bash", ["-c", commands.map((c) => c.trim()).join(" && ")], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+    env: { ...process.env, PROXMOX_VE_API_TOKEN: "", PROXMOX_VE_ENDPOINT: "" },
+    timeout: 120_000,
+  });
+  expect(doctor.stderr).not.toMatch(/error/i);
+  expect(doctor.status).toBe(0);
+  expect(doctor.stdout).toContain("OK   certificate: trusted: signed by the CA in");
+  expect(doctor.stdout).toContain("All 12 checks passed: ready for pulumi preview --policy-pack policy.");
+  // the doctor never prints the secret it was given
+  const secret = /pulumi@pve!backup-tiers=([0-9a-f-]{36})/.exec(banner)![1];
+  expect(doctor.stdout).not.toContain(secret);
+});
+
+test("a snapshot that is not there: one line, exit 2", () => {
+  const result = spawnSync("npm", ["run", "--silent", "pve-double", "--", "--cluster", "nope.json", "--port", "0"], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  expect(result.status).toBe(2);
+  expect(result.stderr).toBe("error: nope.json: cannot read (no such file)\n");
+});
+
+test.each([
+  ["--ca-out", "/dev/full", "ENOSPC"],
+  ["--write-env", "/dev/full", "ENOSPC"],
+])("%s %s: one line, exit 2, and the double stops instead of listening on (issue 19)", (flag, file, code) => {
+  const caOut = flag === "--ca-out" ? [] : ["--ca-out", path.join(tmp, "ca-for-env.pem")];
+  const result = spawnSync("npm", ["run", "--silent", "pve-double", "--", "--port", "0", ...caOut, flag, file], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  expect(result.signal).toBeNull(); // it ended by itself, not by the timeout
+  expect(result.stderr).toBe(`error: ${flag}: cannot write ${file} (${code})\n`);
+  expect(result.status).toBe(2);
+});

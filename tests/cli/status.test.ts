@@ -1,0 +1,87 @@
+/**
+ * The status command's output without a cluster: the Prometheus text format (HELP and TYPE per
+ * metric, labels escaped), the summary line, bytes as people read them, and the text's control
+ * characters escaped. (The textfile's atomic write is tests/cli/cli.test.ts's writeOutputFile.)
+ */
+import { escapeLabel, renderPrometheus, renderStatusText, summaryLine } from "../../cli/commands/status";
+import { judgeStatus } from "../../status/judge";
+import { parseSite } from "../../tiers/config";
+import { fixtureSite } from "../support/stacks";
+import { SiteHistory } from "../support/statusHistory";
+
+const siteDay = () =>
+  judgeStatus(
+    new SiteHistory(parseSite(fixtureSite("home"), "x"))
+      .run("P0", "2026-02-12T03:00")
+      .run("P1", "2026-02-12T03:15", { outcomes: { 103: { ok: false, seconds: 12, reason: "no space left" } } })
+      .input(new Date("2026-02-12T09:00:00Z")),
+  );
+
+test("label values escape backslash, double quote and line feed, as the text format asks", () => {
+  expect(escapeLabel('a "quoted" \\ name\nnext')).toBe('a \\"quoted\\" \\\\ name\\nnext');
+  const report = siteDay();
+  report.document.guests[0].name = 'home "assistant"';
+  expect(renderPrometheus(report)).toContain(
+    'pve_backup_tiers_guest_state{stack="home",tier="P0",job="backup-home-p0-daily",storage="synology-backups",vmid="100",kind="qemu",name="home \\"assistant\\"",state="OK"} 1\n',
+  );
+});
+
+test("each metric once with its HELP and TYPE before its samples; guests without a backup have no backup sample", () => {
+  const text = renderPrometheus(siteDay());
+  const names = [...text.matchAll(/^# TYPE (\S+) gauge$/gm)].map((m) => m[1]);
+  expect(names).toEqual([
+    "pve_backup_tiers_guest_state",
+    "pve_backup_tiers_guest_newest_backup_timestamp_seconds",
+    "pve_backup_tiers_guest_newest_backup_size_bytes",
+    "pve_backup_tiers_guest_last_due_run_timestamp_seconds",
+    "pve_backup_tiers_guest_next_run_timestamp_seconds",
+    "pve_backup_tiers_guest_backup_duration_seconds",
+    "pve_backup_tiers_storage_needed_bytes",
+    "pve_backup_tiers_storage_available_bytes",
+    "pve_backup_tiers_storage_total_bytes",
+    "pve_backup_tiers_status_ok",
+    "pve_backup_tiers_status_timestamp_seconds",
+  ]);
+  for (const name of names) {
+    const help = text.indexOf(`# HELP ${name} `);
+    expect(help).toBeGreaterThanOrEqual(0);
+    expect(text.indexOf(`# TYPE ${name} gauge`)).toBeGreaterThan(help);
+  }
+  expect(text).not.toMatch(/newest_backup_timestamp_seconds\{[^}]*vmid="103"/);
+  expect(text.match(/^pve_backup_tiers_guest_state\{[^}]*vmid="103"[^}]*\} 1$/gm)).toEqual([
+    expect.stringContaining('state="FAILED"'),
+  ]);
+  expect(text).toContain('pve_backup_tiers_status_timestamp_seconds{stack="home"} 1770886800\n');
+});
+
+test("the summary line: how many OK of all, then the other states; the space when it does not hold", () => {
+  const report = siteDay();
+  expect(summaryLine(report)).toBe("2/5 OK, 1 FAILED, 2 PENDING");
+  report.capacity.set("synology-backups", "over");
+  expect(summaryLine(report)).toBe("2/5 OK, 1 FAILED, 2 PENDING; space: synology-backups over 100% at full retention");
+});
+
+test("the text shows control characters escaped, one line per guest and per reason: what PVE says never reaches the terminal raw", () => {
+  const report = siteDay();
+  const guest = report.document.guests.find((g) => g.vmid === 103)!;
+  guest.name = "download\x1b]0;owned\x07";
+  guest.reason = "no space left\n  qemu 100 home-assistant  OK\x1b[2J";
+  const text = renderStatusText(report, parseSite(fixtureSite("home"), "x"), "https://pve:8006/ (--endpoint)");
+  // eslint-disable-next-line no-control-regex -- no control character but the line feed may remain
+  expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+  expect(text).toMatch(/\n {2}lxc 103 download\\x1b\]0;owned\\x07 +FAILED +/);
+  expect(text).toContain("\n      no space left\\n  qemu 100 home-assistant  OK\\x1b[2J\n");
+  // the Prometheus textfile keeps the name as it is, in its own escaping
+  expect(renderPrometheus(report)).toContain('name="download\x1b]0;owned\x07"');
+});
+
+test("a tier's header shows the schedule PVE runs where the cluster's job differs from the stack", () => {
+  const site = parseSite(fixtureSite("home"), "x");
+  const input = new SiteHistory(site).run("P0", "2026-02-12T03:00").input(new Date("2026-02-12T09:00:00Z"));
+  input.jobs!.find((j) => j.id === "backup-home-p0-daily")!.schedule = "04:30";
+  const text = renderStatusText(judgeStatus(input), site, "the double");
+  expect(text).toContain(
+    "Tier P0 (critical, daily): job backup-home-p0-daily, schedule 04:30 on the cluster (the stack says 03:00: pulumi up sets it),",
+  );
+  expect(text).toContain("Tier P1 (important, daily): job backup-home-p1-daily, schedule 03:15,");
+});

@@ -1,0 +1,73 @@
+/**
+ * The PVE API double as the tests use it: the cluster snapshots it serves (tests/fixtures/clusters/),
+ * the error of an API call that must fail, and `npm run pve-double` started as a user starts it from
+ * the README (a process group of its own, its banner once it listens, a stop for the file's afterAll).
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { PveApiError } from "../../pve/client";
+import { ClusterSnapshot, parseClusterSnapshot } from "../../pve/snapshot";
+import { PROJECT_DIR } from "../../start/sources";
+
+const CLUSTER_FIXTURES = path.join(__dirname, "..", "fixtures", "clusters");
+
+/** A cluster snapshot file, parsed (a fresh copy each call: change it freely). */
+export function loadCluster(file: string): ClusterSnapshot {
+  return parseClusterSnapshot(fs.readFileSync(file, "utf8"), file);
+}
+
+/** tests/fixtures/clusters/<name>.json, parsed. */
+export function fixtureCluster(name: string): ClusterSnapshot {
+  return loadCluster(path.join(CLUSTER_FIXTURES, `${name}.json`));
+}
+
+/** The error of an API call that must fail; anything else fails the test. */
+export async function apiFailure(call: Promise<unknown>): Promise<PveApiError> {
+  try {
+    await call;
+  } catch (err) {
+    if (err instanceof PveApiError) return err;
+    throw err;
+  }
+  throw new Error("expected the call to fail");
+}
+
+export interface DoubleProcess {
+  /** The banner, once the double listens (it ends with "Ctrl-C stops it."). */
+  banner: Promise<string>;
+  /** Stops the npm process group this started; nothing when it is gone already. */
+  stop(): void;
+}
+
+/** Starts `npm run pve-double -- ARGS` in the project folder. */
+export function startDoubleProcess(args: string[]): DoubleProcess {
+  const child = spawn("npm", ["run", "--silent", "pve-double", "--", ...args], {
+    cwd: PROJECT_DIR,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  const banner = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner within 60 s: ${out}${err}`)), 60_000);
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("Ctrl-C stops it.")) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`pve-double exited ${code}: ${out}${err}`)));
+  });
+  const stop = () => {
+    if (!child.pid) return;
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  };
+  return { banner, stop };
+}
