@@ -33,7 +33,7 @@ export interface InitOptions {
 }
 
 /** What the file leaves to the operator, each as `npm run check` will name it. */
-export interface InitDecision {
+interface InitDecision {
   /** The site key path the decision is about, e.g. `tiers[1].storage`. */
   path: string;
   what: string;
