@@ -83,8 +83,13 @@ const doubles: DoubleProcess[] = [];
 
 beforeAll(() => {
   // The clone as a reader sees it, but writes go to this folder (node resolves dist/ to the project).
-  for (const entry of fs.readdirSync(PROJECT_DIR)) {
-    if (entry === ".git") continue;
+  // Git-ignored files of the clone (a report.html of your own) stay out: a command writes its own here.
+  const entries = fs.readdirSync(PROJECT_DIR).filter((e) => e !== ".git");
+  const ignored = spawnSync("git", ["check-ignore", ...entries], { cwd: PROJECT_DIR, encoding: "utf8" })
+    .stdout.split("\n")
+    .filter((e) => e !== "dist" && e !== "node_modules");
+  for (const entry of entries) {
+    if (ignored.includes(entry)) continue;
     fs.symlinkSync(path.join(PROJECT_DIR, entry), path.join(farm, entry));
     before.add(entry);
   }
