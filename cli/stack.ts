@@ -6,11 +6,12 @@
  * site or a missing token is one and the same one-line error (exit 2).
  */
 import { ConnectionSettings, ConnectionSettingsError, resolveConnection } from "../pve/connection";
+import { ClusterSnapshot, SnapshotError, parseClusterSnapshot } from "../pve/snapshot";
 import { ConfigError } from "../tiers/config";
+import { InputError } from "../tiers/input";
 import { SiteFile, UnknownStackError, readSiteFile } from "../tiers/stackConfig";
-import { InputError, UsageError, readInputFile } from "./cli";
-
-export const DEFAULT_STACK = "home";
+import { UsageError } from "./cli";
+import { readInputFile } from "./files";
 
 /** Refuses what cannot name a stack (and its file, `Pulumi.<stack>.yaml`); `flag` says where it was given. */
 export function checkStackName(stack: string, flag = "--stack"): void {
@@ -29,13 +30,15 @@ export function readStackSite(stackDir: string, stack: string): SiteFile {
   }
 }
 
-/** The flags of a command that reads the stack's cluster (its usage explains them). */
-export const CONNECTION_FLAGS = {
-  /** A CA certificate (PEM) to trust alone, e.g. the node's /etc/pve/pve-root-ca.pem. */
-  ca: { type: "string" },
-  /** Another endpoint than the stack's `proxmoxve:endpoint` (e.g. the PVE API double). */
-  endpoint: { type: "string" },
-} as const;
+/** Reads and validates a cluster snapshot file (`--cluster`). */
+export function readClusterSnapshot(file: string): ClusterSnapshot {
+  try {
+    return parseClusterSnapshot(readInputFile(file), file);
+  } catch (err) {
+    if (err instanceof SnapshotError) throw new InputError(err.message);
+    throw err;
+  }
+}
 
 /** How a command that reads the cluster runs in process (tests): its environment, stack folder and timing. */
 export interface ClusterCommandOptions {

@@ -1,7 +1,7 @@
 /**
  * The report page of `npm run report`: a typed model of what the page shows, and one pure function
  * that renders it to a self-contained HTML document (inline CSS, no script, no font or image from
- * anywhere; a Content-Security-Policy forbids any fetch). The model is built in cli/commands/report.ts;
+ * anywhere; a Content-Security-Policy forbids any fetch). The model is built in report/model.ts;
  * everything here only lays it out, so the page can be tested without a cluster or a browser.
  *
  * Made to be read on a phone (tables become cards under 640 px, the timeline scales with the
@@ -11,7 +11,7 @@
 import type { TierSummary } from "../tiers/inventory";
 import type { GuestKind } from "../pve/formats";
 import type { Plan } from "../offline/plan";
-import { CapacityLevel, GuestState, formatBytes } from "../status/judge";
+import { CapacityLevel, GuestState, formatBytes } from "../status/document";
 
 /** A time as the page shows it: the instant and its wall clock in the site's zone. */
 export interface ShownTime {

@@ -1,233 +1,31 @@
 /**
  * The judgement of `npm run status`, as pure functions over what the PVE API said (gathered by
- * cli/commands/status.ts): which vzdump tasks are runs of a tier's job, each tier guest's last due run,
- * next run and state (OK, FAILED, LATE, MISSING, PENDING, UNTIERED, or UNKNOWN when the token may not
- * see what decides it), the checks of its newest archive, and each storage's space at full retention.
+ * status/gather.ts): each tier guest's last due run, next run and state (OK, FAILED, LATE, MISSING,
+ * PENDING, UNTIERED, or UNKNOWN when the token may not see what decides it), the checks of its newest
+ * archive, and each storage's space at full retention. Which tasks are a job's runs is status/runs.ts;
+ * the document it writes, status/document.ts.
  *
- * Also the one owner of the status document (`npm run status -- --json`, read back by
- * `npm run report -- --status`): its type, its schema, the capacity thresholds, and how its ages
- * and sizes read in the status's text and on the report's page.
+ * Over 300 lines: `judgeStatus` is one pass over each tier guest's evidence in the order that decides
+ * its state (on the cluster, backed up, its backups, its runs), kept whole so that order reads top to
+ * bottom.
  */
-import * as z from "zod";
-import type { TaskEntry, VolumeEntry } from "../pve/client";
-import { backupVisibilityGap, PathPrivileges } from "../pve/privileges";
-import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";
-import { Site, Tier, formatPath, graceSeconds, jobOfNotes, jobNotesTemplate, otherStackGuests } from "../tiers/config";
-import type { ClusterGuest } from "../tiers/inventory";
+import { backupVisibilityGap } from "../pve/privileges";
+import { formatIsoTime, zonedTimeToDate } from "../tiers/calendar";
+import { graceSeconds, jobOfNotes, otherStackGuests } from "../tiers/config";
 import {
-  GUEST_KINDS,
   GuestKind,
-  JOB_DEFAULTS,
-  SCHEDULED_RUN_TASK,
   VzdumpGuestLog,
-  VzdumpJobStart,
   VzdumpRunLog,
   WallTime,
   backupFileName,
-  isPveTrue,
   maxBackupsKept,
-  parseList,
   parseVzdumpFileName,
-  parseVzdumpJobStart,
   readVzdumpLog,
   sameJobId,
 } from "../pve/formats";
-import { InputError, readInputFile } from "../cli/cli";
-
-// ---------------------------------------------------------------------------------------------
-// The status document
-
-/**
- * A guest's state. UNKNOWN is the status saying it could not judge: the token may not see the
- * guest's backups or the task history that decides it (the reason names the privilege), or the
- * node holding them is offline.
- */
-export const GUEST_STATES = ["OK", "FAILED", "LATE", "MISSING", "PENDING", "UNTIERED", "UNKNOWN"] as const;
-export type GuestState = (typeof GUEST_STATES)[number];
-
-/** Capacity levels, as fractions of a storage's total: over 80% a warning, over 100% a failure. */
-export const CAPACITY_THRESHOLDS = { warning: 0.8, over: 1 } as const;
-export type CapacityLevel = "ok" | "warning" | "over";
-
-/** How full a storage is at the tiers' full retention: `needed` against its `total`. */
-export function capacityLevel(storage: { total: number; needed: number }): CapacityLevel {
-  const share = storage.total > 0 ? storage.needed / storage.total : storage.needed > 0 ? Infinity : 0;
-  return share > CAPACITY_THRESHOLDS.over ? "over" : share > CAPACITY_THRESHOLDS.warning ? "warning" : "ok";
-}
-
-const isoTime = z
-  .string()
-  .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v) && !Number.isNaN(Date.parse(v)), "is not an ISO-8601 time");
-const bytes = z.number().nonnegative();
-
-const statusGuestSchema = z.looseObject({
-  vmid: z.number().int(),
-  kind: z.enum(GUEST_KINDS),
-  name: z.string(),
-  tier: z.string().nullable(),
-  job: z.string().nullable(),
-  storage: z.string().nullable(),
-  state: z.enum(GUEST_STATES),
-  newest: z.looseObject({ volid: z.string(), time: isoTime, size: bytes }).nullable(),
-  lastDue: isoTime.nullable(),
-  nextRun: isoTime.nullable(),
-  reason: z.string().optional(),
-  /**
-   * Seconds this guest's backup took in its job's last run, from the task log: vzdump's own
-   * `Finished Backup of VM <vmid> (HH:MM:SS)`, or from `Backup started at` to `Failed at`.
-   */
-  duration: z.number().nonnegative().optional(),
-});
-
-const statusStorageSchema = z.looseObject({ id: z.string(), total: bytes, used: bytes, avail: bytes, needed: bytes });
-
-const statusDocumentSchema = z.looseObject({
-  stack: z.string(),
-  at: isoTime,
-  ok: z.boolean(),
-  guests: z.array(statusGuestSchema),
-  storages: z.array(statusStorageSchema),
-});
-
-export type StatusDocument = z.output<typeof statusDocumentSchema>;
-type GuestStatus = z.output<typeof statusGuestSchema>;
-type StorageStatusEntry = z.output<typeof statusStorageSchema>;
-
-/** How old a backup is, in the words a person uses: 59 min, 5 h 20 min, 3 d 4 h. */
-export function formatAge(ms: number): string {
-  const minutes = Math.max(0, Math.floor(ms / 60_000));
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
-  const days = Math.floor(hours / 24);
-  return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
-}
-
-const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-
-/** A size in IEC units, as PVE's GUI shows sizes: 1023 B, 4.5 GiB, 22.8 GiB, 3.6 TiB. */
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const digits = unit === 0 || value >= 100 ? 0 : 1;
-  return `${value.toFixed(digits)} ${BYTE_UNITS[unit]}`;
-}
-
-/** Reads and validates a status document; a mistake is one line naming the file, the place and the value. */
-export function readStatusDocument(file: string): StatusDocument {
-  const text = readInputFile(file);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${file}: not valid JSON: ${(err as Error).message}`);
-  }
-  const parsed = statusDocumentSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  let value: unknown = raw;
-  for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
-  const got = value === undefined ? "missing" : JSON.stringify(value).slice(0, 80);
-  const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : "";
-  throw new InputError(`${file}: ${formatPath("$", issue.path)}: ${issue.message} (got ${got})${more}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// What the status reads of the cluster (cli/commands/status.ts gathers it)
-
-/** A backup job as the status needs it: what PVE runs, from `/cluster/backup` (or the stack's tier). */
-export interface StatusJob {
-  id: string;
-  schedule?: string;
-  storage?: string;
-  /** The vmid list, when the job backs up by vmid. */
-  vmids?: number[];
-  all: boolean;
-  exclude: number[];
-  pool?: string;
-  node?: string;
-  enabled: boolean;
-  notesTemplate?: string;
-  /** Taken from the stack, not read from the cluster: its runs are told by guests and storage alone. */
-  declared?: true;
-}
-
-/** A backup volume of the content listing (`content=backup`): what the judgement reads of it. */
-export type BackupVolume = Pick<VolumeEntry, "volid" | "size" | "ctime" | "vmid" | "subtype" | "notes" | "protected">;
-
-/** A storage as far as the token could read it. */
-export interface StorageView {
-  id: string;
-  /** Every backup volume the token sees; undefined when the listing could not be read (`error`). */
-  backups?: BackupVolume[];
-  /** The token's privileges on `/storage/<id>` (`GET /access/permissions`). */
-  privileges: PathPrivileges;
-  /** The token's privileges on `/vms/<vmid>`, read where the storage's privileges do not decide alone. */
-  guestPrivileges: Map<number, PathPrivileges>;
-  /** `.../status`: undefined when it could not be read (`error`). */
-  space?: { total: number; used: number; avail: number };
-  /** Why the listing or the status could not be read. */
-  error?: string;
-}
-
-/** A node's task history as far as the token could read it. */
-export interface NodeView {
-  node: string;
-  online: boolean;
-  /** Why the history of root@pam's tasks (the scheduler's runs) cannot be read; undefined when it can. */
-  historyGap?: string;
-  /**
-   * pvescheduler's systemd state on the node (`running`, `dead`, `failed`, ...), read where a due run
-   * left no task; undefined when not read or the token may not (`Sys.Audit` on /nodes/{node}).
-   */
-  scheduler?: string;
-  /** The node's time zone (`GET /nodes/{node}/time`), when read. */
-  timezone?: string;
-}
-
-/** A vzdump task (of `/nodes/{node}/tasks?typefilter=vzdump`) that is a run of a job, with its log when it was read. */
-export interface JobRun {
-  task: TaskEntry;
-  log?: string[];
-}
-
-export interface StatusInput {
-  stack: string;
-  site: Site;
-  at: Date;
-  /** `user@realm!tokenid`, for the reasons that name what it lacks. */
-  tokenId: string;
-  /** The guests of `/cluster/resources?type=vm`. */
-  guests: ClusterGuest[];
-  /** The cluster's jobs; undefined when the token may not read them (the tiers' jobs are then taken from the stack). */
-  jobs?: StatusJob[];
-  /** `/cluster/backup-info/not-backed-up`; undefined when it could not be read. */
-  notBackedUp?: Set<number>;
-  nodes: NodeView[];
-  storages: Map<string, StorageView>;
-  /** Per job id: its runs (starttime up to `at`) in the part of the history that was searched. */
-  runs: Map<string, JobRun[]>;
-  /**
-   * Per job id: whether the task history holds a run of it older than the runs in `runs` (those
-   * start at the earliest event that can be a guest's last due run, `earliestCandidate`).
-   */
-  ranBefore: Map<string, boolean>;
-  /**
-   * What pvescheduler's journal says around a due run that left no task (`schedulerLogKey`): its lines
-   * from the event to `SCHEDULER_START_SLACK_SECONDS` after it. Absent where not read, or where the
-   * token may not (`Sys.Syslog` on /nodes/{node}).
-   */
-  schedulerLog: Map<string, string[]>;
-}
-
-/** Where `StatusInput.schedulerLog` keeps the journal of one node around one due event. */
-export function schedulerLogKey(node: string, due: Date): string {
-  return `${node}@${due.getTime() / 1000}`;
-}
+import { CapacityLevel, GuestState, GuestStatus, StatusDocument, StorageStatusEntry, capacityLevel } from "./document";
+import { BackupVolume, JobRun, StatusInput, StorageView, schedulerLogKey } from "./input";
+import { ended, lastDueRun, runsOfEvent, scheduleOf, stackJobOf } from "./runs";
 
 /**
  * Why a due run left no task on a node, from what PVE records of its scheduler: pvescheduler not
@@ -243,175 +41,6 @@ function missedRunReason(input: StatusInput, node: string, due: Date): string | 
   const said = input.schedulerLog.get(schedulerLogKey(node, due));
   if (said && said.length > 0) return `pvescheduler logged: ${said.join(" / ")}`;
   return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Which tasks are a job's runs
-
-/** `/cluster/backup`'s entry in the terms the status uses. */
-export function statusJobOf(entry: Record<string, unknown> & { id: string }): StatusJob {
-  const list = (v: unknown) => (v === undefined || v === null ? [] : parseList(String(v)).map(Number));
-  return {
-    id: entry.id,
-    schedule: typeof entry.schedule === "string" ? entry.schedule : undefined,
-    storage: typeof entry.storage === "string" ? entry.storage : undefined,
-    vmids: entry.vmid !== undefined && entry.vmid !== "" ? list(entry.vmid) : undefined,
-    all: isPveTrue(entry.all),
-    exclude: list(entry.exclude),
-    pool: typeof entry.pool === "string" ? entry.pool : undefined,
-    node: typeof entry.node === "string" ? entry.node : undefined,
-    enabled: entry.enabled === undefined ? JOB_DEFAULTS.enabled : isPveTrue(entry.enabled),
-    notesTemplate: typeof entry["notes-template"] === "string" ? entry["notes-template"] : undefined,
-  };
-}
-
-/** The job a tier's `pulumi up` makes, for when the token may not read the cluster's jobs. */
-export function stackJobOf(tier: Tier): StatusJob {
-  return {
-    id: tier.job,
-    schedule: tier.schedule,
-    storage: tier.storage,
-    vmids: tier.guests.map((g) => g.vmid),
-    all: false,
-    exclude: [],
-    node: tier.node,
-    enabled: true,
-    notesTemplate: jobNotesTemplate(tier),
-    declared: true,
-  };
-}
-
-const sameSet = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && [...a].sort((x, y) => x - y).every((v, i) => v === [...b].sort((x, y) => x - y)[i]);
-
-/**
- * Whether a vzdump task could be a scheduled run of `job`, before its log is read: pvescheduler
- * starts runs as root@pam (`SCHEDULED_RUN_TASK`), and a run's task id is the vmid when it backs up
- * exactly one guest of its node, else empty (`vzdumpTaskId`).
- */
-export function mayBeRunOf(task: Omit<TaskEntry, "pid" | "pstart">, job: StatusJob): boolean {
-  if (task.type !== SCHEDULED_RUN_TASK.type || task.user !== SCHEDULED_RUN_TASK.user) return false;
-  if (job.node !== undefined && task.node !== job.node) return false;
-  if (task.id === "") return true;
-  if (job.vmids) return job.vmids.includes(Number(task.id));
-  return !job.exclude.includes(Number(task.id));
-}
-
-/**
- * Whether a run's first log line is `job`'s scheduled run. The log never names the job (vzdump
- * leaves `job-id` out of the line), but a scheduled run logs exactly its job's parameters plus
- * `--quiet 1` (PVE/Jobs/VZDump.pm): the same guests (vmids, or all/exclude/pool), storage, node and
- * notes-template. A `vzdump` run by hand, or another job, differs in one of them.
- */
-export function isRunOf(start: VzdumpJobStart, job: StatusJob): boolean {
-  const one = (key: string) => start.options.get(key)?.[0];
-  if (one("quiet") !== "1") return false;
-  if (job.vmids) {
-    if (!sameSet(start.vmids, job.vmids) || one("all") === "1" || one("pool") !== undefined) return false;
-  } else if (job.pool !== undefined) {
-    if (one("pool") !== job.pool || start.vmids.length > 0) return false;
-  } else if (job.all) {
-    const excluded = parseList(one("exclude")).map(Number);
-    if (one("all") !== "1" || !sameSet(excluded, job.exclude)) return false;
-  } else return false;
-  if (one("storage") !== job.storage) return false;
-  // A job known only from the stack may differ on the cluster in what the stack does not decide alone.
-  return job.declared || (one("node") === job.node && one("notes-template") === job.notesTemplate);
-}
-
-/**
- * How long after one of its job's events pvescheduler may start a run: its loop wakes at the start of
- * each minute and starts every due job in turn (pve-manager PVE/Service/pvescheduler.pm `run`,
- * PVE/Jobs.pm `run_jobs`), and while the previous minute's iteration still runs it starts none
- * (`$fork` returns), so a run can begin a minute late.
- */
-export const SCHEDULER_START_SLACK_SECONDS = 120;
-
-/**
- * Whether a vzdump task whose log never reached its job line is `job`'s scheduled run: one that
- * died in `PVE::VZDump->new` (the `job-init` hook, the storage's activation) or in `getlock`, or that
- * still waits for the lock (pve-manager PVE/VZDump.pm, PVE/API2/VZDump.pm's worker). Such a log never
- * names the job's parameters, so the run is told by what pvescheduler gives every run: root@pam, the
- * task id (`mayBeRunOf`), a start within `SCHEDULER_START_SLACK_SECONDS` of one of the job's events,
- * and, when the error names a storage, the job's storage.
- */
-function isEarlyRunOf(
-  task: Omit<TaskEntry, "pid" | "pstart">,
-  log: VzdumpRunLog,
-  job: StatusJob,
-  event: CalendarEvent | undefined,
-  timeZone: string,
-): boolean {
-  if (log.jobStarted || !event || !mayBeRunOf(task, job)) return false;
-  // An ended run that never logged its job line failed before it; a run that ended OK logged it.
-  if (task.status === "OK") return false;
-  const due = event.previous(new Date((task.starttime + 1) * 1000), timeZone);
-  if (!due || task.starttime - due.getTime() / 1000 > SCHEDULER_START_SLACK_SECONDS) return false;
-  return log.storageNamed === undefined || log.storageNamed === job.storage;
-}
-
-/** Whether a vzdump task is `job`'s scheduled run, from the head of its log: its job line, else `isEarlyRunOf`. */
-export function isRunOfLog(
-  task: Omit<TaskEntry, "pid" | "pstart">,
-  head: readonly string[],
-  job: StatusJob,
-  event: CalendarEvent | undefined,
-  timeZone: string,
-): boolean {
-  for (const line of head) {
-    const start = parseVzdumpJobStart(line);
-    if (start) return isRunOf(start, job);
-  }
-  return isEarlyRunOf(task, readVzdumpLog(head), job, event, timeZone);
-}
-
-// ---------------------------------------------------------------------------------------------
-// A tier's schedule: last due run, next run
-
-/** A tier's schedule as the status reads it: its job's on the cluster (what PVE runs), else the tier's own. */
-export function scheduleOf(tier: Tier, job: StatusJob | undefined): CalendarEvent | undefined {
-  const parsed = tryParseCalendarEvent(job?.schedule ?? tier.schedule);
-  return parsed.ok ? parsed.event : undefined;
-}
-
-/** The latest event at least `grace` seconds before `at`: due by grace alone, and the earliest the status may judge. */
-export function earliestCandidate(event: CalendarEvent, at: Date, timeZone: string, grace: number): Date | undefined {
-  return event.previous(new Date(at.getTime() - grace * 1000 + 1000), timeZone);
-}
-
-/**
- * The last due run: the latest event at or before `at` whose run should be over by then, because
- * its task (on every node that ran it) has ended, or because `grace` seconds have passed since it.
- * `runs` are the job's runs on the guest's node; null when the schedule never fired before `at`.
- */
-function lastDueRun(
-  event: CalendarEvent,
-  at: Date,
-  timeZone: string,
-  grace: number,
-  runs: readonly JobRun[],
-): Date | null {
-  // Events within the grace, newest first: due only once their runs ended.
-  const from = new Date(at.getTime() - grace * 1000);
-  // pvescheduler starts a job at most once a minute
-  const withinGrace = event.runsBetween(from, at, timeZone, Math.ceil(grace / 60) + 1).reverse();
-  for (const e of withinGrace) {
-    const of = runsOfEvent(event, e, timeZone, runs, at);
-    if (of.length > 0 && of.every((r) => ended(r.task, at))) return e;
-  }
-  return earliestCandidate(event, at, timeZone, grace) ?? null;
-}
-
-/** The runs started for event `e`: at or after it, before the next event (and not after `at`). */
-function runsOfEvent(event: CalendarEvent, e: Date, timeZone: string, runs: readonly JobRun[], at: Date): JobRun[] {
-  const next = event.next(e, timeZone);
-  const from = e.getTime() / 1000;
-  const until = Math.min(next ? next.getTime() / 1000 : Infinity, at.getTime() / 1000 + 1);
-  return runs.filter((r) => r.task.starttime >= from && r.task.starttime < until);
-}
-
-function ended(task: Pick<TaskEntry, "endtime" | "status">, at: Date): boolean {
-  return task.endtime !== undefined && task.status !== undefined && task.endtime <= at.getTime() / 1000;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -431,13 +60,14 @@ export interface StatusReport {
   guests: GuestJudgement[];
   /** Per storage id: its capacity level at full retention. */
   capacity: Map<string, CapacityLevel>;
-  /** What could not be read at all (a storage's space, the jobs); each makes the exit code 2. */
+  /** What could not be read at all (a storage's space, the jobs); each leaves the status incomplete. */
   unchecked: string[];
   /** Said once above the tables: e.g. the jobs were taken from the stack. */
   notes: string[];
   /** Per tier id: its job's schedule on the cluster, where it differs from the stack's (what PVE runs). */
   clusterSchedules: Map<string, string>;
-  exitCode: 0 | 1 | 2;
+  /** Something that decides was not read (`unchecked`, or a guest UNKNOWN): the status is incomplete. */
+  couldNotCheck: boolean;
 }
 
 /** One backup of a guest, read: its time, and why it does not count as a backup of the guest. */
@@ -830,7 +460,6 @@ export function judgeStatus(input: StatusInput): StatusReport {
     guests.every((g) => okStates.includes(g.status.state)) &&
     [...capacity.values()].every((l) => l !== "over") &&
     unchecked.length === 0;
-  const couldNotCheck = unchecked.length > 0 || guests.some((g) => g.unchecked);
   return {
     document: { stack: input.stack, at: iso(at), ok, guests: guests.map((g) => g.status), storages },
     guests,
@@ -838,6 +467,6 @@ export function judgeStatus(input: StatusInput): StatusReport {
     unchecked,
     notes,
     clusterSchedules,
-    exitCode: couldNotCheck ? 2 : ok ? 0 : 1,
+    couldNotCheck: unchecked.length > 0 || guests.some((g) => g.unchecked),
   };
 }

@@ -1,38 +1,22 @@
 /**
- * `npm run pve-double -- [--cluster FILE] [--port N] [--ca-out FILE] [--write-env FILE] [--log]`
- *
- * Runs the PVE API double (double/server.ts) standalone, on 127.0.0.1, with the cluster of a
- * snapshot file (default examples/home-cluster.json), until Ctrl-C. It prints its URL, an API token
- * and the certificate's fingerprint, writes its CA certificate to a file for `--ca`, and the
- * commands to point `npm run doctor` and `npm run status` at it. `--write-env` also writes PROXMOX_VE_ENDPOINT,
- * PROXMOX_VE_API_TOKEN and PROXMOX_VE_INSECURE lines (for a CI job's environment).
- *
- * Exit codes: 2 bad input (flags, snapshot); 3 an internal error (e.g. the port is taken).
+ * `pve-double`: runs the PVE API double (double/server.ts) standalone, on 127.0.0.1, with the cluster
+ * of a snapshot file (default examples/home-cluster.json), until Ctrl-C. It prints its URL, an API
+ * token and the certificate's fingerprint, writes its CA certificate to a file for `--ca`, and the
+ * commands to point `doctor` and `status` at it. `--write-env` also writes PROXMOX_VE_ENDPOINT,
+ * PROXMOX_VE_API_TOKEN and PROXMOX_VE_INSECURE lines (for a CI job's environment). Its flags and
+ * help: cli/program.ts.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PveApiDouble } from "../../double/server";
-import { SnapshotError, parseClusterSnapshot } from "../../pve/snapshot";
-import { InputError, UsageError, parseArgs, readInputFile, userErrorResult } from "../cli";
+import { InputError } from "../../tiers/input";
 import { PROJECT_DIR } from "../../start/sources";
-
-const USAGE =
-  "usage: npm run pve-double -- [--cluster FILE] [--port N] [--ca-out FILE] [--write-env FILE] [--log]\n" +
-  "  --cluster   a cluster snapshot (default examples/home-cluster.json)\n" +
-  "  --port      the port on 127.0.0.1 (default 8006; 0 for any free one)\n" +
-  "  --ca-out    where to write the CA certificate (default <tmp>/pve-api-double-<port>/pve-root-ca.pem)\n" +
-  "  --write-env  also write PROXMOX_VE_ENDPOINT, PROXMOX_VE_API_TOKEN and PROXMOX_VE_INSECURE to this file\n" +
-  "  --log       print each request (method, path, status) to stderr\n";
-
-const SPEC = {
-  cluster: { type: "string" },
-  port: { type: "string" },
-  "ca-out": { type: "string" },
-  "write-env": { type: "string" },
-  log: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
+import type { CommandResult } from "../cli";
+import { EXIT, errorResult } from "../exit";
+import { main } from "../main";
+import { CommandFlags, parseCommand } from "../program";
+import { readClusterSnapshot } from "../stack";
 
 export interface StartedDouble {
   double: PveApiDouble;
@@ -41,26 +25,15 @@ export interface StartedDouble {
   caFile: string;
 }
 
-/** Parses the flags and starts the double; the caller stops it. Throws UsageError/InputError on bad input. */
-export async function startDoubleCommand(
-  argv: string[],
+/** Starts the double as the flags say; the caller stops it. Throws InputError on bad input. */
+export async function startDouble(
+  flags: CommandFlags["pve-double"],
   options: { unauthorizedDelayMs?: number; onRequest?: (line: string) => void } = {},
-): Promise<StartedDouble | { help: string }> {
-  const { flags, positionals } = parseArgs(argv, SPEC);
-  if (flags.help) return { help: USAGE };
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const port = flags.port === undefined ? 8006 : Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port: not a port number: '${flags.port}'`);
+): Promise<StartedDouble> {
+  const { port } = flags;
   const clusterFile =
     flags.cluster ?? path.relative(process.cwd(), path.join(PROJECT_DIR, "examples/home-cluster.json"));
-  let snapshot;
-  try {
-    snapshot = parseClusterSnapshot(readInputFile(clusterFile), clusterFile);
-  } catch (err) {
-    if (err instanceof SnapshotError) throw new InputError(err.message);
-    throw err;
-  }
+  const snapshot = readClusterSnapshot(clusterFile);
   let double: PveApiDouble;
   try {
     double = await PveApiDouble.start({
@@ -83,7 +56,7 @@ export async function startDoubleCommand(
       return push(...items);
     };
   }
-  const caFile = flags["ca-out"] ?? path.join(os.tmpdir(), `pve-api-double-${double.port}`, "pve-root-ca.pem");
+  const caFile = flags.caOut ?? path.join(os.tmpdir(), `pve-api-double-${double.port}`, "pve-root-ca.pem");
   const token = double.token();
   // A file that cannot be written (a full disk, /dev/full, a folder) stops the double it started: a
   // server left listening would keep the process from ever ending.
@@ -98,10 +71,10 @@ export async function startDoubleCommand(
     }
   };
   await write("--ca-out", caFile, double.certificates.caPem);
-  if (flags["write-env"]) {
+  if (flags.writeEnv) {
     await write(
       "--write-env",
-      flags["write-env"],
+      flags.writeEnv,
       `PROXMOX_VE_ENDPOINT=${double.url}\nPROXMOX_VE_API_TOKEN=${token}\nPROXMOX_VE_INSECURE=true\nPVE_DOUBLE_CA=${caFile}\n`,
     );
   }
@@ -133,32 +106,29 @@ export async function startDoubleCommand(
   return { double, banner, caFile };
 }
 
-async function main(): Promise<void> {
-  let started: Awaited<ReturnType<typeof startDoubleCommand>>;
+/**
+ * The command: starts the double, prints what to point the other commands at, and serves until
+ * SIGINT or SIGTERM; its result (exit 0) comes once the double has stopped.
+ */
+export async function runDoubleCommand(argv: string[]): Promise<CommandResult> {
+  let started: StartedDouble;
   try {
-    started = await startDoubleCommand(process.argv.slice(2));
+    const parsed = parseCommand("pve-double", argv);
+    if ("exitCode" in parsed) return parsed;
+    started = await startDouble(parsed.flags);
   } catch (err) {
-    const result = userErrorResult(err);
-    process.stderr.write(result.stderr);
-    process.exitCode = result.exitCode;
-    return;
-  }
-  if ("help" in started) {
-    process.stdout.write(started.help);
-    return;
+    return errorResult(err);
   }
   const { double, banner } = started;
+  // Written here, not returned: the banner shows the double's own token, which output is redacted of.
   process.stdout.write(banner);
-  const stop = () => {
-    double.close().then(() => process.exit(0));
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await double.close();
+  return { exitCode: EXIT.ok, stdout: "", stderr: "" };
 }
 
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 3;
-  });
-}
+// bench/status.bench.ts starts this file directly.
+if (require.main === module) main(["pve-double", ...process.argv.slice(2)]);

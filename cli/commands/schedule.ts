@@ -1,9 +1,7 @@
 /**
- * `npm run schedule -- '<expr>' [--from <ISO time>] [--count N] [--tz <zone>] [--json]`
- *
- * Answers "would PVE accept this backup schedule, and when would it run?"
- * with the same engine the program and the policy pack use (tiers/calendar).
- * Exit codes: 0 valid, 2 invalid schedule or bad command line.
+ * `schedule '<expr>'`: would PVE accept this backup schedule, and when would it run? The same engine
+ * the program and the policy pack use (tiers/calendar), in the stack's time zone unless `--tz` says
+ * another. Its flags and help: cli/program.ts.
  */
 import {
   CalendarEvent,
@@ -12,69 +10,62 @@ import {
   tryParseCalendarEvent,
   weekdayName,
 } from "../../tiers/calendar";
-import { CommandResult, parseArgs, parseTimeFlag, runMain, UsageError, userErrorResult } from "../cli";
+import { PROJECT_DIR } from "../../start/sources";
+import { CommandResult, UsageError, parseTimeFlag } from "../cli";
+import { EXIT, errorResult } from "../exit";
+import { BIN, parseCommand } from "../program";
+import { readStackSite } from "../stack";
 
-const USAGE =
-  "usage: npm run schedule -- '<expr>' [--from <ISO time>] [--count N] [--tz <zone>] [--json]\n" +
-  "  --from   start after this time (default now): date and time, e.g. 2026-01-01T03:00, read in --tz\n" +
-  "           unless it has an offset (2026-01-01T08:00:00Z)\n" +
-  "  --count  how many runs to list, 1-1000 (default 5)\n" +
-  "  --tz     the node's IANA time zone, e.g. Europe/Vienna (default UTC); PVE evaluates schedules\n" +
-  "           in the node's local time unless they end in UTC\n" +
-  "  --json   print one JSON object: {schedule, valid, error?, warnings, next}\n";
-
-const SPEC = {
-  from: { type: "string" },
-  count: { type: "string" },
-  tz: { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-const MAX_COUNT = 1000;
-
-/** Runs the command in-process (tests use this; the entry point below only prints the result). */
-export function runScheduleCommand(argv: string[], options: { now?: Date } = {}): CommandResult {
+/** Runs the command in-process (tests use this; cli/main.ts only prints the result). */
+export function runScheduleCommand(
+  argv: string[],
+  options: { now?: Date; /** Where the stack files are (tests use fixtures). */ stackDir?: string } = {},
+): CommandResult {
   try {
-    return run(argv, options.now ?? new Date());
+    return run(argv, options.now ?? new Date(), options.stackDir);
   } catch (err) {
-    return userErrorResult(err);
+    return errorResult(err);
   }
 }
 
-function run(argv: string[], now: Date): CommandResult {
-  const { flags, positionals } = parseArgs(argv, SPEC);
-  if (flags.help) return { exitCode: 0, stdout: USAGE, stderr: "" };
-  if (positionals.length === 0) throw new UsageError(`missing schedule expression (${USAGE.split("\n")[0]})`);
-  if (positionals.length > 1) {
+function run(argv: string[], now: Date, stackDir: string | undefined): CommandResult {
+  const parsed = parseCommand("schedule", argv);
+  if ("exitCode" in parsed) return parsed;
+  const { flags, args } = parsed;
+  if (args.length === 0) throw new UsageError(`missing schedule expression (e.g. ${BIN} schedule 'sun 04:00')`);
+  if (args.length > 1) {
     throw new UsageError(
-      `unexpected argument '${positionals[1]}': quote the whole schedule, e.g. 'sun 04:00' (got ${positionals.length} arguments)`,
+      `unexpected argument '${args[1]}': quote the whole schedule, e.g. 'sun 04:00' (got ${args.length} arguments)`,
     );
   }
-  const expression = positionals[0];
+  const expression = args[0];
 
-  const timeZone = flags.tz ?? "UTC";
-  if (!isValidTimeZone(timeZone))
-    throw new UsageError(`unknown time zone for --tz: '${timeZone}' (use an IANA name such as Europe/Vienna)`);
-  const count = flags.count === undefined ? 5 : parseCount(flags.count);
+  if (flags.tz !== undefined && !isValidTimeZone(flags.tz))
+    throw new UsageError(`unknown time zone for --tz: '${flags.tz}' (use an IANA name such as Europe/Vienna)`);
+  // PVE runs a schedule on its nodes' clock: without --tz, the site's zone, as the stack says it.
+  const timeZone = flags.tz ?? readStackSite(flags.stackDir ?? stackDir ?? PROJECT_DIR, flags.stack).site.timezone;
   const from = flags.from === undefined ? now : parseTimeFlag("--from", flags.from, timeZone, now);
 
-  const parsed = tryParseCalendarEvent(expression);
-  if (!parsed.ok) {
+  const parsedEvent = tryParseCalendarEvent(expression);
+  if (!parsedEvent.ok) {
     if (flags.json) {
-      const out = { schedule: expression, valid: false, error: parsed.error, warnings: [], next: [] };
-      return { exitCode: 2, stdout: `${JSON.stringify(out)}\n`, stderr: "" };
+      const out = { schedule: expression, valid: false, error: parsedEvent.error, warnings: [], next: [] };
+      return { exitCode: EXIT.couldNotCheck, stdout: `${JSON.stringify(out)}\n`, stderr: "" };
     }
-    return { exitCode: 2, stdout: `'${expression}' is not a valid PVE schedule:\n  ${parsed.error}\n`, stderr: "" };
+    return {
+      exitCode: EXIT.couldNotCheck,
+      stdout: `'${expression}' is not a valid PVE schedule:\n  ${parsedEvent.error}\n`,
+      stderr: "",
+    };
   }
 
-  const event = parsed.event;
-  const runs = event.nextRuns(from, count, timeZone).map((d) => formatIsoTime(d, timeZone));
+  const event = parsedEvent.event;
+  const runs = event.nextRuns(from, flags.count, timeZone).map((d) => formatIsoTime(d, timeZone));
   if (flags.json) {
     const out = { schedule: expression, valid: true, warnings: event.warnings, next: runs };
-    return { exitCode: 0, stdout: `${JSON.stringify(out)}\n`, stderr: "" };
+    return { exitCode: EXIT.ok, stdout: `${JSON.stringify(out)}\n`, stderr: "" };
   }
-  return { exitCode: 0, stdout: describe(event, runs, from, timeZone), stderr: "" };
+  return { exitCode: EXIT.ok, stdout: describe(event, runs, from, timeZone), stderr: "" };
 }
 
 function describe(event: CalendarEvent, runs: string[], from: Date, timeZone: string): string {
@@ -93,12 +84,3 @@ function describe(event: CalendarEvent, runs: string[], from: Date, timeZone: st
   for (const warning of event.warnings) lines.push(`warning: ${warning}`);
   return `${lines.join("\n")}\n`;
 }
-
-function parseCount(text: string): number {
-  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n >= 1 && n <= MAX_COUNT))
-    throw new UsageError(`--count must be a whole number from 1 to ${MAX_COUNT}, got '${text}'`);
-  return n;
-}
-
-if (require.main === module) runMain(runScheduleCommand);

@@ -1,16 +1,9 @@
 /**
- * CI helper of the end-to-end workflow (.github/workflows/e2e.yml): after `pulumi up`, asserts that
- * the cluster's jobs and managed storages are exactly what the stack's tiers say, read through the
- * PVE API (here: the double's), connecting as `npm run doctor` does.
- *
- *   ts-node double/e2e/assert-tiers.ts --stack e2e [--stack-dir DIR] [--ca FILE] [--endpoint URL]
- *
- * Exit codes: 0 converged; 1 a difference (each printed); 2 bad input or the API could not be read.
+ * The end-to-end workflow's check (.github/workflows/e2e.yml, `pve-backup-tiers e2e-assert-tiers`):
+ * after `pulumi up`, the differences between the cluster's jobs and managed storages and what the
+ * stack's tiers say.
  */
-import { BackupJobEntry, PveApiError, PveClient, StorageConfigEntry } from "../../pve/client";
-import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorResult } from "../../cli/cli";
-import { PROJECT_DIR } from "../../start/sources";
-import { CONNECTION_FLAGS, ClusterCommandOptions, readStackSite, stackConnection } from "../../cli/stack";
+import type { BackupJobEntry, StorageConfigEntry } from "../../pve/client";
 import type { Site } from "../../tiers/config";
 import {
   JOB_DEFAULTS,
@@ -20,12 +13,6 @@ import {
   parsePruneBackups,
   toPruneBackupsMap,
 } from "../../pve/formats";
-
-const SPEC = {
-  stack: { type: "string" },
-  "stack-dir": { type: "string" },
-  ...CONNECTION_FLAGS,
-} as const;
 
 const sameSet = (a: string[], b: string[]) => [...a].sort().join(",") === [...b].sort().join(",");
 
@@ -105,33 +92,3 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
   }
   return problems;
 }
-
-export async function runAssertTiers(argv: string[], options: ClusterCommandOptions = {}): Promise<CommandResult> {
-  try {
-    const { flags, positionals } = parseArgs(argv, SPEC);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!flags.stack) throw new UsageError("--stack is required");
-    const siteFile = readStackSite(flags["stack-dir"] ?? options.stackDir ?? PROJECT_DIR, flags.stack);
-    const settings = stackConnection(siteFile, flags, options);
-    const client = new PveClient(settings);
-    try {
-      const problems = tierDifferences(siteFile.site, await client.backupJobs(), await client.storages());
-      const summary = `${siteFile.site.tiers.length} jobs and ${siteFile.site.storages.length} storages of stack ${flags.stack} on ${settings.endpoint}`;
-      if (problems.length === 0) return { exitCode: 0, stdout: `OK: ${summary} are as the tiers say\n`, stderr: "" };
-      return {
-        exitCode: 1,
-        stdout: `${problems.map((p) => `FAIL ${p}`).join("\n")}\nFAIL: ${summary} differ\n`,
-        stderr: "",
-      };
-    } catch (err) {
-      if (err instanceof PveApiError) throw new InputError(err.message);
-      throw err;
-    } finally {
-      await client.close();
-    }
-  } catch (err) {
-    return userErrorResult(err);
-  }
-}
-
-if (require.main === module) runMain((argv) => runAssertTiers(argv));

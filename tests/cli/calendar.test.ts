@@ -1,15 +1,15 @@
 /**
  * `npm run calendar`: the iCalendar file, parsed back with an independent iCalendar parser (ical.js,
  * VTIMEZONE included), agrees with the schedule engine's runs across the 2026-03-08 DST change in
- * New York; UIDs are stable; bad input is one line and exit 2. Also the shared `--from` parser.
+ * New York; bad input is one line and exit 2. (The iCalendar itself: tests/report/ics.test.ts.)
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import ICAL from "ical.js";
-import { backupCalendar, runCalendarCommand, runUid } from "../../cli/commands/calendar";
+import { runCalendarCommand } from "../../cli/commands/calendar";
+import { ParsedEvent, parseIcs } from "../support/ics";
 import { CalendarEvent } from "../../tiers/calendar";
-import { Site, parseSite } from "../../tiers/config";
+import type { Site } from "../../tiers/config";
 import { readSiteFile } from "../../tiers/stackConfig";
 import { FIXTURE_STACK_DIR } from "../support/stacks";
 
@@ -22,52 +22,6 @@ let home: Site;
 beforeAll(() => {
   home = readSiteFile(FIXTURE_STACK_DIR, "home").site;
 });
-
-interface ParsedEvent {
-  uid: string;
-  tier: string;
-  job: string;
-  storage: string;
-  vmids: string;
-  summary: string;
-  description: string;
-  start: Date;
-  end: Date;
-  /** DTSTART as written: its TZID and wall clock. */
-  tzid: string | null;
-  wall: string;
-}
-
-/** Parses an iCalendar text with ical.js, resolving TZIDs from the file's own VTIMEZONEs. */
-function parseIcs(text: string): ParsedEvent[] {
-  const calendar = new ICAL.Component(ICAL.parse(text));
-  for (const vtimezone of calendar.getAllSubcomponents("vtimezone")) {
-    ICAL.TimezoneService.register(vtimezone);
-  }
-  try {
-    return calendar.getAllSubcomponents("vevent").map((vevent) => {
-      const event = new ICAL.Event(vevent);
-      const dtstart = vevent.getFirstProperty("dtstart");
-      const start = event.startDate;
-      return {
-        uid: event.uid,
-        tier: String(vevent.getFirstPropertyValue("x-pve-tier")),
-        job: String(vevent.getFirstPropertyValue("x-pve-job")),
-        storage: String(vevent.getFirstPropertyValue("x-pve-storage")),
-        // Written as TEXT (comma escaped); ical.js leaves X- properties it does not know raw.
-        vmids: String(vevent.getFirstPropertyValue("x-pve-vmids")).replace(/\\,/g, ","),
-        summary: event.summary,
-        description: event.description,
-        start: start.toJSDate(),
-        end: event.endDate.toJSDate(),
-        tzid: (dtstart?.getParameter("tzid") as string | undefined) ?? null,
-        wall: start.toString(),
-      };
-    });
-  } finally {
-    ICAL.TimezoneService.reset();
-  }
-}
 
 describe("the home site's calendar across the DST change", () => {
   let events: ParsedEvent[];
@@ -141,53 +95,6 @@ describe("the home site's calendar across the DST change", () => {
   });
 });
 
-describe("time zones", () => {
-  /** The home site with its tiers' schedules and the zone replaced. */
-  function siteWith(timezone: string, schedules: Record<string, string>): Site {
-    const raw = JSON.parse(readSiteFile(FIXTURE_STACK_DIR, "home").config["pve-backup-tiers:site"]);
-    raw.timezone = timezone;
-    for (const tier of raw.tiers) tier.schedule = schedules[tier.id] ?? tier.schedule;
-    return parseSite(raw, "Pulumi.test.yaml");
-  }
-  const window = { stack: "test", from: new Date(FROM), until: new Date("2026-03-15T00:00:00Z"), stamp: NOW };
-
-  test("a schedule ending in UTC runs at that UTC time, shown in the site's zone", () => {
-    const site = siteWith("America/New_York", { P2: "sun 09:00 UTC" });
-    const p2 = parseIcs(backupCalendar({ ...window, site }).ics).filter((e) => e.tier === "P2");
-    expect(p2.map((e) => [e.start.toISOString(), e.wall])).toEqual([
-      ["2026-03-01T09:00:00.000Z", "2026-03-01T04:00:00"],
-      ["2026-03-08T09:00:00.000Z", "2026-03-08T05:00:00"],
-    ]);
-    expect(p2[0].description).toContain("Schedule: sun 09:00 UTC (UTC)");
-  });
-
-  test("a site in UTC gets UTC times and no VTIMEZONE", () => {
-    const calendar = backupCalendar({ ...window, site: siteWith("UTC", {}) });
-    expect(calendar.timeZone).toBe("UTC");
-    expect(calendar.ics).not.toContain("BEGIN:VTIMEZONE");
-    expect(calendar.ics).toContain("DTSTART:20260301T040000Z\r\n"); // P2, sun 04:00 in UTC
-  });
-
-  test("a zone alias is written under its canonical TZID and still gives the engine's instants", () => {
-    const site = siteWith("US/Eastern", {});
-    const calendar = backupCalendar({ ...window, site });
-    expect(calendar.timeZone).toBe("America/New_York");
-    const p2 = parseIcs(calendar.ics).filter((e) => e.tier === "P2");
-    expect(p2.map((e) => e.start.toISOString())).toEqual(["2026-03-01T09:00:00.000Z", "2026-03-08T08:00:00.000Z"]);
-  });
-
-  test("Europe/Vienna across its own DST change (2026-03-29)", () => {
-    const site = siteWith("Europe/Vienna", {});
-    const from = new Date("2026-03-22T00:00:00Z");
-    const until = new Date("2026-04-05T00:00:00Z");
-    const p2 = parseIcs(backupCalendar({ ...window, from, until, site }).ics).filter((e) => e.tier === "P2");
-    expect(p2.map((e) => [e.wall, e.start.toISOString()])).toEqual([
-      ["2026-03-22T04:00:00", "2026-03-22T03:00:00.000Z"],
-      ["2026-03-29T04:00:00", "2026-03-29T02:00:00.000Z"],
-    ]);
-  });
-});
-
 describe("the command line", () => {
   const run = (...argv: string[]) => runCalendarCommand(argv, { now: NOW, stackDir: FIXTURE_STACK_DIR });
 
@@ -237,11 +144,5 @@ describe("the command line", () => {
   test("an --out that cannot be written: exit 2 naming the file", () => {
     const r = run("--out", tmp);
     expect(r).toEqual({ exitCode: 2, stdout: "", stderr: `error: ${tmp}: a directory, not replaced; name a file\n` });
-  });
-
-  test("a UID is the job and the run's UTC instant, per stack", () => {
-    expect(runUid("shop", "backup-shop-p0", new Date("2026-03-08T08:00:00.000Z"))).toBe(
-      "backup-shop-p0-20260308T080000Z@shop.pve-backup-tiers",
-    );
   });
 });

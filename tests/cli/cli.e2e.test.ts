@@ -1,5 +1,5 @@
 /**
- * The entry glue (runMain in cli/cli.ts) as a user meets it, in real processes: a reader that
+ * The entry glue (runMain in cli/main.ts) as a user meets it, in real processes: a reader that
  * goes away (`--json | head`) ends the command quietly with its own exit code, and a bug is exit 3
  * with its stack, secrets redacted.
  */
@@ -46,7 +46,7 @@ test("npm run check >/dev/full: one line, exit 2, no stack trace (issue 19)", ()
 
 test("a bug is exit 3 with the stack, secrets redacted", () => {
   const program =
-    "require('./cli/cli').runMain(() => { throw new TypeError('boom with pulumi@pve!ci=0b6c3a8e-4f1d'); })";
+    "require('./cli/main').runMain(() => { throw new TypeError('boom with pulumi@pve!ci=0b6c3a8e-4f1d'); })";
   const r = spawnSync("node", ["-r", "ts-node/register/transpile-only", "-e", program], {
     cwd: PROJECT_DIR,
     encoding: "utf8",

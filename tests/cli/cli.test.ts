@@ -1,5 +1,5 @@
 /**
- * The commands' shared glue (cli/cli.ts): the input-file reader that refuses what is not a
+ * The commands' shared glue (cli/cli.ts, cli/files.ts, cli/exit.ts): the input-file reader that refuses what is not a
  * small regular file before reading a byte, the output-file writer that never replaces what is not
  * a regular file, the one time parser behind every `--from`, the one-line, redacted user errors, and
  * plain text with its control characters escaped.
@@ -8,16 +8,10 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import {
-  InputError,
-  UsageError,
-  escapeControls,
-  parseTimeFlag,
-  plainText,
-  readInputFile,
-  userErrorResult,
-  writeOutputFile,
-} from "../../cli/cli";
+import { UsageError, escapeControls, parseTimeFlag, plainText } from "../../cli/cli";
+import { errorResult } from "../../cli/exit";
+import { readInputFile, writeOutputFile } from "../../cli/files";
+import { InputError } from "../../tiers/input";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -180,9 +174,9 @@ describe("parseTimeFlag: the years PVE's schedules reach (issue 19: status --at 
   });
 });
 
-describe("userErrorResult", () => {
+describe("errorResult", () => {
   test("a user mistake: exit 2, one line, secrets redacted", () => {
-    const result = userErrorResult(new InputError("Pulumi.home.yaml: token pulumi@pve!ci=0b6c3a8e-4f1d rejected"));
+    const result = errorResult(new InputError("Pulumi.home.yaml: token pulumi@pve!ci=0b6c3a8e-4f1d rejected"));
     expect(result).toEqual({
       exitCode: 2,
       stdout: "",
@@ -191,13 +185,13 @@ describe("userErrorResult", () => {
   });
 
   test("a message with control characters (a PVE error's): one line, escaped", () => {
-    expect(userErrorResult(new InputError("could not check: GET /version: 500 \x1b[2Jgone\nerror: fake")).stderr).toBe(
+    expect(errorResult(new InputError("could not check: GET /version: 500 \x1b[2Jgone\nerror: fake")).stderr).toBe(
       "error: could not check: GET /version: 500 \\x1b[2Jgone\\nerror: fake\n",
     );
   });
 
   test("anything else is a bug: rethrown, never exit 2", () => {
     const bug = new TypeError("Cannot read properties of undefined (reading 'tiers')");
-    expect(() => userErrorResult(bug)).toThrow(bug);
+    expect(() => errorResult(bug)).toThrow(bug);
   });
 });

@@ -9,7 +9,7 @@ describe("schedule command (spawned)", () => {
     const cli = (...args: string[]) =>
       spawnSync("npm", ["run", "--silent", "schedule", "--", ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
 
-    const ok = cli("sun 04:00", "--from", "2026-01-01T00:00:00Z", "--count", "3", "--json");
+    const ok = cli("sun 04:00", "--from", "2026-01-01T00:00:00Z", "--count", "3", "--tz", "UTC", "--json");
     expect(ok.stderr).toBe("");
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout).next).toEqual([

@@ -1,12 +1,14 @@
-import { parseArgs, UsageError } from "../../cli/cli";
 import { runScheduleCommand } from "../../cli/commands/schedule";
+import { FIXTURE_STACK_DIR } from "../support/stacks";
 
 const NOW = new Date("2026-01-01T00:00:00Z");
-const run = (...argv: string[]) => runScheduleCommand(argv, { now: NOW });
+const run = (...argv: string[]) => runScheduleCommand(argv, { now: NOW, stackDir: FIXTURE_STACK_DIR });
+/** In UTC, whatever the stack's zone. */
+const runUtc = (...argv: string[]) => run(...argv, "--tz", "UTC");
 
 describe("schedule command (in-process)", () => {
   test("--json lists the next runs in UTC", () => {
-    const r = run("sun 04:00", "--from", "2026-01-01T00:00:00Z", "--count", "3", "--json");
+    const r = runUtc("sun 04:00", "--from", "2026-01-01T00:00:00Z", "--count", "3", "--json");
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toBe("");
     expect(JSON.parse(r.stdout)).toEqual({
@@ -19,7 +21,7 @@ describe("schedule command (in-process)", () => {
   });
 
   test("defaults: from now, 5 runs", () => {
-    const r = run("sun 04:00", "--json");
+    const r = runUtc("sun 04:00", "--json");
     expect(JSON.parse(r.stdout).next).toEqual([
       "2026-01-04T04:00:00Z",
       "2026-01-11T04:00:00Z",
@@ -30,12 +32,25 @@ describe("schedule command (in-process)", () => {
   });
 
   test("text output lists runs and warnings", () => {
-    const r = run("mon..fri 22", "--count", "2");
+    const r = runUtc("mon..fri 22", "--count", "2");
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain("is a valid PVE schedule");
     expect(r.stdout).toContain("2026-01-01T00:22:00Z");
     expect(r.stdout).toContain("2026-01-01T01:22:00Z");
     expect(r.stdout).toMatch(/warning: .*minute 22 of every hour, not at 22:00/);
+  });
+
+  test("without --tz, the stack's time zone: home's America/New_York, or --stack shop's Europe/Berlin", () => {
+    const home = JSON.parse(run("sun 04:00", "--count", "1", "--json").stdout);
+    expect(home.next).toEqual(["2026-01-04T04:00:00-05:00"]);
+    expect(run("sun 04:00", "--count", "1").stdout).toMatch(
+      /^'sun 04:00' is a valid PVE schedule \(evaluated in America\/New_York\)\n/,
+    );
+    const shop = JSON.parse(run("sun 04:00", "--stack", "shop", "--count", "1", "--json").stdout);
+    expect(shop.next).toEqual(["2026-01-04T04:00:00+01:00"]);
+    // --tz wins, and then no stack is read
+    expect(run("sun 04:00", "--stack", "nope", "--tz", "UTC", "--count", "1").exitCode).toBe(0);
+    expect(run("sun 04:00", "--stack", "nope").stderr).toMatch(/^error: stack 'nope' does not exist/);
   });
 
   test("--tz evaluates on the node's wall clock and prints the zone's offset", () => {
@@ -95,25 +110,6 @@ describe("schedule command (in-process)", () => {
   });
 });
 
-describe("cli.parseArgs", () => {
-  const spec = { stack: { type: "string" }, json: { type: "boolean" } } as const;
-
-  test("parses flags and positionals", () => {
-    expect(parseArgs(["a", "--stack", "home", "--json", "--", "--b"], spec)).toEqual({
-      flags: { stack: "home", json: true },
-      positionals: ["a", "--b"],
-    });
-    expect(parseArgs(["--stack=lab"], spec).flags.stack).toBe("lab");
-  });
-
-  test("rejects bad input with UsageError", () => {
-    expect(() => parseArgs(["--x"], spec)).toThrow(new UsageError("unknown flag --x"));
-    expect(() => parseArgs(["--stack"], spec)).toThrow(UsageError);
-    expect(() => parseArgs(["--stack", "--json"], spec)).toThrow(/--stack needs a value/);
-    expect(() => parseArgs(["--stack", "a", "--stack", "b"], spec)).toThrow(/more than once/);
-  });
-});
-
 describe("extreme --from dates (issue 19: schedule 03:00 --from 9999-12-31T23:59Z threw)", () => {
   test.each(["9999-12-31T23:59Z", "2200-01-01T00:00", "1900-01-01T00:00Z"])("--from %j: exit 2, one line", (from) => {
     const result = runScheduleCommand(["03:00", "--from", from]);
@@ -125,7 +121,7 @@ describe("extreme --from dates (issue 19: schedule 03:00 --from 9999-12-31T23:59
   });
 
   test("the last year PVE's schedules name still lists its runs, and then none", () => {
-    const result = runScheduleCommand(["03:00", "--from", "2199-12-30T00:00Z", "--count", "3"]);
+    const result = runScheduleCommand(["03:00", "--from", "2199-12-30T00:00Z", "--count", "3", "--tz", "UTC"]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain("  2199-12-30T03:00:00Z  ");
     expect(result.stdout).toContain("  2199-12-31T03:00:00Z  ");

@@ -1,9 +1,10 @@
 /**
- * The status command's output without a cluster: the Prometheus text format (HELP and TYPE per
- * metric, labels escaped), the summary line, bytes as people read them, and the text's control
- * characters escaped. (The textfile's atomic write is tests/cli/cli.test.ts's writeOutputFile.)
+ * The status command's text without a cluster: the summary line, the tables, and the text's control
+ * characters escaped. (The Prometheus textfile is tests/status/prometheus.test.ts; its atomic write
+ * is tests/cli/cli.test.ts's writeOutputFile.)
  */
-import { escapeLabel, renderPrometheus, renderStatusText, summaryLine } from "../../cli/commands/status";
+import { renderStatusText, summaryLine } from "../../cli/commands/status";
+import { renderPrometheus } from "../../status/prometheus";
 import { judgeStatus } from "../../status/judge";
 import { parseSite } from "../../tiers/config";
 import { fixtureSite } from "../support/stacks";
@@ -16,43 +17,6 @@ const siteDay = () =>
       .run("P1", "2026-02-12T03:15", { outcomes: { 103: { ok: false, seconds: 12, reason: "no space left" } } })
       .input(new Date("2026-02-12T09:00:00Z")),
   );
-
-test("label values escape backslash, double quote and line feed, as the text format asks", () => {
-  expect(escapeLabel('a "quoted" \\ name\nnext')).toBe('a \\"quoted\\" \\\\ name\\nnext');
-  const report = siteDay();
-  report.document.guests[0].name = 'home "assistant"';
-  expect(renderPrometheus(report)).toContain(
-    'pve_backup_tiers_guest_state{stack="home",tier="P0",job="backup-home-p0-daily",storage="synology-backups",vmid="100",kind="qemu",name="home \\"assistant\\"",state="OK"} 1\n',
-  );
-});
-
-test("each metric once with its HELP and TYPE before its samples; guests without a backup have no backup sample", () => {
-  const text = renderPrometheus(siteDay());
-  const names = [...text.matchAll(/^# TYPE (\S+) gauge$/gm)].map((m) => m[1]);
-  expect(names).toEqual([
-    "pve_backup_tiers_guest_state",
-    "pve_backup_tiers_guest_newest_backup_timestamp_seconds",
-    "pve_backup_tiers_guest_newest_backup_size_bytes",
-    "pve_backup_tiers_guest_last_due_run_timestamp_seconds",
-    "pve_backup_tiers_guest_next_run_timestamp_seconds",
-    "pve_backup_tiers_guest_backup_duration_seconds",
-    "pve_backup_tiers_storage_needed_bytes",
-    "pve_backup_tiers_storage_available_bytes",
-    "pve_backup_tiers_storage_total_bytes",
-    "pve_backup_tiers_status_ok",
-    "pve_backup_tiers_status_timestamp_seconds",
-  ]);
-  for (const name of names) {
-    const help = text.indexOf(`# HELP ${name} `);
-    expect(help).toBeGreaterThanOrEqual(0);
-    expect(text.indexOf(`# TYPE ${name} gauge`)).toBeGreaterThan(help);
-  }
-  expect(text).not.toMatch(/newest_backup_timestamp_seconds\{[^}]*vmid="103"/);
-  expect(text.match(/^pve_backup_tiers_guest_state\{[^}]*vmid="103"[^}]*\} 1$/gm)).toEqual([
-    expect.stringContaining('state="FAILED"'),
-  ]);
-  expect(text).toContain('pve_backup_tiers_status_timestamp_seconds{stack="home"} 1770886800\n');
-});
 
 test("the summary line: how many OK of all, then the other states; the space when it does not hold", () => {
   const report = siteDay();

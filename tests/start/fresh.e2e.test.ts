@@ -71,7 +71,7 @@ test("a source edited without a build: the program, the pack and a command, star
   const [run, served, schedule] = await Promise.all([
     runProgram({ projectDir: copy, stack: "home", answers }),
     startCopyPack(),
-    runSchedule("sun 04:00", "--from", "2026-01-01T00:00:00Z", "--count", "1", "--json"),
+    runSchedule("sun 04:00", "--from", "2026-01-01T00:00:00Z", "--count", "1", "--tz", "UTC", "--json"),
   ]);
   try {
     expect(served.error).toBeUndefined();

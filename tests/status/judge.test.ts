@@ -3,17 +3,10 @@
  * them, double/vzdump.ts) judged at chosen times. Each state and why; the last due run by a task's
  * end or by grace; which tasks are a job's runs; the archive checks; the space at full retention.
  */
-import {
-  GuestJudgement,
-  StatusInput,
-  formatBytes,
-  isRunOf,
-  isRunOfLog,
-  judgeStatus,
-  mayBeRunOf,
-  stackJobOf,
-  statusJobOf,
-} from "../../status/judge";
+import { formatBytes } from "../../status/document";
+import type { StatusInput } from "../../status/input";
+import { GuestJudgement, judgeStatus } from "../../status/judge";
+import { isRunOf, isRunOfLog, mayBeRunOf, stackJobOf, statusJobOf } from "../../status/runs";
 import { parseSite } from "../../tiers/config";
 import { VZDUMP_LOCK_WAITING, parseVzdumpJobStart } from "../../pve/formats";
 import { tryParseCalendarEvent } from "../../tiers/calendar";
@@ -49,7 +42,7 @@ describe("the site's own day, 2026-02-12T09:00Z (04:00 in New York)", () => {
       [101, "PENDING"],
       [105, "PENDING"],
     ]);
-    expect(report.exitCode).toBe(1);
+    expect(report.couldNotCheck).toBe(false);
     expect(report.document.ok).toBe(false);
   });
 
@@ -131,7 +124,7 @@ describe("each state", () => {
     expect(of(100).reason).toBe(
       "the newest backup is from 2026-02-11T03:00:01-05:00, before the run of 2026-02-12T03:00:00-05:00",
     );
-    expect(report.exitCode).toBe(1);
+    expect(report.couldNotCheck).toBe(false);
   });
 
   test("MISSING: the job has run, and the guest has no backup (the archive of the due run is gone)", () => {
@@ -160,7 +153,7 @@ describe("each state", () => {
         "the newest backup, from 2026-01-30T22:10:00-05:00, is not the job's; " +
         "vzdump-lxc-105-2026_01_30-22_10_00.tar.zst was not written by job backup-home-p2-weekly: its notes name no job (a backup by hand, or by other notes)",
     );
-    expect(report.exitCode).toBe(0);
+    expect(report.couldNotCheck).toBe(false);
   });
 
   test("FAILED when the whole run failed before any guest (its task error)", () => {
@@ -235,7 +228,7 @@ describe("each state", () => {
     expect(of(100).reason).toBe(
       "job backup-home-p0-daily's schedule '2026-02-12 03:00' never fires again, so no run will back it up",
     );
-    expect(report.exitCode).toBe(1);
+    expect(report.couldNotCheck).toBe(false);
     expect(report.clusterSchedules.get("P2")).toBe("*-02-30 04:00");
     expect(report.clusterSchedules.has("P1")).toBe(false);
   });
@@ -255,7 +248,7 @@ describe("UNKNOWN: what decides the state cannot be seen", () => {
       reason:
         "pulumi@pve!backup-tiers lacks VM.Backup on /vms/101 (or Datastore.Allocate on /storage/synology-backups), so PVE's listing leaves this guest's backups out",
     });
-    expect(report.exitCode).toBe(2);
+    expect(report.couldNotCheck).toBe(true);
   });
 
   test("the node's task history hidden: no backup cannot be told MISSING from PENDING; a fresh one is still OK", () => {
@@ -318,7 +311,7 @@ describe("the archives themselves", () => {
       "vzdump-qemu-102-2026_02_12-03_01_02.vma.zst was written by job backup-by-hand, not by tier P0's job backup-home-p0-daily; " +
         "5 backups of 102 on synology-backups, tier P0 keeps 3: is pruning running?",
     );
-    expect(report.exitCode).toBe(0); // warnings only; 103, 101 and 105 wait for their first runs
+    expect(report.couldNotCheck).toBe(false); // warnings only; 103, 101 and 105 wait for their first runs
   });
 });
 
@@ -353,7 +346,7 @@ describe("space at full retention: over 80% of the total a warning, over 100% a 
     expect(report.document.guests.every((g) => g.state === "OK")).toBe(true);
     expect(report.document.storages[0].needed).toBe(needed);
     expect(report.capacity.get("synology-backups")).toBe(level);
-    expect(report.exitCode).toBe(exitCode);
+    expect(report.couldNotCheck).toBe(false);
     expect(report.document.ok).toBe(exitCode === 0);
   });
 });

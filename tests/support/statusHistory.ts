@@ -4,9 +4,9 @@
  * cluster snapshot for the PVE API double or as the judgement's input without HTTP.
  */
 import { PathPrivileges } from "../../pve/privileges";
-import type { BackupVolume, JobRun, StatusInput } from "../../status/judge";
+import type { BackupVolume, JobRun, StatusInput } from "../../status/input";
 import type { ClusterGuest } from "../../tiers/inventory";
-import { statusJobOf } from "../../status/judge";
+import { statusJobOf } from "../../status/runs";
 import { makeUpid } from "../../double/cluster";
 import { ScheduledRun, scheduledRun } from "../../double/vzdump";
 import { zonedTimeToDate } from "../../tiers/calendar";

@@ -7,8 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PveClient } from "../../pve/client";
-import { runAssertTiers } from "../../double/e2e/assert-tiers";
-import { runStackCommand } from "../../double/e2e/stack";
+import { runAssertTiers } from "../../cli/commands/e2e-assert-tiers";
+import { runStackCommand } from "../../cli/commands/e2e-stack";
 import { PveApiDouble } from "../../double/server";
 import { toPruneBackupsMap } from "../../pve/formats";
 import { readSiteFile } from "../../tiers/stackConfig";
@@ -31,7 +31,7 @@ afterAll(async () => {
 
 function writeStack(stack: string, adopt: boolean) {
   return runStackCommand([
-    "--from",
+    "--from-stack",
     "home",
     "--stack",
     stack,
@@ -97,7 +97,7 @@ test("the e2e stack file: the home site, pointed at the double, insecure, adopt 
   expect(e2e.site).toEqual(readSiteFile(project, "home").site);
   expect(writeStack("e2e-adopt", true).exitCode).toBe(0);
   expect(readSiteFile(project, "e2e-adopt").adopt).toBe(true);
-  expect(runStackCommand(["--from", "home", "--stack", "x", "--endpoint", "http://plain"]).stderr).toMatch(
+  expect(runStackCommand(["--from-stack", "home", "--stack", "x", "--endpoint", "http://plain"]).stderr).toMatch(
     /^error: --endpoint: not an https URL/,
   );
 });
