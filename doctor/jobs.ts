@@ -22,7 +22,7 @@ export async function excludePathCheck(ctx: DoctorContext): Promise<Check> {
     ok: false,
     message: `jobs with exclude-path: ${list}; PVE 8 returns it as a list, which the provider cannot read, so its job reads (and discovery, with every preview) fail`,
     fix: withPaths
-      .map((j) => `pvesh set /cluster/backup/${j.id} --delete exclude-path   # see README, Known provider issues`)
+      .map((j) => `pvesh set /cluster/backup/${j.id} --delete exclude-path   # see docs/provider-issues.md`)
       .join("\n"),
   };
 }
@@ -64,7 +64,7 @@ export async function adoptCheck(ctx: DoctorContext): Promise<Check> {
     return { id: "adopt", ok: true, message: "no tier job exists yet: pulumi up creates them" };
   const hint = ctx.siteFile.adopt
     ? "adopt is on: pulumi up imports them"
-    : "managed by this stack already, or set pve-backup-tiers:adopt true for the first pulumi up (README, step 7)";
+    : "managed by this stack already, or set pve-backup-tiers:adopt true for the first pulumi up (docs/getting-started.md, step 7)";
   return {
     id: "adopt",
     ok: true,

@@ -152,7 +152,7 @@ export function initStackFile(snapshot: ClusterSnapshot, options: InitOptions): 
     decisions.push({ path: "timezone", what: "the node's time zone was not read" });
   }
   (doc.getIn(["config", `${CONFIG_NAMESPACE}:adopt`], true) as { comment?: string }).comment =
-    " the first pulumi up imports the jobs and storages by their ids; then set it to false (README)";
+    " the first pulumi up imports the jobs and storages by their ids; then set it to false (docs/getting-started.md, step 7)";
 
   // Storages
   const storageSeq = seqAt(siteNode, "storages");

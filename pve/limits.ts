@@ -2,7 +2,7 @@
  * How much of a PVE endpoint a command will read, in one place: a broken or hostile endpoint (a body
  * that never ends, task pages that ignore `start`, a log of endless pages) ends the command within
  * these bounds with exit 2, naming the endpoint and the bound, instead of looping or filling memory.
- * README.md ("Requests time out after ...") states the values.
+ * docs/doctor.md states the values.
  */
 export const PVE_LIMITS = {
   /** The largest answer body read. PVE's biggest answers here (a storage's content, 1000 tasks) are a few MB. */

@@ -85,7 +85,7 @@ test("a job with exclude-path fails, named with the command that removes it", as
     /^jobs with exclude-path: backup-hand-made-ct \(\/var\/cache\/\* \/tmp\/\*\); /,
   );
   expect(check("exclude-path").fix).toBe(
-    "pvesh set /cluster/backup/backup-hand-made-ct --delete exclude-path   # see README, Known provider issues",
+    "pvesh set /cluster/backup/backup-hand-made-ct --delete exclude-path   # see docs/provider-issues.md",
   );
   expect(check("nodes").ok).toBe(true);
 });
