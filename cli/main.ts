@@ -27,6 +27,7 @@ const COMMANDS: Record<CommandName, () => Promise<Run>> = {
   calendar: async () => (await import("./commands/calendar")).runCalendarCommand,
   report: async () => (await import("./commands/report")).runReportCommand,
   "pve-double": async () => (await import("./commands/pve-double")).runDoubleCommand,
+  init: async () => (await import("./commands/init")).runInitCommand,
   "e2e-stack": async () => (await import("./commands/e2e-stack")).runStackCommand,
   "e2e-assert-tiers": async () => (await import("./commands/e2e-assert-tiers")).runAssertTiers,
 };

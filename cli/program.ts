@@ -74,6 +74,16 @@ export interface CommandFlags {
   calendar: { stack: string; stackDir?: string; from?: string; weeks: number; out?: string };
   report: { stack: string; stackDir?: string; cluster?: string; status?: string; out: string };
   "pve-double": { cluster?: string; port: number; caOut?: string; writeEnv?: string; log?: boolean };
+  init: {
+    stack: string;
+    stackDir?: string;
+    cluster?: string;
+    endpoint?: string;
+    ca?: string;
+    insecure?: boolean;
+    force?: boolean;
+    dryRun?: boolean;
+  };
   "e2e-stack": { fromStack: string; stack: string; endpoint: string; stackDir?: string; adopt?: boolean };
   "e2e-assert-tiers": { stack: string; stackDir?: string; ca?: string; endpoint?: string };
 }
@@ -97,6 +107,10 @@ const EXIT_HELP: Record<CommandName, string[]> = {
   calendar: ["0  written", "2  bad input"],
   report: ["0  page written", "2  bad input (flags, stack config, snapshot, status document)"],
   "pve-double": ["0  stopped (Ctrl-C)", "2  bad input, or the port is taken"],
+  init: [
+    "0  written (or printed, --dry-run); the decisions it leaves are listed",
+    "2  bad input, the stack file exists (without --force), or the cluster could not be read",
+  ],
   "e2e-stack": ["0  written", "2  bad input"],
   "e2e-assert-tiers": ["0  converged", "1  a difference (each printed)", "2  bad input, or the API could not be read"],
 };
@@ -221,6 +235,32 @@ function declareCommands(program: Command): void {
       ),
     )
     .addOption(new Option("--log", "print each request (method, path, status) to stderr"));
+
+  program
+    .command("init")
+    .summary("write Pulumi.<stack>.yaml from a cluster whose backup jobs were made by hand")
+    .description(
+      "Writes Pulumi.<stack>.yaml from what the cluster holds: one tier per existing backup job (its id kept, adopt: true), the NFS storages that take backups, and every decision it cannot make (marked DECIDE), which `check --stack <name>` then names. Reads the live cluster (GET requests only) or a snapshot (--cluster); never writes to the cluster, and never replaces a stack file without --force.",
+    )
+    .addOption(FLAG.stack().default(undefined).makeOptionMandatory())
+    .addOption(FLAG.stackDir())
+    .addOption(new Option("--cluster <file>", "read this cluster snapshot instead of the live cluster"))
+    .addOption(
+      new Option(
+        "--endpoint <url>",
+        "the node's API, e.g. https://pve.home.arpa:8006/ (default PROXMOX_VE_ENDPOINT); written as proxmoxve:endpoint",
+      ),
+    )
+    .addOption(FLAG.ca())
+    .addOption(
+      new Option(
+        "--insecure",
+        "accept the node's self-signed certificate, and write proxmoxve:insecure: true (PROXMOX_VE_INSECURE=true accepts it without writing it)",
+      ),
+    )
+    .addOption(new Option("--force", "replace Pulumi.<stack>.yaml when it exists"))
+    .addOption(new Option("--dry-run", "print the file instead of writing it"))
+    .addHelpText("after", `\n${TOKEN_HELP}`);
 
   // The end-to-end workflow's steps (.github/workflows/e2e.yml), not for users: left out of the help.
   program

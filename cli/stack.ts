@@ -67,11 +67,24 @@ export function stackConnection(
   flags: { ca?: string; endpoint?: string },
   options: ClusterCommandOptions,
 ): ConnectionSettings {
+  return clusterConnection(siteFile.file, siteFile.config, flags, options);
+}
+
+/**
+ * Where a command connects when the stack file says it (`stackConfig`), or does not exist yet
+ * (`init`: `{}`, or only what its flags say): the environment and the flags, as above.
+ */
+export function clusterConnection(
+  stackFile: string,
+  stackConfig: Record<string, string>,
+  flags: { ca?: string; endpoint?: string },
+  options: ClusterCommandOptions,
+): ConnectionSettings {
   const ca = flags.ca === undefined ? undefined : { file: flags.ca, text: readInputFile(flags.ca, MAX_CA_BYTES) };
   try {
     const settings = resolveConnection({
-      stackConfig: siteFile.config,
-      stackFile: siteFile.file,
+      stackConfig,
+      stackFile,
       env: options.env ?? process.env,
       endpoint: flags.endpoint,
       ca,

@@ -7,7 +7,7 @@
 import type { PveClient } from "../pve/client";
 import { ClusterSnapshot, parseClusterSnapshot } from "../pve/snapshot";
 
-export async function readClusterSnapshot(client: PveClient): Promise<ClusterSnapshot> {
+export async function readLiveCluster(client: PveClient): Promise<ClusterSnapshot> {
   const [nodes, resources, storage, backup] = await Promise.all([
     client.nodes(),
     client.clusterResources("vm"),

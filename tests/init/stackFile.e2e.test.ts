@@ -7,7 +7,7 @@
 import { parse as parseYaml } from "yaml";
 import { PveClient } from "../../pve/client";
 import { PveApiDouble } from "../../double/server";
-import { readClusterSnapshot } from "../../init/readCluster";
+import { readLiveCluster } from "../../init/readCluster";
 import { initStackFile } from "../../init/stackFile";
 import { SITE_KEY } from "../../tiers/config";
 import { fixtureCluster } from "../support/apiDouble";
@@ -59,7 +59,7 @@ describe("the home cluster before the loop", () => {
     const double = await PveApiDouble.start({ cluster: before() });
     try {
       const client = new PveClient({ endpoint: double.url, token: double.token(), ca: double.certificates.caPem });
-      const live = initStackFile(await readClusterSnapshot(client), options);
+      const live = initStackFile(await readLiveCluster(client), options);
       await client.close();
       expect(live.text).toBe(text);
       expect(double.requests.map((r) => r.method)).toEqual(double.requests.map(() => "GET"));
