@@ -11,7 +11,7 @@ import * as path from "path";
 import { BuildError } from "../start/build";
 import { ensureFresh } from "../start/fresh";
 import { SUPPORTED_YEARS, zonedTimeToDate } from "../tiers/calendar";
-import { redactSecrets } from "../pve/formats";
+import { redactSecrets } from "../pve/secrets";
 
 /** Bad command-line input: print `error: <message>` and exit 2. */
 export class UsageError extends Error {

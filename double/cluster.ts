@@ -22,16 +22,12 @@ import {
 } from "../pve/privileges";
 import { Params, methodInfo, parsePropertyString } from "../pve/schema";
 import { CalendarEvent, formatIsoTime, zonedTimeToDate } from "../tiers/calendar";
-import {
-  JOB_ID_MAX_LENGTH,
-  SHARED_STORAGE_TYPES,
-  TASK_RUNNING_STATUS,
-  backupFileName,
-  isPveTrue,
-  notesTemplateProblem,
-  parseList,
-  parseVzdumpFileName,
-} from "../pve/formats";
+import { JOB_ID_MAX_LENGTH } from "../pve/ids";
+import { SHARED_STORAGE_TYPES } from "../pve/storage";
+import { TASK_RUNNING_STATUS } from "../pve/vzdumpLog";
+import { backupFileName, parseVzdumpFileName } from "../pve/archives";
+import { isPveTrue, parseList } from "../pve/values";
+import { notesTemplateProblem } from "../pve/notes";
 import { ClusterSnapshot, snapshotNodes } from "../pve/snapshot";
 
 /** An error as PVE answers it: the status, its one-line message, and for 400s the parameter errors. */

@@ -13,7 +13,7 @@
 import * as http from "http";
 import * as https from "https";
 import type { AddressInfo } from "net";
-import { isPveTrue } from "../pve/formats";
+import { isPveTrue } from "../pve/values";
 import { formatIsoTime } from "../tiers/calendar";
 import { ClusterSnapshot } from "../pve/snapshot";
 import { effectivePermissions, privilegesAt } from "../pve/privileges";

@@ -13,10 +13,9 @@
  */
 import { formatIsoTime } from "../tiers/calendar";
 import type { ClusterSnapshot } from "../pve/snapshot";
+import { JOB_DEFAULTS } from "../pve/job";
+import { NOTES_TEMPLATE_VARIABLES, NotesTemplateVariable } from "../pve/notes";
 import {
-  JOB_DEFAULTS,
-  NOTES_TEMPLATE_VARIABLES,
-  NotesTemplateVariable,
   SCHEDULED_RUN_TASK,
   TASK_UNEXPECTED_STATUS,
   VZDUMP_GUEST_ERRORS,
@@ -25,11 +24,11 @@ import {
   VZDUMP_LOCK_ACQUIRED,
   VZDUMP_LOCK_FILE,
   VZDUMP_LOCK_WAITING,
-  parseList,
   shellQuote,
   vzdumpCommandLine,
   vzdumpTaskId,
-} from "../pve/formats";
+} from "../pve/vzdumpLog";
+import { parseList } from "../pve/values";
 
 type SnapshotTask = NonNullable<ClusterSnapshot["tasks"]>[number];
 type SnapshotBackup = NonNullable<ClusterSnapshot["backups"]>[number];

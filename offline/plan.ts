@@ -15,14 +15,8 @@
  * set". Only the properties the stack sets are compared: one it leaves out is left as it is.
  */
 import { JOB_TYPE, STORAGE_TYPE_PREFIX, storageTypeOf } from "../tiers/names";
-import {
-  BACKUPS_BLOCK_KEY,
-  JOB_DEFAULTS,
-  KEEP_OPTIONS,
-  PruneBackups,
-  formatPruneBackups,
-  parsePruneBackups,
-} from "../pve/formats";
+import { BACKUPS_BLOCK_KEY, KEEP_OPTIONS, PruneBackups, formatPruneBackups, parsePruneBackups } from "../pve/retention";
+import { JOB_DEFAULTS } from "../pve/job";
 import { ClusterSnapshot, PveJob, PveStorage, snapshotJobs, snapshotStorages } from "../pve/snapshot";
 import type { RegisteredResource } from "./preview";
 

@@ -23,7 +23,8 @@ import type { PolicyResource } from "@pulumi/policy";
 import type { Unwrap } from "@pulumi/pulumi";
 import type { StackOutputs } from "../tiers/inventory";
 import { GUEST_TYPES, JOB_TYPE, ROOT_STACK_TYPE, STORAGE_TYPE_PREFIX, storageTypeOf } from "../tiers/names";
-import { BACKUPS_BLOCK_KEY, GuestKind, KEEP_OPTIONS, PruneBackups, parsePruneBackups } from "../pve/formats";
+import { BACKUPS_BLOCK_KEY, KEEP_OPTIONS, PruneBackups, parsePruneBackups } from "../pve/retention";
+import { GuestKind } from "../pve/ids";
 import {
   Maybe,
   MaybeDeep,

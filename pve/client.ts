@@ -10,7 +10,8 @@
  */
 import * as tls from "tls";
 import { Agent, Dispatcher, request } from "undici";
-import { isPveTrue, redactSecrets } from "./formats";
+import { isPveTrue } from "./values";
+import { redactSecrets } from "./secrets";
 import { PVE_LIMITS, megabytes } from "./limits";
 import { PathPrivileges, parsePermissionFailure } from "./privileges";
 import { checkAnswer, readAnswer, resolvePath } from "./schema";

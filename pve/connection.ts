@@ -7,7 +7,7 @@
  * double) and says so.
  */
 import { X509Certificate } from "crypto";
-import { addLiteralSecret, apiTokenSecret, redactSecrets } from "./formats";
+import { addLiteralSecret, apiTokenSecret, redactSecrets } from "./secrets";
 import { PveConnection, TokenFormatError, normalizeEndpoint, parseApiToken } from "./client";
 
 /** A setting that is missing or malformed; the message names where it came from, never a secret. */

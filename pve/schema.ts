@@ -8,15 +8,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { tryParseCalendarEvent } from "../tiers/calendar";
-import {
-  CONTENT_TYPES,
-  EMAIL_OR_USERNAME_PATTERN,
-  JOB_ID_PATTERN,
-  NODE_NAME_PATTERN,
-  STORAGE_ID_PATTERN,
-  VMID_PATTERN,
-  parseList,
-} from "./formats";
+import { CONTENT_TYPES } from "./storage";
+import { EMAIL_OR_USERNAME_PATTERN, JOB_ID_PATTERN, NODE_NAME_PATTERN, STORAGE_ID_PATTERN, VMID_PATTERN } from "./ids";
+import { parseList } from "./values";
 import { PROJECT_DIR } from "../start/sources";
 
 /** A (sub)schema as PVE writes it: Perl-ish JSON schema, flags as 0/1. */

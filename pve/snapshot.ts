@@ -17,17 +17,9 @@ import * as z from "zod";
 import { isValidTimeZone } from "../tiers/calendar";
 import { formatPath } from "../tiers/config";
 import type { ClusterGuest, ClusterJob } from "../tiers/inventory";
-import {
-  GUEST_KINDS,
-  GuestKind,
-  PruneBackups,
-  STORAGE_ID_PATTERN,
-  VMID_MAX,
-  VMID_MIN,
-  isPveTrue,
-  parseList,
-  parsePruneBackups,
-} from "./formats";
+import { GUEST_KINDS, GuestKind, STORAGE_ID_PATTERN, VMID_MAX, VMID_MIN } from "./ids";
+import { PruneBackups, parsePruneBackups } from "./retention";
+import { isPveTrue, parseList } from "./values";
 
 /** PVE's JSON booleans are 0/1 (sometimes strings); true/false appear in newer versions. */
 const pveBoolean = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(["0", "1"])]).transform(isPveTrue);

@@ -14,24 +14,20 @@ import { backupVisibilityGap, PathPrivileges } from "../pve/privileges";
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";
 import { Site, Tier, formatPath, graceSeconds, jobOfNotes, jobNotesTemplate, otherStackGuests } from "../tiers/config";
 import type { ClusterGuest } from "../tiers/inventory";
+import { GUEST_KINDS, GuestKind, sameJobId } from "../pve/ids";
+import { JOB_DEFAULTS } from "../pve/job";
 import {
-  GUEST_KINDS,
-  GuestKind,
-  JOB_DEFAULTS,
   SCHEDULED_RUN_TASK,
   VzdumpGuestLog,
   VzdumpJobStart,
   VzdumpRunLog,
   WallTime,
-  backupFileName,
-  isPveTrue,
-  maxBackupsKept,
-  parseList,
-  parseVzdumpFileName,
   parseVzdumpJobStart,
   readVzdumpLog,
-  sameJobId,
-} from "../pve/formats";
+} from "../pve/vzdumpLog";
+import { backupFileName, parseVzdumpFileName } from "../pve/archives";
+import { isPveTrue, parseList } from "../pve/values";
+import { maxBackupsKept } from "../pve/retention";
 import { InputError, readInputFile } from "../cli/cli";
 
 // ---------------------------------------------------------------------------------------------

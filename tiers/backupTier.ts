@@ -8,7 +8,7 @@ import * as backup from "@muhlba91/pulumi-proxmoxve/backup";
 import * as pulumi from "@pulumi/pulumi";
 import { Tier, jobNotesTemplate } from "./config";
 import { TIER_TYPE } from "./names";
-import { toPruneBackupsMap } from "../pve/formats";
+import { toPruneBackupsMap } from "../pve/retention";
 
 export interface BackupTierArgs {
   tier: Tier;

@@ -10,32 +10,27 @@ import { isValidTimeZone, tryParseCalendarEvent } from "./calendar";
 import { PROJECT_NAME } from "./names";
 import {
   BACKUP_CONTENT,
-  BACKUP_MODES,
-  COMPRESSORS,
   CONTENT_TYPES,
+  STORAGE_OPTIONS_PATTERN,
+  STORAGE_PATH_PATTERN,
+  isStorageServer,
+  nfsExportKey,
+} from "../pve/storage";
+import { BACKUP_MODES, COMPRESSORS, MAIL_NOTIFICATION } from "../pve/job";
+import {
   EMAIL_OR_USERNAME_PATTERN,
   GUEST_KINDS,
   JOB_ID_MAX_LENGTH,
   JOB_ID_PATTERN,
-  KEEP_OPTIONS,
-  MAIL_NOTIFICATION,
   NODE_NAME_PATTERN,
-  Retention,
   SCHEDULE_MAX_LENGTH,
   STORAGE_ID_PATTERN,
-  STORAGE_OPTIONS_PATTERN,
-  STORAGE_PATH_PATTERN,
   VMID_MAX,
   VMID_MIN,
-  isBounded,
-  isSecretKeyName,
-  isStorageServer,
-  nfsExportKey,
-  notesTemplateProblems,
-  plainSecretIn,
-  redactSecrets,
-  redactValue,
-} from "../pve/formats";
+} from "../pve/ids";
+import { KEEP_OPTIONS, Retention, isBounded } from "../pve/retention";
+import { isSecretKeyName, plainSecretIn, redactSecrets, redactValue } from "../pve/secrets";
+import { notesTemplateProblems } from "../pve/notes";
 
 /** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
 export const CONFIG_NAMESPACE = PROJECT_NAME;

@@ -5,7 +5,8 @@
  * also how the cluster snapshot (pve/snapshot.ts) and `npm run status` see the cluster's.
  */
 import type { Tier } from "./config";
-import { GuestKind, PruneBackups, toPruneBackupsMap } from "../pve/formats";
+import { GuestKind } from "../pve/ids";
+import { PruneBackups, toPruneBackupsMap } from "../pve/retention";
 
 /** A VM or LXC container on the cluster. */
 export interface ClusterGuest {

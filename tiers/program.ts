@@ -10,7 +10,7 @@ import { NfsStorage, Site } from "./config";
 import { discoverCluster } from "./discovery";
 import { computeCoverage } from "./coverage";
 import { StackOutputs, summarizeTier } from "./inventory";
-import { toBackupsBlock } from "../pve/formats";
+import { toBackupsBlock } from "../pve/retention";
 
 /**
  * Every input of the provider's NFS storage that adoption takes from the cluster as it is: all but

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as pulumiSdk from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, ConfigError, SITE_KEY, Site, parseSite } from "./config";
-import { REDACTED, isSecretKeyName, plainSecretIn } from "../pve/formats";
+import { REDACTED, isSecretKeyName, plainSecretIn } from "../pve/secrets";
 
 /**
  * The provider settings the provider itself treats as secret (`secret: true` in the

@@ -20,7 +20,7 @@ import ical, { ICalCalendar, ICalEventTransparency } from "ical-generator";
 import { tzlib_get_ical_block, tzlib_get_offset, tzlib_get_timezones } from "timezones-ical-library";
 import { formatIsoTime } from "../../tiers/calendar";
 import { Site, Tier } from "../../tiers/config";
-import { formatPruneBackups } from "../../pve/formats";
+import { formatPruneBackups } from "../../pve/retention";
 import { CommandResult, UsageError, parseArgs, parseTimeFlag, runMain, userErrorResult, writeOutputFile } from "../cli";
 import { PROJECT_DIR } from "../../start/sources";
 import { DEFAULT_STACK, readStackSite } from "../stack";

@@ -18,7 +18,8 @@ import type { PackConfig } from "../../policy/config";
 import { formatIsoTime, tryParseCalendarEvent } from "../../tiers/calendar";
 import { ConfigError } from "../../tiers/config";
 import { JOB_TYPE } from "../../tiers/names";
-import { JOB_DEFAULTS, formatPruneBackups, parsePruneBackups } from "../../pve/formats";
+import { JOB_DEFAULTS } from "../../pve/job";
+import { formatPruneBackups, parsePruneBackups } from "../../pve/retention";
 import type { StackOutputs, TierSummary } from "../../tiers/inventory";
 import { SnapshotError, parseClusterSnapshot } from "../../pve/snapshot";
 import {

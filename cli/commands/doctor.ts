@@ -17,14 +17,11 @@ import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTo
 import { Site, Tier } from "../../tiers/config";
 import type { ClusterGuest } from "../../tiers/inventory";
 import { adoptionBlocker } from "../../tiers/adoption";
-import {
-  BACKUP_CONTENT,
-  MAIL_HONOURING_MODES,
-  isPveTrue,
-  parseList,
-  redactSecrets,
-  sameJobId,
-} from "../../pve/formats";
+import { BACKUP_CONTENT } from "../../pve/storage";
+import { MAIL_HONOURING_MODES } from "../../pve/job";
+import { isPveTrue, parseList } from "../../pve/values";
+import { redactSecrets } from "../../pve/secrets";
+import { sameJobId } from "../../pve/ids";
 import { guestsOfResources } from "../../pve/snapshot";
 import type { SiteFile } from "../../tiers/stackConfig";
 import { CommandResult, UsageError, parseArgs, plainText, runMain, userErrorResult } from "../cli";

@@ -12,7 +12,8 @@
  * line naming the file and the place; 3 a bug.
  */
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../../tiers/calendar";
-import { JOB_DEFAULTS, formatPruneBackups, parsePruneBackups } from "../../pve/formats";
+import { JOB_DEFAULTS } from "../../pve/job";
+import { formatPruneBackups, parsePruneBackups } from "../../pve/retention";
 import { CheckReport, runCheck } from "./check";
 import { PROJECT_DIR } from "../../start/sources";
 import { DEFAULT_STACK } from "../stack";

@@ -15,15 +15,11 @@ import { PveApiError, PveClient, PveErrorKind, TaskEntry } from "../../pve/clien
 import { PathPrivileges, STORAGE_LISTING_PRIVILEGES, seesBackup } from "../../pve/privileges";
 import { formatIsoTime } from "../../tiers/calendar";
 import { Site, graceSeconds } from "../../tiers/config";
-import {
-  SCHEDULED_RUN_TASK,
-  SHARED_STORAGE_TYPES,
-  formatPruneBackups,
-  isPveTrue,
-  parseList,
-  VZDUMP_JOB_START,
-  sameJobId,
-} from "../../pve/formats";
+import { SCHEDULED_RUN_TASK, VZDUMP_JOB_START } from "../../pve/vzdumpLog";
+import { SHARED_STORAGE_TYPES } from "../../pve/storage";
+import { formatPruneBackups } from "../../pve/retention";
+import { isPveTrue, parseList } from "../../pve/values";
+import { sameJobId } from "../../pve/ids";
 import { guestsOfResources } from "../../pve/snapshot";
 import {
   CommandResult,

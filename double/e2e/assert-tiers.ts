@@ -12,14 +12,9 @@ import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorRes
 import { PROJECT_DIR } from "../../start/sources";
 import { CONNECTION_FLAGS, ClusterCommandOptions, readStackSite, stackConnection } from "../../cli/stack";
 import type { Site } from "../../tiers/config";
-import {
-  JOB_DEFAULTS,
-  formatPruneBackups,
-  isPveTrue,
-  parseList,
-  parsePruneBackups,
-  toPruneBackupsMap,
-} from "../../pve/formats";
+import { JOB_DEFAULTS } from "../../pve/job";
+import { formatPruneBackups, parsePruneBackups, toPruneBackupsMap } from "../../pve/retention";
+import { isPveTrue, parseList } from "../../pve/values";
 
 const SPEC = {
   stack: { type: "string" },

@@ -10,7 +10,7 @@ import { PveClient } from "../../pve/client";
 import { runAssertTiers } from "../../double/e2e/assert-tiers";
 import { runStackCommand } from "../../double/e2e/stack";
 import { PveApiDouble } from "../../double/server";
-import { toPruneBackupsMap } from "../../pve/formats";
+import { toPruneBackupsMap } from "../../pve/retention";
 import { readSiteFile } from "../../tiers/stackConfig";
 import { fixtureCluster } from "../support/apiDouble";
 import { PROJECT_DIR } from "../../start/sources";

@@ -15,7 +15,7 @@ import {
   statusJobOf,
 } from "../../status/judge";
 import { parseSite } from "../../tiers/config";
-import { VZDUMP_LOCK_WAITING, parseVzdumpJobStart } from "../../pve/formats";
+import { VZDUMP_LOCK_WAITING, parseVzdumpJobStart } from "../../pve/vzdumpLog";
 import { tryParseCalendarEvent } from "../../tiers/calendar";
 import { fixtureSite } from "../support/stacks";
 import { SiteHistory, clusterJobOf } from "../support/statusHistory";

@@ -11,7 +11,8 @@ import { makeUpid } from "../../double/cluster";
 import { ScheduledRun, scheduledRun } from "../../double/vzdump";
 import { zonedTimeToDate } from "../../tiers/calendar";
 import { Site, Tier, jobNotesTemplate } from "../../tiers/config";
-import { backupFileName, parseVzdumpFileName, toPruneBackupsMap } from "../../pve/formats";
+import { backupFileName, parseVzdumpFileName } from "../../pve/archives";
+import { toPruneBackupsMap } from "../../pve/retention";
 import { ClusterSnapshot } from "../../pve/snapshot";
 
 /** A tier's job as `GET /cluster/backup` shows it after `pulumi up`. */

@@ -7,7 +7,7 @@ import {
   parseDuration,
   parseSite,
 } from "../../tiers/config";
-import { parsePruneBackups } from "../../pve/formats";
+import { parsePruneBackups } from "../../pve/retention";
 import { fixtureSite } from "../support/stacks";
 
 /** The home site as the stack file holds it: each case changes one thing. */
