@@ -29,6 +29,7 @@ import { backupFileName, parseVzdumpFileName } from "../pve/archives";
 import { isPveTrue, parseList } from "../pve/values";
 import { notesTemplateProblem } from "../pve/notes";
 import { ClusterSnapshot, snapshotNodes } from "../pve/snapshot";
+import type { BackupJobEntry } from "../pve/job";
 
 /** An error as PVE answers it: the status, its one-line message, and for 400s the parameter errors. */
 export class PveError extends Error {
@@ -92,7 +93,8 @@ export interface DoubleTask {
   log: string[];
 }
 
-type Job = Record<string, unknown> & { id: string };
+/** A job as jobs.cfg keeps it and `/cluster/backup` returns it. */
+type Job = BackupJobEntry;
 type StorageConfig = Record<string, string | number> & { storage: string; type: string };
 
 /** Options of NFS storage, with those fixed at creation (pve-storage NFSPlugin `options`). */
@@ -203,7 +205,7 @@ export class DoubleCluster {
       if (SHARED_STORAGE_TYPES.includes(config.type)) config.shared = 1;
       this.storages.set(s.storage, config);
     }
-    for (const j of snapshot.backup) this.jobs.set(j.id, normalizeJob(j as unknown as Job));
+    for (const j of snapshot.backup) this.jobs.set(j.id, normalizeJob(j));
     for (const b of snapshot.backups ?? []) this.backups.push(this.toVolume(b));
     for (const t of snapshot.tasks ?? []) this.tasks.push(toTask(t));
     this.storageStatus = snapshot.storageStatus ?? [];

@@ -13,7 +13,7 @@
  */
 import { formatIsoTime } from "../tiers/calendar";
 import type { ClusterSnapshot } from "../pve/snapshot";
-import { JOB_DEFAULTS } from "../pve/job";
+import { BackupJobEntry, JOB_DEFAULTS } from "../pve/job";
 import { NOTES_TEMPLATE_VARIABLES, NotesTemplateVariable } from "../pve/notes";
 import {
   SCHEDULED_RUN_TASK,
@@ -46,7 +46,7 @@ type GuestOutcome =
 
 export interface ScheduledRun {
   /** The job as `/cluster/backup` (or a snapshot's `backup`) has it. */
-  job: Record<string, unknown>;
+  job: BackupJobEntry;
   node: string;
   /** The job's guests on this node; the job's others are skipped here ("skip external VMs"). */
   guests: RunGuest[];
@@ -99,7 +99,7 @@ function hhmmss(seconds: number): string {
 }
 
 /** A job's parameters for its run: prune-backups as PVE prints the property string, plus `quiet 1`. */
-function runParameters(job: Record<string, unknown>): Record<string, string | number | string[] | undefined> {
+function runParameters(job: BackupJobEntry): Record<string, string | number | string[] | undefined> {
   const params: Record<string, string | number | string[] | undefined> = {};
   for (const [key, value] of Object.entries(job)) {
     if (NOT_VZDUMP_OPTIONS.has(key) || value === undefined) continue;

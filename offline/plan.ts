@@ -17,7 +17,8 @@
 import { JOB_TYPE, STORAGE_TYPE_PREFIX, storageTypeOf } from "../tiers/names";
 import { BACKUPS_BLOCK_KEY, KEEP_OPTIONS, PruneBackups, formatPruneBackups, parsePruneBackups } from "../pve/retention";
 import { JOB_DEFAULTS } from "../pve/job";
-import { ClusterSnapshot, PveJob, PveStorage, snapshotJobs, snapshotStorages } from "../pve/snapshot";
+import { ClusterSnapshot, PveStorage, snapshotJobs, snapshotStorages } from "../pve/snapshot";
+import type { PveJob } from "../pve/job";
 import type { RegisteredResource } from "./preview";
 
 /** @public */

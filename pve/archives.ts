@@ -1,4 +1,5 @@
 /** vzdump's archive names, as PVE reads them (pve-storage PVE/Storage.pm `archive_info`). */
+
 /**
  * A vzdump archive name, `vzdump-{qemu|lxc}-<vmid>-YYYY_MM_DD-HH_MM_SS.{vma|tar}[.{zst|gz|lzo}]`
  * (Storage.pm `archive_info`); the time is the node's local wall clock.

@@ -12,6 +12,7 @@ import * as tls from "tls";
 import { Agent, Dispatcher, request } from "undici";
 import { isPveTrue } from "./values";
 import { redactSecrets } from "./secrets";
+import type { BackupJobEntry } from "./job";
 import { PVE_LIMITS, megabytes } from "./limits";
 import { PathPrivileges, parsePermissionFailure } from "./privileges";
 import { checkAnswer, readAnswer, resolvePath } from "./schema";
@@ -859,28 +860,6 @@ export interface ResourceEntry {
   template?: number | boolean;
   pool?: string;
   storage?: string;
-  [key: string]: unknown;
-}
-
-/** A job as `GET /cluster/backup` returns it (PVE 8: prune-backups an object, exclude-path an array). */
-export interface BackupJobEntry {
-  id: string;
-  type?: string;
-  schedule?: string;
-  storage?: string;
-  enabled?: number | boolean | string;
-  vmid?: string | number;
-  all?: number | boolean | string;
-  exclude?: string;
-  pool?: string;
-  node?: string;
-  "exclude-path"?: string[] | string;
-  "notification-mode"?: string;
-  "prune-backups"?: Record<string, string | number>;
-  "notes-template"?: string;
-  "next-run"?: number;
-  mailto?: string;
-  mailnotification?: string;
   [key: string]: unknown;
 }
 

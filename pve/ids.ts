@@ -3,6 +3,7 @@
  * storage ids, node names, mail recipients. Sources: pve/endpoints.json, and pve-common's
  * JSONSchema.pm where the schema names a format without spelling it out.
  */
+
 /** Guest kinds as PVE names them in `/cluster/resources` (`type`) and in backup file names. */
 export const GUEST_KINDS = ["qemu", "lxc"] as const;
 export type GuestKind = (typeof GUEST_KINDS)[number];

@@ -1,4 +1,5 @@
 /** A backup job's `notes-template`: PVE's rules for it (pve-manager PVE/VZDump.pm `verify_notes_template`). */
+
 /**
  * A job's `notes-template`: PVE writes it, variables filled in, as the notes of each backup. PVE
  * (pve-manager `PVE/VZDump.pm`, `verify_notes_template`) checks it when a job is created or changed

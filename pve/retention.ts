@@ -2,6 +2,8 @@
  * `prune-backups`, PVE's retention: its keep-* options, how PVE reads and prints a value, and the
  * provider's shapes of it (a storage's `backups` block, a job's `pruneBackups` map).
  */
+import * as z from "zod";
+
 /**
  * The keep-* options of `prune-backups`, in PVE's order. `keep-all` is deliberately absent from what
  * this project writes: it keeps every backup forever, which is the failure this project exists to stop.
@@ -116,3 +118,9 @@ export function parsePruneBackups(value: unknown): PruneBackups | undefined {
   }
   return prune;
 }
+
+/** A `prune-backups` value in a schema: PVE's property string (`keep-last=3`) or its object. */
+export const pruneBackupsValue = z.union([
+  z.string(),
+  z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+]);

@@ -2,6 +2,7 @@
  * Secrets out of every output: the redaction every message, error and log line goes through (API
  * tokens, private keys, URL passwords, and the literal secrets this process knows).
  */
+
 /**
  * A PVE API token as the provider and `PROXMOX_VE_API_TOKEN` take it: `user@realm!tokenid=secret`
  * (the secret is a UUID). Anything of this shape in a message is a credential.

@@ -1,4 +1,5 @@
 /** PVE's storage formats: server, export and mount options of NFS storage, shared types, content types. */
+
 import { isIP } from "net";
 /** A DNS name as pve-common PVE/JSONSchema.pm `pve_verify_dns_name` takes it: labels joined by dots. */
 const DNS_NAME_PATTERN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?$/;

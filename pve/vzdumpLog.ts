@@ -3,6 +3,7 @@
  * returns it (pve-manager PVE/VZDump.pm `exec_backup` and `exec_backup_task`, pve-guest-common
  * PVE/VZDump/Common.pm `command_line` and Plugin.pm `debugmsg`: `INFO: ` or `ERROR: ` before each).
  */
+
 import { VMID_PATTERN } from "./ids";
 import { parseList } from "./values";
 

@@ -7,7 +7,8 @@
  *
  * Exit codes: 0 converged; 1 a difference (each printed); 2 bad input or the API could not be read.
  */
-import { BackupJobEntry, PveApiError, PveClient, StorageConfigEntry } from "../../pve/client";
+import { PveApiError, PveClient, StorageConfigEntry } from "../../pve/client";
+import type { BackupJobEntry } from "../../pve/job";
 import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorResult } from "../../cli/cli";
 import { PROJECT_DIR } from "../../start/sources";
 import { CONNECTION_FLAGS, ClusterCommandOptions, readStackSite, stackConnection } from "../../cli/stack";

@@ -445,7 +445,7 @@ test("NFS: a server down from one node: that node's content listing fails, its s
 
 test("scheduled runs: each failure scenario is served as PVE lists it and logs it", async () => {
   const day = fixtureCluster("home-day");
-  const job = day.backup.find((j) => j.id === "backup-home-p0-daily")! as Record<string, unknown>;
+  const job = day.backup.find((j) => j.id === "backup-home-p0-daily")!;
   const guests = [
     { vmid: 100, kind: "qemu" as const, name: "home-assistant" },
     { vmid: 102, kind: "qemu" as const, name: "vaultwarden" },
