@@ -1,21 +1,22 @@
 /**
  * CI helper of the end-to-end workflow (.github/workflows/e2e.yml): after `pulumi up`, asserts that
- * the cluster's jobs and managed storages are exactly what the stack's tiers say, read through the
- * PVE API (here: the double's), connecting as `npm run doctor` does.
+ * the cluster's jobs and managed storages are exactly what the stack's tiers say (each tier's job as
+ * tiers/tierJob.ts has it), read through the PVE API (here: the double's), connecting as
+ * `npm run doctor` does.
  *
  *   ts-node double/e2e/assert-tiers.ts --stack e2e [--stack-dir DIR] [--ca FILE] [--endpoint URL]
  *
  * Exit codes: 0 converged; 1 a difference (each printed); 2 bad input or the API could not be read.
  */
 import { PveApiError, PveClient, StorageConfigEntry } from "../../pve/client";
-import type { BackupJobEntry } from "../../pve/job";
+import { BackupJobEntry, JOB_DEFAULTS, readBackupJob } from "../../pve/job";
 import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorResult } from "../../cli/cli";
 import { PROJECT_DIR } from "../../start/sources";
 import { CONNECTION_FLAGS, ClusterCommandOptions, readStackSite, stackConnection } from "../../cli/stack";
 import type { Site } from "../../tiers/config";
-import { JOB_DEFAULTS } from "../../pve/job";
-import { formatPruneBackups, parsePruneBackups, toPruneBackupsMap } from "../../pve/retention";
-import { isPveTrue, parseList } from "../../pve/values";
+import { tierJob } from "../../tiers/tierJob";
+import { formatPruneBackups, parsePruneBackups } from "../../pve/retention";
+import { parseList } from "../../pve/values";
 
 const SPEC = {
   stack: { type: "string" },
@@ -23,7 +24,8 @@ const SPEC = {
   ...CONNECTION_FLAGS,
 } as const;
 
-const sameSet = (a: string[], b: string[]) => [...a].sort().join(",") === [...b].sort().join(",");
+const sameSet = (a: readonly (string | number)[], b: readonly (string | number)[]) =>
+  [...a].sort().join(",") === [...b].sort().join(",");
 
 /** The differences between the cluster and the site: empty when converged. */
 export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: StorageConfigEntry[]): string[] {
@@ -39,38 +41,28 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
       if (actual !== wanted)
         problems.push(`${where}: ${what} is ${JSON.stringify(actual)}, the tier says ${JSON.stringify(wanted)}`);
     };
-    expect("schedule", job.schedule, tier.schedule);
-    expect("storage", job.storage, tier.storage);
-    expect("enabled", job.enabled === undefined ? JOB_DEFAULTS.enabled : isPveTrue(job.enabled), true);
-    expect("mode", job.mode ?? JOB_DEFAULTS.mode, tier.mode);
-    expect("compress", job.compress ?? JOB_DEFAULTS.compress, tier.compress);
-    expect("node", job.node, tier.node);
-    const vmids = parseList(job.vmid);
-    if (
-      !sameSet(
-        vmids,
-        tier.guests.map((g) => String(g.vmid)),
-      )
-    ) {
+    const have = readBackupJob(job);
+    const want = readBackupJob(tierJob(tier));
+    expect("schedule", have.schedule, want.schedule);
+    expect("storage", have.storage, want.storage);
+    expect("enabled", have.enabled, want.enabled);
+    expect("mode", have.mode ?? JOB_DEFAULTS.mode, want.mode ?? JOB_DEFAULTS.mode);
+    expect("compress", have.compress ?? JOB_DEFAULTS.compress, want.compress ?? JOB_DEFAULTS.compress);
+    expect("node", have.node, want.node);
+    if (!sameSet(have.vmids, want.vmids)) {
+      problems.push(`${where}: backs up ${have.vmids.join(",") || "(no vmid)"}, the tier has ${want.vmids.join(",")}`);
+    }
+    if (have.all || have.pool !== undefined) problems.push(`${where}: backs up by all/pool, not by the tier's vmids`);
+    expect("prune-backups", formatPruneBackups(have.pruneBackups ?? {}), formatPruneBackups(want.pruneBackups ?? {}));
+    if (!sameSet(have.mailto, want.mailto)) {
       problems.push(
-        `${where}: backs up ${vmids.join(",") || "(no vmid)"}, the tier has ${tier.guests.map((g) => g.vmid).join(",")}`,
+        `${where}: mails ${have.mailto.join(",") || "nobody"}, the tier says ${want.mailto.join(",") || "nobody"}`,
       );
     }
-    if (isPveTrue(job.all) || job.pool !== undefined)
-      problems.push(`${where}: backs up by all/pool, not by the tier's vmids`);
-    const prune = formatPruneBackups(parsePruneBackups(job["prune-backups"]) ?? {});
-    expect("prune-backups", prune, formatPruneBackups(parsePruneBackups(toPruneBackupsMap(tier.retention)) ?? {}));
-    const mailto = parseList(job.mailto);
-    if (!sameSet(mailto, tier.notification?.mailto ?? [])) {
-      problems.push(
-        `${where}: mails ${mailto.join(",") || "nobody"}, the tier says ${tier.notification?.mailto.join(",") || "nobody"}`,
-      );
+    if (want.mailnotification !== undefined) {
+      expect("mailnotification", have.mailnotification ?? JOB_DEFAULTS.mailnotification, want.mailnotification);
     }
-    if (tier.notification)
-      expect("mailnotification", job.mailnotification ?? JOB_DEFAULTS.mailnotification, tier.notification.when);
-    if (!String(job["notes-template"] ?? "").includes(tier.job)) {
-      problems.push(`${where}: notes-template ${JSON.stringify(job["notes-template"])} does not name the job`);
-    }
+    expect("notes-template", have.notesTemplate, want.notesTemplate);
   }
   for (const s of site.storages) {
     const found = storages.find((c) => c.storage === s.id);
