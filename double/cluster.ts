@@ -23,7 +23,7 @@ import {
 import { Params, methodInfo, parsePropertyString } from "../pve/schema";
 import { CalendarEvent, formatIsoTime, zonedTimeToDate } from "../tiers/calendar";
 import { JOB_ID_MAX_LENGTH } from "../pve/ids";
-import { SHARED_STORAGE_TYPES } from "../pve/storage";
+import { NFS_OPTIONS, SHARED_STORAGE_TYPES } from "../pve/storage";
 import { TASK_RUNNING_STATUS } from "../pve/vzdumpLog";
 import { backupFileName, parseVzdumpFileName } from "../pve/archives";
 import { isPveTrue, parseList } from "../pve/values";
@@ -96,27 +96,6 @@ export interface DoubleTask {
 /** A job as jobs.cfg keeps it and `/cluster/backup` returns it. */
 type Job = BackupJobEntry;
 type StorageConfig = Record<string, string | number> & { storage: string; type: string };
-
-/** Options of NFS storage, with those fixed at creation (pve-storage NFSPlugin `options`). */
-const NFS_OPTIONS: Record<string, { fixed?: boolean; optional?: boolean }> = {
-  path: { fixed: true },
-  "content-dirs": { optional: true },
-  server: { fixed: true },
-  export: { fixed: true },
-  nodes: { optional: true },
-  disable: { optional: true },
-  "prune-backups": { optional: true },
-  "max-protected-backups": { optional: true },
-  options: { optional: true },
-  content: { optional: true },
-  format: { optional: true },
-  mkdir: { optional: true },
-  "create-base-path": { optional: true },
-  "create-subdirs": { optional: true },
-  bwlimit: { optional: true },
-  preallocation: { optional: true },
-  "snapshot-as-volume-chain": { optional: true, fixed: true },
-};
 
 /** Without `storageStatus`, a storage reports this total, and as used the size of its backups. */
 const DEFAULT_STORAGE_TOTAL = 1024 ** 4;

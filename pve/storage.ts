@@ -49,3 +49,37 @@ export const SHARED_STORAGE_TYPES: readonly string[] = [
 /** Storage content types (`pve-storage-content-list`); vzdump writes `backup`. */
 export const CONTENT_TYPES = ["backup", "images", "import", "iso", "rootdir", "snippets", "vztmpl"] as const;
 export const BACKUP_CONTENT = "backup";
+
+/**
+ * NFS storage's options as pve-storage PVE/Storage/NFSPlugin.pm `options` lists them: `fixed` ones
+ * PVE takes at creation only (an update that changes or deletes one fails), `optional` ones may be
+ * left out or deleted.
+ */
+const NFS_OPTION_TABLE = {
+  path: { fixed: true },
+  "content-dirs": { optional: true },
+  server: { fixed: true },
+  export: { fixed: true },
+  nodes: { optional: true },
+  disable: { optional: true },
+  "prune-backups": { optional: true },
+  "max-protected-backups": { optional: true },
+  options: { optional: true },
+  content: { optional: true },
+  format: { optional: true },
+  mkdir: { optional: true },
+  "create-base-path": { optional: true },
+  "create-subdirs": { optional: true },
+  bwlimit: { optional: true },
+  preallocation: { optional: true },
+  "snapshot-as-volume-chain": { optional: true, fixed: true },
+} as const;
+
+type NfsOption = keyof typeof NFS_OPTION_TABLE;
+export const NFS_OPTIONS: Readonly<Record<string, { fixed?: boolean; optional?: boolean }>> = NFS_OPTION_TABLE;
+
+/** The NFS options PVE fixes when the storage is created: changing one takes a new storage. */
+export type NfsFixedOption = {
+  [K in NfsOption]: (typeof NFS_OPTION_TABLE)[K] extends { fixed: true } ? K : never;
+}[NfsOption];
+export const NFS_FIXED_OPTIONS = Object.keys(NFS_OPTION_TABLE).filter((k) => NFS_OPTIONS[k].fixed) as NfsFixedOption[];

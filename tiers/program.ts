@@ -11,10 +11,11 @@ import { discoverCluster } from "./discovery";
 import { computeCoverage } from "./coverage";
 import { StackOutputs, summarizeTier } from "./inventory";
 import { toBackupsBlock } from "../pve/retention";
+import type { NfsFixedOption } from "../pve/storage";
 
 /**
  * Every input of the provider's NFS storage that adoption takes from the cluster as it is: all but
- * its id, `server` and `export` (PVE cannot change those, so they must match). `satisfies` makes
+ * its id and those PVE fixes at creation (`server` and `export`: they must match). `satisfies` makes
  * this list the provider's: an input the provider adds, or drops, fails the compile here.
  */
 const ADOPTED_STORAGE_INPUTS = {
@@ -27,7 +28,7 @@ const ADOPTED_STORAGE_INPUTS = {
   options: true,
   preallocation: true,
   snapshotAsVolumeChain: true,
-} as const satisfies Record<Exclude<keyof storage.NfsArgs, "resourceId" | "server" | "export">, true>;
+} as const satisfies Record<Exclude<keyof storage.NfsArgs, "resourceId" | NfsFixedOption>, true>;
 
 export const ADOPTED_STORAGE_PROPERTIES: string[] = Object.keys(ADOPTED_STORAGE_INPUTS);
 
