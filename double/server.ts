@@ -19,7 +19,8 @@ import { ClusterSnapshot } from "../pve/snapshot";
 import { effectivePermissions, privilegesAt } from "../pve/privileges";
 import { MethodInfo, Params, PermissionCheck, RawParams, resolvePath, validateParameters } from "../pve/schema";
 import { DoubleCertificates, generateCertificates } from "./certificate";
-import { DoubleCluster, PveError, paramError, permissionError } from "./cluster";
+import { DoubleCluster } from "./cluster";
+import { PveError, paramError, permissionError } from "./errors";
 
 export interface DoubleOptions {
   cluster: ClusterSnapshot;

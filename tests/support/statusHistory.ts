@@ -7,7 +7,7 @@ import { PathPrivileges } from "../../pve/privileges";
 import type { BackupVolume, JobRun, StatusInput } from "../../status/judge";
 import type { ClusterGuest } from "../../tiers/inventory";
 import { statusJobOf } from "../../status/judge";
-import { makeUpid } from "../../double/cluster";
+import { makeUpid } from "../../double/tasks";
 import { ScheduledRun, scheduledRun } from "../../double/vzdump";
 import { zonedTimeToDate } from "../../tiers/calendar";
 import { Site, Tier } from "../../tiers/config";
