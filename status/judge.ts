@@ -9,7 +9,7 @@
  * and sizes read in the status's text and on the report's page.
  */
 import * as z from "zod";
-import type { TaskEntry, VolumeEntry } from "../pve/client";
+import type { TaskEntry, VolumeEntry } from "../pve/entries";
 import { backupVisibilityGap, PathPrivileges } from "../pve/privileges";
 import { CalendarEvent, formatIsoTime, tryParseCalendarEvent, zonedTimeToDate } from "../tiers/calendar";
 import { Site, Tier, formatPath, graceSeconds, jobOfNotes, jobNotesTemplate, otherStackGuests } from "../tiers/config";

@@ -11,7 +11,9 @@
  * Exit codes: 0 every check passed; 1 a check failed; 2 it could not check (bad input, the endpoint
  * unreachable or untrusted, the token rejected); 3 an internal error.
  */
-import { PveApiError, PveClient, PveErrorKind, probeTls } from "../../pve/client";
+import { PveApiError, PveErrorKind } from "../../pve/apiError";
+import { PveClient } from "../../pve/client";
+import { probeTls } from "../../pve/tls";
 import type { BackupJobEntry } from "../../pve/job";
 import type { ConnectionSettings } from "../../pve/connection";
 import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTokenId } from "../../pve/privileges";

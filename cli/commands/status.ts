@@ -11,7 +11,9 @@
  * Exit codes: 0 every guest OK or PENDING and the space holds; 1 otherwise; 2 it could not check (bad
  * input, the endpoint or token, or something the token may not see); 3 an internal error.
  */
-import { PveApiError, PveClient, PveErrorKind, TaskEntry } from "../../pve/client";
+import { PveApiError, PveErrorKind } from "../../pve/apiError";
+import { PveClient } from "../../pve/client";
+import { TaskEntry } from "../../pve/entries";
 import { PathPrivileges, STORAGE_LISTING_PRIVILEGES, seesBackup } from "../../pve/privileges";
 import { formatIsoTime } from "../../tiers/calendar";
 import { Site, graceSeconds } from "../../tiers/config";

@@ -8,7 +8,9 @@
  *
  * Exit codes: 0 converged; 1 a difference (each printed); 2 bad input or the API could not be read.
  */
-import { PveApiError, PveClient, StorageConfigEntry } from "../../pve/client";
+import { PveApiError } from "../../pve/apiError";
+import { PveClient } from "../../pve/client";
+import { StorageConfigEntry } from "../../pve/entries";
 import { BackupJobEntry, JOB_DEFAULTS, readBackupJob } from "../../pve/job";
 import { CommandResult, InputError, UsageError, parseArgs, runMain, userErrorResult } from "../../cli/cli";
 import { PROJECT_DIR } from "../../start/sources";

@@ -11,7 +11,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseDocument } from "yaml";
-import { normalizeEndpoint } from "../../pve/client";
+import { normalizeEndpoint } from "../../pve/connection";
 import {
   CommandResult,
   InputError,

@@ -6,7 +6,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { PveApiError } from "../../pve/client";
+import { PveApiError } from "../../pve/apiError";
 import { ClusterSnapshot, parseClusterSnapshot } from "../../pve/snapshot";
 import { PROJECT_DIR } from "../../start/sources";
 
