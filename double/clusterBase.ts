@@ -5,14 +5,8 @@
  * cluster.ts the whole.
  */
 import { randomUUID } from "crypto";
-import {
-  AccessModel,
-  PROGRAM_ROLE,
-  PROGRAM_ROLE_PRIVILEGES,
-  ROOT_USER,
-  hasPrivileges,
-  splitTokenId,
-} from "../pve/privileges";
+import { AccessModel, ROOT_USER, hasPrivileges, splitTokenId } from "../pve/privileges";
+import { PROGRAM_ROLE, PROGRAM_ROLE_PRIVILEGES } from "../pve/programPrivileges";
 import { parseList } from "../pve/values";
 import { ClusterSnapshot, snapshotNodes } from "../pve/snapshot";
 import { PveError, permissionError } from "./errors";

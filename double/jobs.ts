@@ -5,7 +5,8 @@
  */
 import { randomUUID } from "crypto";
 import { ROOT_USER } from "../pve/privileges";
-import { Params, methodInfo, parsePropertyString } from "../pve/schema";
+import { Params, parsePropertyString } from "../pve/params";
+import { methodInfo } from "../pve/schema";
 import { CalendarEvent } from "../tiers/calendar";
 import { JOB_ID_MAX_LENGTH } from "../pve/ids";
 import { isPveTrue, parseList } from "../pve/values";

@@ -4,7 +4,7 @@
  * NFS server a node may not reach, each node's space, and backup volumes with PVE's visibility rules.
  */
 import { STORAGE_LISTING_PRIVILEGES, privilegesAt, seesBackup } from "../pve/privileges";
-import type { Params } from "../pve/schema";
+import type { Params } from "../pve/params";
 import { zonedTimeToDate } from "../tiers/calendar";
 import { NFS_OPTIONS, SHARED_STORAGE_TYPES } from "../pve/storage";
 import { backupFileName, parseVzdumpFileName } from "../pve/archives";

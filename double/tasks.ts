@@ -3,7 +3,7 @@
  * node's services and journal (PVE/API2/Services.pm, PVE/API2/Nodes.pm `syslog`), and UPIDs as
  * pve-common PVE/UPID.pm writes and reads them.
  */
-import type { Params } from "../pve/schema";
+import type { Params } from "../pve/params";
 import { formatIsoTime, zonedTimeToDate } from "../tiers/calendar";
 import { TASK_RUNNING_STATUS } from "../pve/vzdumpLog";
 import type { ClusterSnapshot } from "../pve/snapshot";
