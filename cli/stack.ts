@@ -6,7 +6,7 @@
  * site or a missing token is one and the same one-line error (exit 2).
  */
 import { ConnectionSettings, ConnectionSettingsError, resolveConnection } from "../pve/connection";
-import { ConfigError } from "../tiers/config";
+import { ConfigError } from "../tiers/siteRules";
 import { SiteFile, UnknownStackError, readSiteFile } from "../tiers/stackConfig";
 import { InputError, UsageError, readInputFile } from "./cli";
 

@@ -6,7 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import type * as pulumiSdk from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, ConfigError, SITE_KEY, Site, parseSite } from "./config";
+import { CONFIG_NAMESPACE, SITE_KEY, Site } from "./config";
+import { ConfigError, parseSite } from "./siteRules";
 import { REDACTED, isSecretKeyName, plainSecretIn } from "../pve/secrets";
 
 /**

@@ -2,12 +2,32 @@
  * A tier's backup job, written once: the provider's inputs the program declares for it
  * (`tierJobInputs`, backupTier.ts), what the provider writes to PVE for a Job's inputs
  * (`jobOfInputs`), and so the job PVE holds after `pulumi up` (`tierJob`). The program, the plan,
- * the status and the end-to-end checks all take the tier's job from here.
+ * the status and the end-to-end checks all take the tier's job from here; and the notes-template the
+ * job writes on each backup, and how the status reads the job back from a backup's notes.
  */
 import type { JobArgs } from "@muhlba91/pulumi-proxmoxve/backup/job";
-import { Tier, jobNotesTemplate } from "./config";
+import type { Tier } from "./config";
 import type { BackupJobEntry } from "../pve/job";
 import { parsePruneBackups, toPruneBackupsMap } from "../pve/retention";
+
+/**
+ * The notes-template of a tier's job: PVE fills in the variables per backup, so every archive says
+ * which guest, tier and job it belongs to. Built here once, for the job and for the
+ * validation that PVE will take it (siteRules.ts).
+ */
+export function jobNotesTemplate(tier: Pick<Tier, "id" | "description" | "job">): string {
+  return `{{guestname}} ({{vmid}}) - tier ${tier.id}: ${tier.description} - job ${tier.job}`;
+}
+
+/**
+ * The job a backup's notes name, as `jobNotesTemplate` writes them (`... - job <id>` at the end),
+ * or undefined when the notes name none (a backup made by hand, or by a job with other notes). Read
+ * by the job id alone, so backups written before a tier's description changed still count as its job's.
+ */
+export function jobOfNotes(notes: string | undefined): string | undefined {
+  const m = / - job ([A-Za-z][A-Za-z0-9_-]*)$/.exec(notes?.trim() ?? "");
+  return m?.[1];
+}
 
 /** The provider Job inputs a tier sets, but the storage: an Output when the stack manages it (program.ts). */
 export function tierJobInputs(tier: Tier) {

@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Violation, evaluatePolicies, mandatoryViolations, PolicyConfigError } from "../../offline/evaluate";
 import type { PackConfig } from "../../policy/config";
 import { formatIsoTime, tryParseCalendarEvent } from "../../tiers/calendar";
-import { ConfigError } from "../../tiers/config";
+import { ConfigError } from "../../tiers/siteRules";
 import { JOB_TYPE } from "../../tiers/names";
 import { JOB_DEFAULTS } from "../../pve/job";
 import { formatPruneBackups, parsePruneBackups } from "../../pve/retention";

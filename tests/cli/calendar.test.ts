@@ -9,7 +9,8 @@ import * as path from "path";
 import ICAL from "ical.js";
 import { backupCalendar, runCalendarCommand, runUid } from "../../cli/commands/calendar";
 import { CalendarEvent } from "../../tiers/calendar";
-import { Site, parseSite } from "../../tiers/config";
+import { Site } from "../../tiers/config";
+import { parseSite } from "../../tiers/siteRules";
 import { readSiteFile } from "../../tiers/stackConfig";
 import { FIXTURE_STACK_DIR } from "../support/stacks";
 

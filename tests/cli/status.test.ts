@@ -5,7 +5,7 @@
  */
 import { escapeLabel, renderPrometheus, renderStatusText, summaryLine } from "../../cli/commands/status";
 import { judgeStatus } from "../../status/judge";
-import { parseSite } from "../../tiers/config";
+import { parseSite } from "../../tiers/siteRules";
 import { fixtureSite } from "../support/stacks";
 import { SiteHistory } from "../support/statusHistory";
 

@@ -14,7 +14,7 @@ import {
   stackJobOf,
   statusJobOf,
 } from "../../status/judge";
-import { parseSite } from "../../tiers/config";
+import { parseSite } from "../../tiers/siteRules";
 import { VZDUMP_LOCK_WAITING, parseVzdumpJobStart } from "../../pve/vzdumpLog";
 import { tryParseCalendarEvent } from "../../tiers/calendar";
 import { fixtureSite } from "../support/stacks";

@@ -1,12 +1,6 @@
-import {
-  ConfigError,
-  SITE_KEY,
-  graceSeconds,
-  jobNotesTemplate,
-  jobOfNotes,
-  parseDuration,
-  parseSite,
-} from "../../tiers/config";
+import { ConfigError, parseSite } from "../../tiers/siteRules";
+import { SITE_KEY, graceSeconds, parseDuration } from "../../tiers/config";
+import { jobNotesTemplate, jobOfNotes } from "../../tiers/tierJob";
 import { parsePruneBackups } from "../../pve/retention";
 import { fixtureSite } from "../support/stacks";
 

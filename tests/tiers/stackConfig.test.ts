@@ -7,7 +7,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError } from "../../tiers/config";
+import { ConfigError } from "../../tiers/siteRules";
 import { SECRET_PROVIDER_KEYS, UnknownStackError, readSiteFile, readStackFile } from "../../tiers/stackConfig";
 import { FIXTURE_STACK_DIR } from "../support/stacks";
 
