@@ -7,7 +7,8 @@
  */
 import { ConnectionSettings, ConnectionSettingsError, resolveConnection } from "../pve/connection";
 import { ConfigError } from "../tiers/siteRules";
-import { SiteFile, UnknownStackError, readSiteFile } from "../tiers/stackConfig";
+import { SiteFile, readSiteFile } from "../tiers/stackConfig";
+import { UnknownStackError } from "../tiers/stackFile";
 import { InputError, UsageError, readInputFile } from "./cli";
 
 export const DEFAULT_STACK = "home";

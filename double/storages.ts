@@ -1,4 +1,7 @@
 /**
+ * (Over 300 lines: storage.cfg, each node's space and the backup volumes are one state, which
+ * pve-storage's config, status and content calls all read.)
+ *
  * The PVE API double's storage (pve-storage PVE/API2/Storage/Config.pm, Status.pm, Content.pm):
  * storage.cfg, NFS storage whose fixed options stay as created (pve/storage.ts `NFS_OPTIONS`), an
  * NFS server a node may not reach, each node's space, and backup volumes with PVE's visibility rules.

@@ -27,7 +27,7 @@ import {
   snapshotPools,
   snapshotStorages,
 } from "../pve/snapshot";
-import { readStackFile } from "../tiers/stackConfig";
+import { readStackFile } from "../tiers/stackFile";
 
 /** A resource the program registered, as the engine would receive it. */
 export interface RegisteredResource {

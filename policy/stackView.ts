@@ -1,4 +1,7 @@
 /**
+ * (Over 300 lines: the view's types are the contract with every policy and are documented here in
+ * full; building it stays in one function, the readers of each item are in viewReaders.ts.)
+ *
  * The stack as the policies judge it: the one place that knows where things are in what the engine
  * hands a policy pack.
  *

@@ -1,4 +1,7 @@
 /**
+ * (Over 300 lines: one schema per PVE endpoint a snapshot holds, each with what PVE means by it, and
+ * the readers that turn a snapshot into PVE's records; the backup job's schema is pve/job.ts.)
+ *
  * A cluster snapshot: what the PVE API returns, saved as one JSON file so the program can be run and
  * judged without the cluster (`npm run check`). Capture one on a node with:
  *

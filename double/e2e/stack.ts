@@ -23,7 +23,7 @@ import {
 } from "../../cli/cli";
 import { PROJECT_DIR } from "../../start/sources";
 import { checkStackName } from "../../cli/stack";
-import { stackFileName } from "../../tiers/stackConfig";
+import { stackFileName } from "../../tiers/stackFile";
 
 const SPEC = {
   from: { type: "string" },
