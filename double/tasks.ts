@@ -3,6 +3,7 @@
  * node's services and journal (PVE/API2/Services.pm, PVE/API2/Nodes.pm `syslog`), and UPIDs as
  * pve-common PVE/UPID.pm writes and reads them.
  */
+import type { TaskEntry } from "../pve/entries";
 import type { Params } from "../pve/params";
 import { formatIsoTime, zonedTimeToDate } from "../tiers/calendar";
 import { TASK_RUNNING_STATUS } from "../pve/vzdumpLog";
@@ -14,17 +15,8 @@ import { ClusterStorages } from "./storages";
 /** journalctl's short month names. */
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-export interface DoubleTask {
-  upid: string;
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  user: string;
-  endtime?: number;
-  status?: string;
+/** A task as the double keeps it: as `GET /nodes/{node}/tasks` lists it, with its log. */
+export interface DoubleTask extends TaskEntry {
   log: string[];
 }
 
@@ -200,15 +192,7 @@ function taskLogPath(upid: string, starttimeHex = upid.split(":")[4] ?? ""): str
 }
 
 /** `UPID:node:pid:pstart:starttime:type:id:user:`, hex fields upper case as PVE writes them. */
-export function makeUpid(t: {
-  node: string;
-  pid: number;
-  pstart: number;
-  starttime: number;
-  type: string;
-  id: string;
-  user: string;
-}): string {
+export function makeUpid(t: Omit<TaskEntry, "upid" | "endtime" | "status">): string {
   const hex = (n: number) => n.toString(16).toUpperCase().padStart(8, "0");
   return `UPID:${t.node}:${hex(t.pid)}:${hex(t.pstart)}:${hex(t.starttime)}:${t.type}:${t.id}:${t.user}:`;
 }
