@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify as toYaml } from "yaml";
-import { parseSite } from "../tiers/config";
+import { parseSite } from "../tiers/siteRules";
 import { ClusterSnapshot } from "../pve/snapshot";
 import { SiteHistory } from "../tests/support/statusHistory";
 import { syntheticSite } from "./policyStack";

@@ -7,7 +7,7 @@
  *      `error: <message>`, or the cluster could not be read (the endpoint, the token, a privilege)
  *   3  a bug or a broken install: `internal error:` and the stack, which is for a developer
  */
-import { redactSecrets } from "../pve/formats";
+import { redactSecrets } from "../pve/secrets";
 import { InputError } from "../tiers/input";
 import { CommandResult, UsageError, plainText } from "./cli";
 

@@ -9,7 +9,7 @@
  * that do not compile stop it with the compiler's message (exit 3).
  */
 import { spawnSync } from "child_process";
-import { redactSecrets } from "../pve/formats";
+import { redactSecrets } from "../pve/secrets";
 import { BuildError } from "../start/build";
 import { ensureFresh } from "../start/fresh";
 import type { CommandResult } from "./cli";

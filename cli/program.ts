@@ -28,7 +28,7 @@ const FLAG = {
   endpoint: () =>
     new Option(
       "--endpoint <url>",
-      "read this endpoint instead of the stack's proxmoxve:endpoint (e.g. the PVE API double)",
+      "the PVE API to read, e.g. https://pve.home.arpa:8006/ or the PVE API double (default: the stack's proxmoxve:endpoint, else PROXMOX_VE_ENDPOINT)",
     ),
   from: (what: string) =>
     new Option(
@@ -240,17 +240,12 @@ function declareCommands(program: Command): void {
     .command("init")
     .summary("write Pulumi.<stack>.yaml from a cluster whose backup jobs were made by hand")
     .description(
-      "Writes Pulumi.<stack>.yaml from what the cluster holds: one tier per existing backup job (its id kept, adopt: true), the NFS storages that take backups, and every decision it cannot make (marked DECIDE), which `check --stack <name>` then names. Reads the live cluster (GET requests only) or a snapshot (--cluster); never writes to the cluster, and never replaces a stack file without --force.",
+      "Writes Pulumi.<stack>.yaml from what the cluster holds: one tier per existing backup job (its id kept, adopt: true), the NFS storages that take backups, and every decision it cannot make (marked DECIDE), which `check --stack <name>` then names. Reads the live cluster (GET requests only; the endpoint is written as proxmoxve:endpoint) or a snapshot (--cluster); never writes to the cluster, and never replaces a stack file without --force.",
     )
     .addOption(FLAG.stack().default(undefined).makeOptionMandatory())
     .addOption(FLAG.stackDir())
     .addOption(new Option("--cluster <file>", "read this cluster snapshot instead of the live cluster"))
-    .addOption(
-      new Option(
-        "--endpoint <url>",
-        "the node's API, e.g. https://pve.home.arpa:8006/ (default PROXMOX_VE_ENDPOINT); written as proxmoxve:endpoint",
-      ),
-    )
+    .addOption(FLAG.endpoint())
     .addOption(FLAG.ca())
     .addOption(
       new Option(

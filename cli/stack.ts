@@ -7,9 +7,10 @@
  */
 import { ConnectionSettings, ConnectionSettingsError, resolveConnection } from "../pve/connection";
 import { ClusterSnapshot, SnapshotError, parseClusterSnapshot } from "../pve/snapshot";
-import { ConfigError } from "../tiers/config";
+import { ConfigError } from "../tiers/siteRules";
 import { InputError } from "../tiers/input";
-import { SiteFile, UnknownStackError, readSiteFile } from "../tiers/stackConfig";
+import { SiteFile, readSiteFile } from "../tiers/stackConfig";
+import { UnknownStackError } from "../tiers/stackFile";
 import { UsageError } from "./cli";
 import { readInputFile } from "./files";
 

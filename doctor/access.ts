@@ -1,5 +1,6 @@
 /** The doctor's checks of what the token may do: PVE's version, and the privileges the program needs. */
-import { PathPrivileges, missingPrivileges, programPrivileges, pveumFix, splitTokenId } from "../pve/privileges";
+import { PathPrivileges, splitTokenId } from "../pve/privileges";
+import { missingPrivileges, programPrivileges, pveumFix } from "../pve/programPrivileges";
 import { Check, DoctorContext } from "./context";
 
 export async function versionCheck(ctx: DoctorContext): Promise<Check> {

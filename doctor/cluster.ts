@@ -1,6 +1,7 @@
 /** The doctor's checks of the cluster the tiers need: its nodes and their time zone, the tiers' guests and storages. */
-import { PveApiError } from "../pve/client";
-import { BACKUP_CONTENT, isPveTrue, parseList } from "../pve/formats";
+import { PveApiError } from "../pve/apiError";
+import { BACKUP_CONTENT } from "../pve/storage";
+import { isPveTrue, parseList } from "../pve/values";
 import type { Tier } from "../tiers/config";
 import { Check, DoctorContext } from "./context";
 

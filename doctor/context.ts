@@ -3,7 +3,9 @@
  * cluster (each read once). The checks are doctor/diagnose.ts (endpoint, certificate, token),
  * doctor/access.ts, doctor/cluster.ts and doctor/jobs.ts; they run in doctor/diagnose.ts's order.
  */
-import { BackupJobEntry, PveApiError, PveClient } from "../pve/client";
+import { BackupJobEntry } from "../pve/job";
+import { PveApiError } from "../pve/apiError";
+import { PveClient } from "../pve/client";
 import type { ConnectionSettings } from "../pve/connection";
 import { guestsOfResources } from "../pve/snapshot";
 import type { Site, Tier } from "../tiers/config";

@@ -4,7 +4,9 @@
  * each failure there ends the run, for nothing further can be learnt. One verdict per check, with
  * the fix; cli/commands/doctor.ts prints them.
  */
-import { PveApiError, PveClient, PveErrorKind, probeTls } from "../pve/client";
+import { PveApiError, PveErrorKind } from "../pve/apiError";
+import { PveClient } from "../pve/client";
+import { probeTls } from "../pve/tls";
 import type { ConnectionSettings } from "../pve/connection";
 import { splitTokenId } from "../pve/privileges";
 import type { SiteFile } from "../tiers/stackConfig";

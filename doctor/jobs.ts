@@ -3,8 +3,10 @@
  * adopt that back up `all`, by `exclude` or by `pool`) or silently drops a tier's mail
  * (`notification-mode`).
  */
-import { PveApiError } from "../pve/client";
-import { MAIL_HONOURING_MODES, isPveTrue, parseList, sameJobId } from "../pve/formats";
+import { PveApiError } from "../pve/apiError";
+import { MAIL_HONOURING_MODES } from "../pve/job";
+import { isPveTrue, parseList } from "../pve/values";
+import { sameJobId } from "../pve/ids";
 import { adoptionBlocker } from "../tiers/adoption";
 import { Check, DoctorContext } from "./context";
 

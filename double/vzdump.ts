@@ -13,10 +13,9 @@
  */
 import { formatIsoTime } from "../tiers/calendar";
 import type { ClusterSnapshot } from "../pve/snapshot";
+import { BackupJobEntry, JOB_DEFAULTS } from "../pve/job";
+import { NOTES_TEMPLATE_VARIABLES, NotesTemplateVariable } from "../pve/notes";
 import {
-  JOB_DEFAULTS,
-  NOTES_TEMPLATE_VARIABLES,
-  NotesTemplateVariable,
   SCHEDULED_RUN_TASK,
   TASK_UNEXPECTED_STATUS,
   VZDUMP_GUEST_ERRORS,
@@ -25,11 +24,11 @@ import {
   VZDUMP_LOCK_ACQUIRED,
   VZDUMP_LOCK_FILE,
   VZDUMP_LOCK_WAITING,
-  parseList,
   shellQuote,
   vzdumpCommandLine,
   vzdumpTaskId,
-} from "../pve/formats";
+} from "../pve/vzdumpLog";
+import { parseList } from "../pve/values";
 
 type SnapshotTask = NonNullable<ClusterSnapshot["tasks"]>[number];
 type SnapshotBackup = NonNullable<ClusterSnapshot["backups"]>[number];
@@ -47,7 +46,7 @@ type GuestOutcome =
 
 export interface ScheduledRun {
   /** The job as `/cluster/backup` (or a snapshot's `backup`) has it. */
-  job: Record<string, unknown>;
+  job: BackupJobEntry;
   node: string;
   /** The job's guests on this node; the job's others are skipped here ("skip external VMs"). */
   guests: RunGuest[];
@@ -100,7 +99,7 @@ function hhmmss(seconds: number): string {
 }
 
 /** A job's parameters for its run: prune-backups as PVE prints the property string, plus `quiet 1`. */
-function runParameters(job: Record<string, unknown>): Record<string, string | number | string[] | undefined> {
+function runParameters(job: BackupJobEntry): Record<string, string | number | string[] | undefined> {
   const params: Record<string, string | number | string[] | undefined> = {};
   for (const [key, value] of Object.entries(job)) {
     if (NOT_VZDUMP_OPTIONS.has(key) || value === undefined) continue;

@@ -11,16 +11,18 @@ import { adoptionBlocker } from "../tiers/adoption";
 import type { ClusterGuest } from "../tiers/inventory";
 import { SITE_KEY, CONFIG_NAMESPACE } from "../tiers/config";
 import { tryParseCalendarEvent } from "../tiers/calendar";
-import { BACKUP_CONTENT, JOB_DEFAULTS, KEEP_OPTIONS, PruneBackups, isBounded } from "../pve/formats";
+import { BACKUP_CONTENT } from "../pve/storage";
+import { JOB_DEFAULTS } from "../pve/job";
+import { KEEP_OPTIONS, PruneBackups, isBounded } from "../pve/retention";
 import {
   ClusterSnapshot,
-  PveJob,
   PveStorage,
   snapshotGuests,
   snapshotJobs,
   snapshotPools,
   snapshotStorages,
 } from "../pve/snapshot";
+import { PveJob } from "../pve/job";
 
 export interface InitOptions {
   stack: string;

@@ -8,9 +8,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PackConfig } from "../policy/config";
 import type { ClusterSnapshot } from "../pve/snapshot";
-import { formatPruneBackups, parsePruneBackups } from "../pve/formats";
+import { formatPruneBackups, parsePruneBackups } from "../pve/retention";
 import { formatIsoTime, tryParseCalendarEvent } from "../tiers/calendar";
-import { ConfigError } from "../tiers/config";
+import { ConfigError } from "../tiers/siteRules";
 import { InputError } from "../tiers/input";
 import type { StackOutputs, TierSummary } from "../tiers/inventory";
 import { PolicyConfigError, Violation, evaluatePolicies, mandatoryViolations } from "./evaluate";

@@ -15,15 +15,11 @@
  * set". Only the properties the stack sets are compared: one it leaves out is left as it is.
  */
 import { JOB_TYPE, STORAGE_TYPE_PREFIX, storageTypeOf } from "../tiers/names";
-import {
-  BACKUPS_BLOCK_KEY,
-  JOB_DEFAULTS,
-  KEEP_OPTIONS,
-  PruneBackups,
-  formatPruneBackups,
-  parsePruneBackups,
-} from "../pve/formats";
-import { ClusterSnapshot, PveJob, PveStorage, snapshotJobs, snapshotStorages } from "../pve/snapshot";
+import { BACKUPS_BLOCK_KEY, KEEP_OPTIONS, PruneBackups, formatPruneBackups } from "../pve/retention";
+import { JOB_DEFAULTS } from "../pve/job";
+import { ClusterSnapshot, PveStorage, snapshotJobs, snapshotStorages } from "../pve/snapshot";
+import { PveJob, readBackupJob } from "../pve/job";
+import { jobOfInputs } from "../tiers/tierJob";
 import type { RegisteredResource } from "./preview";
 
 /** @public */
@@ -191,25 +187,7 @@ function differences(current: Values, desired: Values): PlanChange[] {
 
 /** A stack job's inputs (the provider's names) as the job PVE would hold after `pulumi up`. */
 function desiredJob(props: Record<string, unknown>): PveJob {
-  const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
-  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
-  return {
-    id: String(props.resourceId),
-    schedule: String(props.schedule),
-    storage: str(props.storage),
-    enabled: props.enabled !== false,
-    node: str(props.node),
-    all: props.all === true,
-    vmids: list(props.vmids).map(Number),
-    excludes: list(props.excludes).map(Number),
-    pool: str(props.pool),
-    pruneBackups: parsePruneBackups(props.pruneBackups),
-    mailto: list(props.mailtos),
-    mailnotification: str(props.mailnotification),
-    mode: str(props.mode),
-    compress: str(props.compress),
-    notesTemplate: str(props.notesTemplate),
-  };
+  return readBackupJob(jobOfInputs(props));
 }
 
 /** A job as the plan compares it: PVE's property names and texts, PVE's defaults applied. */

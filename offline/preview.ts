@@ -17,7 +17,7 @@ import type * as resproto from "@pulumi/pulumi/proto/resource_pb";
 import { PROJECT_DIR } from "../start/sources";
 import type { ClusterGuest, StackOutputs } from "../tiers/inventory";
 import { PROJECT_NAME, ROOT_STACK_TYPE } from "../tiers/names";
-import { JOB_DEFAULTS } from "../pve/formats";
+import { JOB_DEFAULTS } from "../pve/job";
 import {
   ClusterSnapshot,
   snapshotGuests,
@@ -27,7 +27,7 @@ import {
   snapshotPools,
   snapshotStorages,
 } from "../pve/snapshot";
-import { readStackFile } from "../tiers/stackConfig";
+import { readStackFile } from "../tiers/stackFile";
 
 /** A resource the program registered, as the engine would receive it. */
 export interface RegisteredResource {

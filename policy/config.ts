@@ -6,7 +6,7 @@
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import { PROJECT_NAME } from "../tiers/names";
-import { VMID_MAX, VMID_MIN } from "../pve/formats";
+import { VMID_MAX, VMID_MIN } from "../pve/ids";
 
 /** The pack is named after the project. */
 export const PACK_NAME = PROJECT_NAME;

@@ -7,7 +7,9 @@
  */
 import { CalendarEvent, isValidTimeZone, tryParseCalendarEvent } from "../tiers/calendar";
 import { jobSelects } from "../tiers/coverage";
-import { BACKUP_CONTENT, GuestKind, PruneBackups, formatPruneBackups, parsePruneBackups } from "../pve/formats";
+import { BACKUP_CONTENT } from "../pve/storage";
+import { GuestKind } from "../pve/ids";
+import { PruneBackups, formatPruneBackups, parsePruneBackups } from "../pve/retention";
 import type { GuestView, JobView, StackView, StorageView } from "./stackView";
 import { Maybe, UNKNOWN, hasUnknown } from "./unknown";
 

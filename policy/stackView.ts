@@ -1,4 +1,7 @@
 /**
+ * (Over 300 lines: the view's types are the contract with every policy and are documented here in
+ * full; building it stays in one function, the readers of each item are in viewReaders.ts.)
+ *
  * The stack as the policies judge it: the one place that knows where things are in what the engine
  * hands a policy pack.
  *
@@ -22,29 +25,27 @@ import type { VmLegacyArgs } from "@muhlba91/pulumi-proxmoxve/vmLegacy";
 import type { PolicyResource } from "@pulumi/policy";
 import type { Unwrap } from "@pulumi/pulumi";
 import type { StackOutputs } from "../tiers/inventory";
-import { GUEST_TYPES, JOB_TYPE, ROOT_STACK_TYPE, STORAGE_TYPE_PREFIX, storageTypeOf } from "../tiers/names";
-import { BACKUPS_BLOCK_KEY, GuestKind, KEEP_OPTIONS, PruneBackups, parsePruneBackups } from "../pve/formats";
+import { GUEST_TYPES, JOB_TYPE, ROOT_STACK_TYPE, STORAGE_TYPE_PREFIX } from "../tiers/names";
+import { PruneBackups } from "../pve/retention";
+import { GuestKind } from "../pve/ids";
+import { Maybe, MaybeDeep, UNKNOWN, asList, asNumber, asString, fullyKnown, toPlain } from "./unknown";
 import {
-  Maybe,
-  MaybeDeep,
-  UNKNOWN,
-  asBoolean,
-  asList,
-  asNumber,
-  asOptionalString,
-  asString,
-  fullyKnown,
-  hasUnknown,
-  toPlain,
-} from "./unknown";
+  guestFromCluster,
+  guestFromResource,
+  jobFromCluster,
+  jobFromResource,
+  readTiers,
+  storageFromCluster,
+  storageFromResource,
+} from "./viewReaders";
 
 /** A resource's properties as `toPlain` reads them, keyed and typed by the provider's input type. */
 type Props<Args> = { [K in keyof Args]?: MaybeDeep<Unwrap<Args[K]>> };
 
-type JobProps = Props<JobArgs>;
+export type JobProps = Props<JobArgs>;
 /** The storage inputs every storage type of the provider shares with Nfs. */
-type StorageProps = Props<Pick<NfsArgs, "resourceId" | "contents" | "nodes" | "disable" | "backups">>;
-type GuestProps = Props<Pick<VmLegacyArgs, "vmId" | "name" | "nodeName" | "template">> &
+export type StorageProps = Props<Pick<NfsArgs, "resourceId" | "contents" | "nodes" | "disable" | "backups">>;
+export type GuestProps = Props<Pick<VmLegacyArgs, "vmId" | "name" | "nodeName" | "template">> &
   Props<Pick<ContainerLegacyArgs, "initialization">> &
   Props<Pick<VmArgs, "resourceId">>;
 
@@ -55,7 +56,7 @@ export interface TierGuest {
   name: string;
 }
 
-interface TierView {
+export interface TierView {
   id: string;
   critical: Maybe<boolean>;
   /** The tier means to back up hourly or more often (absent: false). */
@@ -67,7 +68,11 @@ interface TierView {
   guests: TierGuest[];
 }
 
-/** A backup job: one the stack declares, or one on the cluster the stack does not manage. */
+/**
+ * A backup job: one the stack declares, or one on the cluster the stack does not manage. Not PVE's
+ * job (pve/job.ts `PveJob`): during preview a stack job's values may be UNKNOWN, which a policy must
+ * tell from absent, and the view says who declares the job and which tier it is.
+ */
 export interface JobView {
   /** PVE's job id; unknown for a stack job whose resourceId is not known yet. */
   id: Maybe<string>;
@@ -126,7 +131,7 @@ export interface GuestView {
 }
 
 /** A guest the stack manages whose vmid PVE will pick: no job can name it. */
-interface UnnumberedGuest {
+export interface UnnumberedGuest {
   kind: GuestKind;
   name: string;
   template: Maybe<boolean>;
@@ -315,177 +320,4 @@ function buildStackView(resources: readonly PolicyResource[]): StackView {
     otherStackGuests,
     poolMembers,
   };
-}
-
-function readTiers(value: unknown): Maybe<TierView[]> {
-  if (value === UNKNOWN) return UNKNOWN;
-  if (!Array.isArray(value)) return [];
-  const tiers: TierView[] = [];
-  for (const raw of value) {
-    if (raw === UNKNOWN || raw === null || typeof raw !== "object") continue;
-    const t = raw as Record<string, unknown>;
-    const id = asString(t.id);
-    const critical = asBoolean(t.critical);
-    const frequent = asBoolean(t.frequent);
-    const guests = asList(t.guests, (g) => (g === UNKNOWN ? UNKNOWN : guestFromCluster(g as Record<string, unknown>)));
-    tiers.push({
-      id: typeof id === "string" ? id : "?",
-      critical: critical === undefined ? false : critical,
-      frequent: frequent === undefined ? false : frequent,
-      job: asString(t.job),
-      mailto: asList(t.mailto, asString),
-      guests: guests === UNKNOWN || guests === undefined ? [] : guests.filter((g): g is GuestView => g !== UNKNOWN),
-    });
-  }
-  return tiers;
-}
-
-/** A stack job from its resource. */
-function jobFromResource(r: PolicyResource): JobView {
-  const p = toPlain(r.props) as JobProps;
-  const id = asString(p.resourceId);
-  const enabled = asBoolean(p.enabled);
-  const all = asBoolean(p.all);
-  const vmids = asList(p.vmids, asNumber);
-  const excludes = asList(p.excludes, asNumber);
-  const mailto = asList(p.mailtos, asString);
-  return {
-    id: id === undefined ? r.name : id,
-    label: typeof id === "string" ? id : r.name,
-    managed: true,
-    urn: r.urn,
-    storage: asString(p.storage),
-    enabled: enabled === undefined ? true : enabled,
-    schedule: asString(p.schedule),
-    node: asOptionalString(p.node),
-    all: all === undefined ? false : all,
-    vmids: vmids === undefined ? [] : vmids,
-    excludes: excludes === undefined ? [] : excludes,
-    pool: asOptionalString(p.pool),
-    pruneBackups: p.pruneBackups,
-    maxfiles: asNumber(p.maxfiles),
-    mailto: mailto === undefined ? [] : mailto,
-  };
-}
-
-/** A cluster job from the inventory (`ClusterJob`). */
-function jobFromCluster(j: Record<string, unknown>): JobView {
-  const id = asString(j.id);
-  const enabled = asBoolean(j.enabled);
-  const all = asBoolean(j.all);
-  const vmids = asList(j.vmids, asNumber);
-  const excludes = asList(j.excludes, asNumber);
-  const mailto = asList(j.mailto, asString);
-  return {
-    id: id === undefined ? "?" : id,
-    label: typeof id === "string" ? id : "?",
-    managed: false,
-    storage: asOptionalString(j.storage),
-    enabled: enabled === undefined ? true : enabled,
-    schedule: asString(j.schedule),
-    node: asOptionalString(j.node),
-    all: all === undefined ? false : all,
-    vmids: vmids === undefined ? [] : vmids,
-    excludes: excludes === undefined ? [] : excludes,
-    pool: asOptionalString(j.pool),
-    pruneBackups: j.pruneBackups,
-    maxfiles: undefined,
-    mailto: mailto === undefined ? [] : mailto,
-  };
-}
-
-function storageFromCluster(s: Record<string, unknown>): StorageView | undefined {
-  const id = asString(s.id);
-  if (typeof id !== "string") return undefined;
-  const disabled = asBoolean(s.disabled);
-  // The inventory does not carry a storage's prune-backups today; read it if it ever does.
-  const reported = "pruneBackups" in s;
-  return {
-    id,
-    managed: false,
-    type: (asString(s.type) as string | undefined) ?? "",
-    content: fullyKnown(asList(s.content, asString)),
-    nodes: fullyKnown(asList(s.nodes, asString)),
-    disabled: disabled === undefined ? false : disabled,
-    retentionReported: reported,
-    retention: reported ? readPrune(s.pruneBackups) : undefined,
-  };
-}
-
-/** A storage the stack declares; UNKNOWN when its id is unknown. */
-function storageFromResource(r: PolicyResource): Maybe<StorageView | undefined> {
-  const p = toPlain(r.props) as StorageProps;
-  const id = asString(p.resourceId);
-  if (id === UNKNOWN) return UNKNOWN;
-  if (id === undefined) return undefined;
-  const disabled = asBoolean(p.disable);
-  return {
-    id,
-    managed: true,
-    type: storageTypeOf(r.type),
-    content: fullyKnown(asList(p.contents, asString)),
-    nodes: fullyKnown(asList(p.nodes, asString)),
-    disabled: disabled === undefined ? false : disabled,
-    retentionReported: true,
-    retention: backupsToPrune(p.backups),
-  };
-}
-
-/** The provider's `backups` block ({keepLast: 3, keepAll: false}) as PVE's prune-backups. */
-function backupsToPrune(value: StorageProps["backups"]): Maybe<PruneBackups | undefined> {
-  if (value === UNKNOWN) return UNKNOWN;
-  if (value === null || typeof value !== "object") return undefined;
-  if (hasUnknown(value)) return UNKNOWN;
-  const b = value as Record<string, unknown>;
-  const prune: PruneBackups = {};
-  for (const k of KEEP_OPTIONS) {
-    const n = asNumber(b[BACKUPS_BLOCK_KEY[k]]);
-    if (typeof n === "number") prune[k] = n;
-  }
-  if (asBoolean(b.keepAll) === true) prune["keep-all"] = 1;
-  return Object.keys(prune).length > 0 ? prune : undefined;
-}
-
-function readPrune(value: unknown): Maybe<PruneBackups | undefined> {
-  if (hasUnknown(value)) return UNKNOWN;
-  try {
-    const prune = parsePruneBackups(value);
-    return prune && Object.keys(prune).length > 0 ? prune : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function guestFromCluster(g: Record<string, unknown>): GuestView | undefined {
-  const vmid = asNumber(g.vmid);
-  const kind = asString(g.kind);
-  if (typeof vmid !== "number" || (kind !== "qemu" && kind !== "lxc")) return undefined;
-  const name = asString(g.name);
-  const template = asBoolean(g.template);
-  return {
-    vmid,
-    kind,
-    name: typeof name === "string" ? name : "",
-    node: asOptionalString(g.node),
-    template: template === undefined ? false : template,
-  };
-}
-
-function guestFromResource(r: PolicyResource, kind: GuestKind): Maybe<GuestView | UnnumberedGuest> {
-  const p = toPlain(r.props) as GuestProps;
-  // VmLegacy and ContainerLegacy take `vmId`; Vm, Vm2Legacy and the cloned VMs take it as `resourceId`.
-  const vmid = asNumber("vmId" in p ? p.vmId : p.resourceId);
-  if (vmid === UNKNOWN) return UNKNOWN;
-  const init = p.initialization;
-  const hostname = init && init !== UNKNOWN ? asString(init.hostname) : undefined;
-  const name = asString(p.name);
-  const template = asBoolean(p.template);
-  const base: UnnumberedGuest = {
-    kind,
-    name: typeof name === "string" ? name : typeof hostname === "string" ? hostname : r.name,
-    template: template === undefined ? false : template,
-    urn: r.urn,
-  };
-  if (vmid === undefined) return base;
-  return { ...base, vmid, node: asOptionalString(p.nodeName) };
 }

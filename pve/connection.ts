@@ -7,8 +7,50 @@
  * double) and says so.
  */
 import { X509Certificate } from "crypto";
-import { addLiteralSecret, apiTokenSecret, redactSecrets } from "./formats";
-import { PveConnection, TokenFormatError, normalizeEndpoint, parseApiToken } from "./client";
+import { addLiteralSecret, apiTokenSecret, redactSecrets } from "./secrets";
+import { TokenFormatError } from "./apiError";
+
+/** Where and how to connect. */
+export interface PveConnection {
+  /** `https://host:8006/` (a path such as `/api2/json` is ignored, as the provider does). */
+  endpoint: string;
+  /** `user@realm!tokenid=secret`, as `PROXMOX_VE_API_TOKEN` holds it. */
+  token: string;
+  /** Accept any certificate (PVE's default one is self-signed): `proxmoxve:insecure`. */
+  insecure?: boolean;
+  /** PEM of the one CA to trust (e.g. the node's /etc/pve/pve-root-ca.pem); wins over `insecure`. */
+  ca?: string;
+  /** Per attempt: connecting, and waiting for the answer's headers and body (default 15 s). */
+  timeoutMs?: number;
+  /** Retries after the first attempt, on connection errors and 5xx (default 2). */
+  retries?: number;
+  /** The first retry's delay, doubled for each further one (default 300 ms). */
+  retryDelayMs?: number;
+  /** Everything this client asks, from its creation (default `PVE_LIMITS.commandDeadlineMs`). */
+  deadlineMs?: number;
+  /** One line per request and retry (method, path, status, time); never the token. */
+  log?: (line: string) => void;
+}
+
+/** `user@realm!tokenid=secret` → its parts. */
+export function parseApiToken(token: string, source = "the API token"): { tokenId: string; userId: string } {
+  const m = /^([^\s:/=]+@[A-Za-z][A-Za-z0-9.\-_]+)!([A-Za-z][A-Za-z0-9.\-_]+)=(\S+)$/.exec(token.trim());
+  if (!m) throw new TokenFormatError(source);
+  return { tokenId: `${m[1]}!${m[2]}`, userId: m[1] };
+}
+
+/** `https://pve:8006/api2/json` → `https://pve:8006` (throws a plain Error naming the value when not https). */
+export function normalizeEndpoint(endpoint: string): string {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new Error(`not a URL: ${JSON.stringify(endpoint)} (e.g. https://pve.example:8006/)`);
+  }
+  if (url.protocol !== "https:")
+    throw new Error(`not an https URL: ${JSON.stringify(endpoint)} (PVE's API is https only)`);
+  return `${url.protocol}//${url.host}`;
+}
 
 /** A setting that is missing or malformed; the message names where it came from, never a secret. */
 export class ConnectionSettingsError extends Error {

@@ -1,4 +1,7 @@
 /**
+ * (Over 300 lines: one schema per PVE endpoint a snapshot holds, each with what PVE means by it, and
+ * the readers that turn a snapshot into PVE's records; the backup job's schema is pve/job.ts.)
+ *
  * A cluster snapshot: what the PVE API returns, saved as one JSON file so the program can be run and
  * judged without the cluster (`npm run check`). Capture one on a node with:
  *
@@ -16,21 +19,11 @@
 import * as z from "zod";
 import { isValidTimeZone } from "../tiers/calendar";
 import { formatPath } from "../tiers/config";
-import type { ClusterGuest, ClusterJob } from "../tiers/inventory";
-import {
-  GUEST_KINDS,
-  GuestKind,
-  PruneBackups,
-  STORAGE_ID_PATTERN,
-  VMID_MAX,
-  VMID_MIN,
-  isPveTrue,
-  parseList,
-  parsePruneBackups,
-} from "./formats";
-
-/** PVE's JSON booleans are 0/1 (sometimes strings); true/false appear in newer versions. */
-const pveBoolean = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(["0", "1"])]).transform(isPveTrue);
+import type { ClusterGuest } from "../tiers/inventory";
+import { GUEST_KINDS, GuestKind, STORAGE_ID_PATTERN, VMID_MAX, VMID_MIN } from "./ids";
+import { PveJob, backupJobSchema, nonEmpty, readBackupJob } from "./job";
+import { PruneBackups, parsePruneBackups, pruneBackupsValue } from "./retention";
+import { isPveTrue, parseList, pveBoolean } from "./values";
 
 const vmid = z.coerce.number().int().min(VMID_MIN).max(VMID_MAX);
 
@@ -46,8 +39,6 @@ const resourceSchema = z.looseObject({
   pool: z.string().optional(),
 });
 
-const pruneBackupsValue = z.union([z.string(), z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]))]);
-
 /** `GET /storage` (the storage configuration, cluster-wide). */
 const storageSchema = z.looseObject({
   storage: z.string().regex(STORAGE_ID_PATTERN, "is not a PVE storage id"),
@@ -60,27 +51,6 @@ const storageSchema = z.looseObject({
   server: z.string().optional(),
   export: z.string().optional(),
   options: z.string().optional(),
-});
-
-/** `GET /cluster/backup` (the existing backup jobs). */
-const jobSchema = z.looseObject({
-  id: z.string(),
-  schedule: z.string().optional(),
-  starttime: z.string().optional(),
-  dow: z.string().optional(),
-  storage: z.string().optional(),
-  enabled: pveBoolean.optional(),
-  vmid: z.union([z.string(), z.number()]).optional(),
-  all: pveBoolean.optional(),
-  exclude: z.union([z.string(), z.number()]).optional(),
-  node: z.string().optional(),
-  pool: z.string().optional(),
-  "prune-backups": pruneBackupsValue.optional(),
-  mailto: z.union([z.string(), z.array(z.string())]).optional(),
-  mailnotification: z.string().optional(),
-  mode: z.string().optional(),
-  compress: z.string().optional(),
-  "notes-template": z.string().optional(),
 });
 
 /** `GET /nodes`: a node answers only while `online` (PVE proxies requests for an offline one: 595). */
@@ -196,7 +166,7 @@ export const clusterSnapshotSchema = z
   .object({
     resources: z.array(resourceSchema),
     storage: z.array(storageSchema),
-    backup: z.array(jobSchema).default([]),
+    backup: z.array(backupJobSchema).default([]),
     /** Optional `GET /nodes`; without it the nodes are those the guests and storages name. */
     nodes: z.array(nodeSchema).optional(),
     // The keys below are optional: the PVE API double (double/) serves them; `check` ignores them.
@@ -381,40 +351,7 @@ export function snapshotStorages(snapshot: ClusterSnapshot): PveStorage[] {
   }));
 }
 
-/**
- * A backup job of `/cluster/backup`, as PVE means the record: the inventory's job (what discovery
- * exports), with the options the plan compares besides, and no storage when the job names none. The
- * schedule of a job from before PVE 7 (`dow` and `starttime`) is a calendar event, lists are split,
- * flags are booleans with PVE's defaults (enabled unless `enabled: 0`), options PVE reports as "" absent.
- */
-export interface PveJob extends Omit<ClusterJob, "storage"> {
-  storage?: string;
-  mode?: string;
-  compress?: string;
-  notesTemplate?: string;
-}
-
+/** The snapshot's backup jobs, as PVE means them. */
 export function snapshotJobs(snapshot: ClusterSnapshot): PveJob[] {
-  const vmidList = (v: string | number | undefined) => parseList(v).map(Number).filter(Number.isInteger);
-  return snapshot.backup.map((j) => ({
-    id: j.id,
-    schedule: j.schedule ?? [j.dow, j.starttime].filter(Boolean).join(" "),
-    storage: j.storage || undefined,
-    enabled: j.enabled !== false,
-    node: j.node || undefined,
-    all: j.all === true,
-    vmids: vmidList(j.vmid),
-    excludes: vmidList(j.exclude),
-    pool: j.pool || undefined,
-    pruneBackups: nonEmpty(parsePruneBackups(j["prune-backups"])),
-    mailto: parseList(j.mailto),
-    mailnotification: j.mailnotification || undefined,
-    mode: j.mode || undefined,
-    compress: j.compress || undefined,
-    notesTemplate: j["notes-template"] || undefined,
-  }));
-}
-
-function nonEmpty(prune: PruneBackups | undefined): PruneBackups | undefined {
-  return prune && Object.keys(prune).length > 0 ? prune : undefined;
+  return snapshot.backup.map(readBackupJob);
 }

@@ -14,7 +14,7 @@
 import { TZDate } from "@date-fns/tz";
 import ical, { ICalCalendar, ICalEventTransparency } from "ical-generator";
 import { tzlib_get_ical_block, tzlib_get_offset, tzlib_get_timezones } from "timezones-ical-library";
-import { formatPruneBackups } from "../pve/formats";
+import { formatPruneBackups } from "../pve/retention";
 import { formatIsoTime } from "../tiers/calendar";
 import type { Site, Tier } from "../tiers/config";
 import { NOMINAL_RUN_MINUTES, tierRunsBetween } from "./windows";

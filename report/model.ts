@@ -4,7 +4,8 @@
  * week's windows (report/timeline.ts), the plan, the policy verdict and the status section. Pure.
  */
 import type { CheckReport } from "../offline/check";
-import { JOB_DEFAULTS, formatPruneBackups, parsePruneBackups } from "../pve/formats";
+import { JOB_DEFAULTS } from "../pve/job";
+import { formatPruneBackups, parsePruneBackups } from "../pve/retention";
 import { CAPACITY_THRESHOLDS, StatusDocument, capacityLevel, formatAge } from "../status/document";
 import { CalendarEvent, tryParseCalendarEvent } from "../tiers/calendar";
 import type { ReportModel, StatusSection, TierRow } from "./page";

@@ -9,7 +9,7 @@
  * shown by colour alone: every badge carries its word, every bar sits in a lane named by its tier.
  */
 import type { TierSummary } from "../tiers/inventory";
-import type { GuestKind } from "../pve/formats";
+import type { GuestKind } from "../pve/ids";
 import type { Plan } from "../offline/plan";
 import { CapacityLevel, GuestState, formatBytes } from "../status/document";
 

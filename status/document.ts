@@ -4,7 +4,7 @@
  * on the report's page. The one owner of these facts; status/judge.ts writes the document.
  */
 import * as z from "zod";
-import { GUEST_KINDS } from "../pve/formats";
+import { GUEST_KINDS } from "../pve/ids";
 
 /**
  * A guest's state. UNKNOWN is the status saying it could not judge: the token may not see the

@@ -4,18 +4,16 @@
  * and the logs of the runs that decide. A call the token may not make (or an offline node refuses)
  * leaves its part unread, and the judgement says so; any other PVE API error propagates.
  */
-import { PveApiError, PveClient, PveErrorKind, TaskEntry } from "../pve/client";
+import { PveApiError, PveErrorKind } from "../pve/apiError";
+import { PveClient } from "../pve/client";
+import { TaskEntry } from "../pve/entries";
 import { PathPrivileges, STORAGE_LISTING_PRIVILEGES, seesBackup } from "../pve/privileges";
 import { formatIsoTime } from "../tiers/calendar";
 import { Site, graceSeconds } from "../tiers/config";
-import {
-  SCHEDULED_RUN_TASK,
-  SHARED_STORAGE_TYPES,
-  isPveTrue,
-  parseList,
-  VZDUMP_JOB_START,
-  sameJobId,
-} from "../pve/formats";
+import { SCHEDULED_RUN_TASK, VZDUMP_JOB_START } from "../pve/vzdumpLog";
+import { SHARED_STORAGE_TYPES } from "../pve/storage";
+import { isPveTrue, parseList } from "../pve/values";
+import { sameJobId } from "../pve/ids";
 import { guestsOfResources } from "../pve/snapshot";
 import { JobRun, NodeView, StatusInput, StatusJob, StorageView, schedulerLogKey } from "./input";
 import {

@@ -2,7 +2,7 @@
  * What the status reads of the cluster (status/gather.ts gathers it, status/judge.ts judges it): the
  * jobs, storages, nodes and runs as far as the token could read them.
  */
-import type { TaskEntry, VolumeEntry } from "../pve/client";
+import type { TaskEntry, VolumeEntry } from "../pve/entries";
 import type { PathPrivileges } from "../pve/privileges";
 import type { Site } from "../tiers/config";
 import type { ClusterGuest } from "../tiers/inventory";

@@ -11,18 +11,12 @@
  */
 import { backupVisibilityGap } from "../pve/privileges";
 import { formatIsoTime, zonedTimeToDate } from "../tiers/calendar";
-import { graceSeconds, jobOfNotes, otherStackGuests } from "../tiers/config";
-import {
-  GuestKind,
-  VzdumpGuestLog,
-  VzdumpRunLog,
-  WallTime,
-  backupFileName,
-  maxBackupsKept,
-  parseVzdumpFileName,
-  readVzdumpLog,
-  sameJobId,
-} from "../pve/formats";
+import { graceSeconds, otherStackGuests } from "../tiers/config";
+import { jobOfNotes } from "../tiers/tierJob";
+import { GuestKind, sameJobId } from "../pve/ids";
+import { VzdumpGuestLog, VzdumpRunLog, WallTime, readVzdumpLog } from "../pve/vzdumpLog";
+import { backupFileName, parseVzdumpFileName } from "../pve/archives";
+import { maxBackupsKept } from "../pve/retention";
 import { CapacityLevel, GuestState, GuestStatus, StatusDocument, StorageStatusEntry, capacityLevel } from "./document";
 import { BackupVolume, JobRun, StatusInput, StorageView, schedulerLogKey } from "./input";
 import { ended, lastDueRun, runsOfEvent, scheduleOf, stackJobOf } from "./runs";

@@ -2,19 +2,13 @@
  * Which vzdump tasks are a tier's job's runs, and a tier's schedule as the status reads it: its last
  * due run, the runs of one event, whether a run has ended. Pure functions over what PVE said.
  */
-import type { TaskEntry } from "../pve/client";
+import type { TaskEntry } from "../pve/entries";
 import { CalendarEvent, tryParseCalendarEvent } from "../tiers/calendar";
-import { Tier, jobNotesTemplate } from "../tiers/config";
-import {
-  JOB_DEFAULTS,
-  SCHEDULED_RUN_TASK,
-  VzdumpJobStart,
-  VzdumpRunLog,
-  isPveTrue,
-  parseList,
-  parseVzdumpJobStart,
-  readVzdumpLog,
-} from "../pve/formats";
+import { Tier } from "../tiers/config";
+import { tierJob } from "../tiers/tierJob";
+import { JOB_DEFAULTS } from "../pve/job";
+import { SCHEDULED_RUN_TASK, VzdumpJobStart, VzdumpRunLog, parseVzdumpJobStart, readVzdumpLog } from "../pve/vzdumpLog";
+import { isPveTrue, parseList } from "../pve/values";
 import type { JobRun, StatusJob } from "./input";
 
 /** `/cluster/backup`'s entry in the terms the status uses. */
@@ -36,18 +30,7 @@ export function statusJobOf(entry: Record<string, unknown> & { id: string }): St
 
 /** The job a tier's `pulumi up` makes, for when the token may not read the cluster's jobs. */
 export function stackJobOf(tier: Tier): StatusJob {
-  return {
-    id: tier.job,
-    schedule: tier.schedule,
-    storage: tier.storage,
-    vmids: tier.guests.map((g) => g.vmid),
-    all: false,
-    exclude: [],
-    node: tier.node,
-    enabled: true,
-    notesTemplate: jobNotesTemplate(tier),
-    declared: true,
-  };
+  return { ...statusJobOf(tierJob(tier)), declared: true };
 }
 
 const sameSet = (a: readonly number[], b: readonly number[]) =>

@@ -125,7 +125,7 @@ const offlineLines = ALL_BLOCKS.filter((b) => !needsCluster(b) && !b.lines.some(
 
 test("the docs show the offline commands this test runs", () => {
   const scripts = new Set(offlineLines.map(({ line }) => /^npm run (?:-s )?(\S+)/.exec(line)?.[1]));
-  expect([...scripts].sort()).toEqual(["calendar", "check", "report", "schedule"]);
+  expect([...scripts].sort()).toEqual(["calendar", "check", "init", "report", "schedule"]);
 });
 
 test.each(offlineLines)("$where: $line", ({ line, output }) => {

@@ -1,14 +1,14 @@
 /**
- * One backup tier as a component: the vzdump job that protects the tier's guests.
+ * One backup tier as a component: the vzdump job that protects the tier's guests (its inputs: tierJob.ts).
  * Component resources reach policies with empty properties, so what a policy needs of the tier
  * itself (criticality, guests) travels in the stack outputs (see inventory.ts).
  */
 // The provider's submodule, not its root: the root module pulls in every resource type it has.
 import * as backup from "@muhlba91/pulumi-proxmoxve/backup";
 import * as pulumi from "@pulumi/pulumi";
-import { Tier, jobNotesTemplate } from "./config";
+import type { Tier } from "./config";
 import { TIER_TYPE } from "./names";
-import { toPruneBackupsMap } from "../pve/formats";
+import { tierJobInputs } from "./tierJob";
 
 export interface BackupTierArgs {
   tier: Tier;
@@ -72,20 +72,7 @@ export class BackupTier extends pulumi.ComponentResource {
     const { tier } = args;
     this.job = new backup.Job(
       `${name}-job`,
-      {
-        resourceId: tier.job,
-        schedule: tier.schedule,
-        storage: args.storage,
-        vmids: tier.guests.map((g) => String(g.vmid)),
-        node: tier.node,
-        mode: tier.mode,
-        compress: tier.compress,
-        pruneBackups: toPruneBackupsMap(tier.retention),
-        enabled: true,
-        mailtos: tier.notification?.mailto,
-        mailnotification: tier.notification?.when,
-        notesTemplate: jobNotesTemplate(tier),
-      },
+      { ...tierJobInputs(tier), storage: args.storage },
       {
         parent: this,
         ...(args.adopt ? { import: tier.job, ignoreChanges: ADOPTED_JOB_PROPERTIES } : {}),

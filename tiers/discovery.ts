@@ -18,7 +18,8 @@ import { getVmsLegacy } from "@muhlba91/pulumi-proxmoxve/getVmsLegacy";
 import type * as providerOutputs from "@muhlba91/pulumi-proxmoxve/types/output";
 import type * as pulumi from "@pulumi/pulumi";
 import { ClusterGuest, ClusterInventory, ClusterJob, ClusterPool, ClusterStorage } from "./inventory";
-import { GuestKind, parsePruneBackups } from "../pve/formats";
+import { GuestKind } from "../pve/ids";
+import { parsePruneBackups } from "../pve/retention";
 
 /** The provider's list entries for VMs and containers share one shape. */
 interface ProviderGuest {

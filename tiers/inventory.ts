@@ -5,7 +5,9 @@
  * also how the cluster snapshot (pve/snapshot.ts) and `npm run status` see the cluster's.
  */
 import type { Tier } from "./config";
-import { GuestKind, PruneBackups, toPruneBackupsMap } from "../pve/formats";
+import type { PveJob } from "../pve/job";
+import { GuestKind } from "../pve/ids";
+import { toPruneBackupsMap } from "../pve/retention";
 
 /** A VM or LXC container on the cluster. */
 export interface ClusterGuest {
@@ -29,21 +31,12 @@ export interface ClusterStorage {
   shared: boolean;
 }
 
-/** A backup job that exists on the cluster (`/cluster/backup`), managed here or not. */
-export interface ClusterJob {
-  id: string;
-  storage: string;
-  enabled: boolean;
-  schedule: string;
-  node?: string;
-  all: boolean;
-  vmids: number[];
-  excludes: number[];
-  pool?: string;
-  pruneBackups?: PruneBackups;
-  mailto: string[];
-  mailnotification?: string;
-}
+/**
+ * A backup job that exists on the cluster (`/cluster/backup`), managed here or not, as discovery reads
+ * it through the provider (`backup.getJobs`): PVE's job (pve/job.ts) but for the options no policy
+ * judges, and with a storage always (the provider reports "" for none).
+ */
+export type ClusterJob = Omit<PveJob, "storage" | "mode" | "compress" | "notesTemplate"> & { storage: string };
 
 export interface ClusterInventory {
   nodes: string[];

@@ -5,7 +5,7 @@
  * are spelled out rather than read from its classes so that the pack never loads the provider; a
  * unit test holds them equal to the provider's own.
  */
-import type { GuestKind } from "../pve/formats";
+import type { GuestKind } from "../pve/ids";
 
 /** Pulumi.yaml's `name`: the project part of every URN, the config namespace, the pack's name. */
 export const PROJECT_NAME = "pve-backup-tiers";

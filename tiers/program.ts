@@ -10,11 +10,12 @@ import { NfsStorage, Site } from "./config";
 import { discoverCluster } from "./discovery";
 import { computeCoverage } from "./coverage";
 import { StackOutputs, summarizeTier } from "./inventory";
-import { toBackupsBlock } from "../pve/formats";
+import { toBackupsBlock } from "../pve/retention";
+import type { NfsFixedOption } from "../pve/storage";
 
 /**
  * Every input of the provider's NFS storage that adoption takes from the cluster as it is: all but
- * its id, `server` and `export` (PVE cannot change those, so they must match). `satisfies` makes
+ * its id and those PVE fixes at creation (`server` and `export`: they must match). `satisfies` makes
  * this list the provider's: an input the provider adds, or drops, fails the compile here.
  */
 const ADOPTED_STORAGE_INPUTS = {
@@ -27,7 +28,7 @@ const ADOPTED_STORAGE_INPUTS = {
   options: true,
   preallocation: true,
   snapshotAsVolumeChain: true,
-} as const satisfies Record<Exclude<keyof storage.NfsArgs, "resourceId" | "server" | "export">, true>;
+} as const satisfies Record<Exclude<keyof storage.NfsArgs, "resourceId" | NfsFixedOption>, true>;
 
 export const ADOPTED_STORAGE_PROPERTIES: string[] = Object.keys(ADOPTED_STORAGE_INPUTS);
 
@@ -46,15 +47,21 @@ export async function declareSite(site: Site, options: { adopt?: boolean } = {})
   cluster.catch(() => undefined);
   await new Promise((resolve) => setImmediate(resolve));
 
+  // Adopting imports what the cluster has (its jobs and storages, by id) and creates the rest, so that
+  // a site adopts its hand-made jobs and adds new tiers in one first `pulumi up`: an import of what
+  // does not exist fails. Only then does the program wait for the cluster before declaring.
+  const existing = options.adopt ? await cluster : undefined;
   const storages = new Map<string, storage.Nfs>();
-  for (const s of site.storages) storages.set(s.id, declareNfsStorage(s, options.adopt === true));
+  for (const s of site.storages) {
+    storages.set(s.id, declareNfsStorage(s, existing?.storages.some((c) => c.id === s.id) ?? false));
+  }
 
   const tiers = site.tiers.map(
     (tier) =>
       new BackupTier(`tier-${tier.id.toLowerCase()}`, {
         tier,
         storage: storages.get(tier.storage)?.resourceId ?? tier.storage,
-        adopt: options.adopt,
+        adopt: existing?.jobs.some((j) => j.id === tier.job) ?? false,
       }),
   );
 

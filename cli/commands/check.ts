@@ -16,7 +16,7 @@ import {
 } from "../../offline/check";
 import { Plan, PlanStep, PlanValue } from "../../offline/plan";
 import type { PackConfig } from "../../policy/config";
-import { JOB_DEFAULTS } from "../../pve/formats";
+import { JOB_DEFAULTS } from "../../pve/job";
 import { PROJECT_DIR } from "../../start/sources";
 import { JOB_TYPE } from "../../tiers/names";
 import { CommandResult, parseTimeFlag, plainText } from "../cli";

@@ -3,7 +3,7 @@
  * with the fix; or `--json`. Its flags and help: cli/program.ts.
  */
 import type { ConnectionSettings } from "../../pve/connection";
-import { redactSecrets } from "../../pve/formats";
+import { redactSecrets } from "../../pve/secrets";
 import { PROJECT_DIR } from "../../start/sources";
 import { diagnose } from "../../doctor/diagnose";
 import type { Check } from "../../doctor/context";

@@ -5,7 +5,8 @@
  * `doctor` does.
  */
 import { tierDifferences } from "../../double/e2e/assert-tiers";
-import { PveApiError, PveClient } from "../../pve/client";
+import { PveApiError } from "../../pve/apiError";
+import { PveClient } from "../../pve/client";
 import { PROJECT_DIR } from "../../start/sources";
 import { InputError } from "../../tiers/input";
 import type { CommandResult } from "../cli";

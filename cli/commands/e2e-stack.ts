@@ -8,10 +8,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseDocument } from "yaml";
-import { normalizeEndpoint } from "../../pve/client";
+import { normalizeEndpoint } from "../../pve/connection";
 import { PROJECT_DIR } from "../../start/sources";
 import { InputError } from "../../tiers/input";
-import { stackFileName } from "../../tiers/stackConfig";
+import { stackFileName } from "../../tiers/stackFile";
 import { CommandResult, UsageError } from "../cli";
 import { EXIT, errorResult } from "../exit";
 import { readInputFile } from "../files";

@@ -6,7 +6,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { PveApiError, PveClient } from "../../pve/client";
+import { PveApiError } from "../../pve/apiError";
+import { PveClient } from "../../pve/client";
 import type { ClusterSnapshot } from "../../pve/snapshot";
 import { readLiveCluster } from "../../init/readCluster";
 import { initStackFile } from "../../init/stackFile";

@@ -4,8 +4,9 @@
  * `--json` the status document; `--prometheus FILE` node-exporter textfile metrics, written
  * atomically. Its flags and help: cli/program.ts.
  */
-import { PveApiError, PveClient } from "../../pve/client";
-import { formatPruneBackups } from "../../pve/formats";
+import { PveApiError } from "../../pve/apiError";
+import { PveClient } from "../../pve/client";
+import { formatPruneBackups } from "../../pve/retention";
 import { PROJECT_DIR } from "../../start/sources";
 import { CAPACITY_THRESHOLDS, GUEST_STATES, formatAge, formatBytes } from "../../status/document";
 import { gatherStatusInput } from "../../status/gather";

@@ -1,20 +1,17 @@
 /**
  * The end-to-end workflow's check (.github/workflows/e2e.yml, `pve-backup-tiers e2e-assert-tiers`):
  * after `pulumi up`, the differences between the cluster's jobs and managed storages and what the
- * stack's tiers say.
+ * stack's tiers say (each tier's job as tiers/tierJob.ts has it).
  */
-import type { BackupJobEntry, StorageConfigEntry } from "../../pve/client";
+import type { StorageConfigEntry } from "../../pve/entries";
+import { BackupJobEntry, JOB_DEFAULTS, readBackupJob } from "../../pve/job";
 import type { Site } from "../../tiers/config";
-import {
-  JOB_DEFAULTS,
-  formatPruneBackups,
-  isPveTrue,
-  parseList,
-  parsePruneBackups,
-  toPruneBackupsMap,
-} from "../../pve/formats";
+import { tierJob } from "../../tiers/tierJob";
+import { formatPruneBackups, parsePruneBackups } from "../../pve/retention";
+import { parseList } from "../../pve/values";
 
-const sameSet = (a: string[], b: string[]) => [...a].sort().join(",") === [...b].sort().join(",");
+const sameSet = (a: readonly (string | number)[], b: readonly (string | number)[]) =>
+  [...a].sort().join(",") === [...b].sort().join(",");
 
 /** The differences between the cluster and the site: empty when converged. */
 export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: StorageConfigEntry[]): string[] {
@@ -30,38 +27,28 @@ export function tierDifferences(site: Site, jobs: BackupJobEntry[], storages: St
       if (actual !== wanted)
         problems.push(`${where}: ${what} is ${JSON.stringify(actual)}, the tier says ${JSON.stringify(wanted)}`);
     };
-    expect("schedule", job.schedule, tier.schedule);
-    expect("storage", job.storage, tier.storage);
-    expect("enabled", job.enabled === undefined ? JOB_DEFAULTS.enabled : isPveTrue(job.enabled), true);
-    expect("mode", job.mode ?? JOB_DEFAULTS.mode, tier.mode);
-    expect("compress", job.compress ?? JOB_DEFAULTS.compress, tier.compress);
-    expect("node", job.node, tier.node);
-    const vmids = parseList(job.vmid);
-    if (
-      !sameSet(
-        vmids,
-        tier.guests.map((g) => String(g.vmid)),
-      )
-    ) {
+    const have = readBackupJob(job);
+    const want = readBackupJob(tierJob(tier));
+    expect("schedule", have.schedule, want.schedule);
+    expect("storage", have.storage, want.storage);
+    expect("enabled", have.enabled, want.enabled);
+    expect("mode", have.mode ?? JOB_DEFAULTS.mode, want.mode ?? JOB_DEFAULTS.mode);
+    expect("compress", have.compress ?? JOB_DEFAULTS.compress, want.compress ?? JOB_DEFAULTS.compress);
+    expect("node", have.node, want.node);
+    if (!sameSet(have.vmids, want.vmids)) {
+      problems.push(`${where}: backs up ${have.vmids.join(",") || "(no vmid)"}, the tier has ${want.vmids.join(",")}`);
+    }
+    if (have.all || have.pool !== undefined) problems.push(`${where}: backs up by all/pool, not by the tier's vmids`);
+    expect("prune-backups", formatPruneBackups(have.pruneBackups ?? {}), formatPruneBackups(want.pruneBackups ?? {}));
+    if (!sameSet(have.mailto, want.mailto)) {
       problems.push(
-        `${where}: backs up ${vmids.join(",") || "(no vmid)"}, the tier has ${tier.guests.map((g) => g.vmid).join(",")}`,
+        `${where}: mails ${have.mailto.join(",") || "nobody"}, the tier says ${want.mailto.join(",") || "nobody"}`,
       );
     }
-    if (isPveTrue(job.all) || job.pool !== undefined)
-      problems.push(`${where}: backs up by all/pool, not by the tier's vmids`);
-    const prune = formatPruneBackups(parsePruneBackups(job["prune-backups"]) ?? {});
-    expect("prune-backups", prune, formatPruneBackups(parsePruneBackups(toPruneBackupsMap(tier.retention)) ?? {}));
-    const mailto = parseList(job.mailto);
-    if (!sameSet(mailto, tier.notification?.mailto ?? [])) {
-      problems.push(
-        `${where}: mails ${mailto.join(",") || "nobody"}, the tier says ${tier.notification?.mailto.join(",") || "nobody"}`,
-      );
+    if (want.mailnotification !== undefined) {
+      expect("mailnotification", have.mailnotification ?? JOB_DEFAULTS.mailnotification, want.mailnotification);
     }
-    if (tier.notification)
-      expect("mailnotification", job.mailnotification ?? JOB_DEFAULTS.mailnotification, tier.notification.when);
-    if (!String(job["notes-template"] ?? "").includes(tier.job)) {
-      problems.push(`${where}: notes-template ${JSON.stringify(job["notes-template"])} does not name the job`);
-    }
+    expect("notes-template", have.notesTemplate, want.notesTemplate);
   }
   for (const s of site.storages) {
     const found = storages.find((c) => c.storage === s.id);

@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { BACKUP_CONTENT } from "../../pve/formats";
+import { BACKUP_CONTENT } from "../../pve/storage";
 import { acceptsBackup, availableOn, jobOrigin, jobSelection } from "../pveRules";
 import { JobView, StackView, stackView } from "../stackView";
 import { UNKNOWN } from "../unknown";

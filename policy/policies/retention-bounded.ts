@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { PruneBackups, formatPruneBackups, isBounded, parsePruneBackups } from "../../pve/formats";
+import { PruneBackups, formatPruneBackups, isBounded, parsePruneBackups } from "../../pve/retention";
 import { jobOrigin } from "../pveRules";
 import { JobView, StackView, stackView } from "../stackView";
 import { UNKNOWN, hasUnknown } from "../unknown";

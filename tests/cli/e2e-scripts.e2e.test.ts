@@ -10,7 +10,8 @@ import { PveClient } from "../../pve/client";
 import { runAssertTiers } from "../../cli/commands/e2e-assert-tiers";
 import { runStackCommand } from "../../cli/commands/e2e-stack";
 import { PveApiDouble } from "../../double/server";
-import { toPruneBackupsMap } from "../../pve/formats";
+import { formatPruneBackups, parsePruneBackups, toPruneBackupsMap } from "../../pve/retention";
+import { tierJob } from "../../tiers/tierJob";
 import { readSiteFile } from "../../tiers/stackConfig";
 import { fixtureCluster } from "../support/apiDouble";
 import { PROJECT_DIR } from "../../start/sources";
@@ -68,20 +69,9 @@ async function applyAsTheProviderWould(mode: "create" | "update") {
     }
   }
   for (const tier of site.tiers) {
-    const fields = {
-      schedule: tier.schedule,
-      storage: tier.storage,
-      vmid: tier.guests.map((g) => g.vmid).join(","),
-      enabled: true,
-      mode: tier.mode,
-      compress: tier.compress,
-      "prune-backups": Object.entries(toPruneBackupsMap(tier.retention))
-        .map(([k, v]) => `${k}=${v}`)
-        .join(","),
-      mailto: tier.notification?.mailto.join(","),
-      mailnotification: tier.notification?.when,
-      "notes-template": `{{guestname}} ({{vmid}}) - tier ${tier.id}: ${tier.description} - job ${tier.job}`,
-    };
+    // PVE's entry as form fields: prune-backups its property string
+    const { id: _id, type: _type, ...job } = tierJob(tier);
+    const fields = { ...job, "prune-backups": formatPruneBackups(parsePruneBackups(job["prune-backups"]) ?? {}) };
     if (mode === "create") await client.call("POST", "/cluster/backup", { id: tier.job, ...fields });
     else await client.call("PUT", `/cluster/backup/${tier.job}`, fields);
   }

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { runStatusCommand } from "../../cli/commands/status";
 import { PveApiDouble } from "../../double/server";
-import { parseSite } from "../../tiers/config";
+import { parseSite } from "../../tiers/siteRules";
 import type { ClusterSnapshot } from "../../pve/snapshot";
 import { fixtureCluster, loadCluster } from "../support/apiDouble";
 import { FIXTURE_STACK_DIR, fixtureSite } from "../support/stacks";

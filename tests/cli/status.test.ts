@@ -6,7 +6,7 @@
 import { renderStatusText, summaryLine } from "../../cli/commands/status";
 import { renderPrometheus } from "../../status/prometheus";
 import { judgeStatus } from "../../status/judge";
-import { parseSite } from "../../tiers/config";
+import { parseSite } from "../../tiers/siteRules";
 import { fixtureSite } from "../support/stacks";
 import { SiteHistory } from "../support/statusHistory";
 

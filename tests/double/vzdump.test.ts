@@ -3,7 +3,7 @@
  * order (pve-manager PVE/API2/VZDump.pm: PVE::VZDump->new, getlock, exec_backup).
  */
 import { ScheduledRun, scheduledRun } from "../../double/vzdump";
-import { readVzdumpLog } from "../../pve/formats";
+import { readVzdumpLog } from "../../pve/vzdumpLog";
 
 const START = new Date("2026-02-12T08:00:00Z"); // 03:00 in New York
 const START_S = START.getTime() / 1000;

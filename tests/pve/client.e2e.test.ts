@@ -4,7 +4,9 @@
  * in no captured output. One double for the whole file.
  */
 import * as util from "util";
-import { PveApiError, PveClient, PveConnection } from "../../pve/client";
+import { PveApiError } from "../../pve/apiError";
+import { PveClient } from "../../pve/client";
+import { PveConnection } from "../../pve/connection";
 import { PveApiDouble } from "../../double/server";
 import { apiFailure, fixtureCluster } from "../support/apiDouble";
 

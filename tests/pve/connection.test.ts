@@ -3,7 +3,7 @@
  * printing the password, and the token's secret is redacted from every output once it is known.
  */
 import { ConnectionSettingsError, resolveConnection } from "../../pve/connection";
-import { redactSecrets } from "../../pve/formats";
+import { redactSecrets } from "../../pve/secrets";
 
 const TOKEN = "pulumi@pve!backup-tiers=7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6";
 

@@ -6,7 +6,8 @@
  */
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { PveClient, PveConnection } from "../../pve/client";
+import { PveClient } from "../../pve/client";
+import { PveConnection } from "../../pve/connection";
 import { PVE_LIMITS } from "../../pve/limits";
 import { generateCertificates } from "../../double/certificate";
 import { PveApiDouble } from "../../double/server";

@@ -7,13 +7,11 @@ import {
   BUILTIN_ROLES,
   backupVisibilityGap,
   effectivePermissions,
-  missingPrivileges,
   parsePermissionFailure,
   privilegesAt,
-  programPrivileges,
-  pveumFix,
   seesBackup,
 } from "../../pve/privileges";
+import { missingPrivileges, programPrivileges, pveumFix } from "../../pve/programPrivileges";
 
 const ROLE = { BackupTiers: ["Sys.Audit", "Sys.Modify", "Datastore.Audit", "Datastore.Allocate", "VM.Audit"] };
 

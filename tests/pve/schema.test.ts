@@ -4,7 +4,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { apiEndpoints, checkAnswer, methodInfo, resolvePath, validateParameters } from "../../pve/schema";
+import { apiEndpoints, checkAnswer, methodInfo, resolvePath } from "../../pve/schema";
+import { validateParameters } from "../../pve/params";
 
 test("pve/endpoints.json holds the shared schema's endpoints, the node's time (the doctor's time zone check), and the scheduler's state and journal the status reads", () => {
   expect([...apiEndpoints().keys()]).toEqual(

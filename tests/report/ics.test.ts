@@ -4,7 +4,8 @@
  * UIDs are stable. The command is tests/cli/calendar.test.ts.
  */
 import { backupCalendar, runUid } from "../../report/ics";
-import { Site, parseSite } from "../../tiers/config";
+import { Site } from "../../tiers/config";
+import { parseSite } from "../../tiers/siteRules";
 import { readSiteFile } from "../../tiers/stackConfig";
 import { parseIcs } from "../support/ics";
 import { FIXTURE_STACK_DIR } from "../support/stacks";

@@ -65,9 +65,9 @@ function runSchedule(...args: string[]): Promise<{ code: number | null; stdout: 
 }
 
 test("a source edited without a build: the program, the pack and a command, started together, rebuild once and run the edit", async () => {
-  // pve/formats.ts is loaded by all three; the edit announces itself when its module loads.
-  const edited = "edited pve/formats.ts loaded";
-  fs.appendFileSync(path.join(copy, "pve", "formats.ts"), `\nprocess.stderr.write("${edited}\\n");\n`);
+  // tiers/calendar/zone.ts is loaded by all three; the edit announces itself when its module loads.
+  const edited = "edited tiers/calendar/zone.ts loaded";
+  fs.appendFileSync(path.join(copy, "tiers", "calendar", "zone.ts"), `\nprocess.stderr.write("${edited}\\n");\n`);
   const [run, served, schedule] = await Promise.all([
     runProgram({ projectDir: copy, stack: "home", answers }),
     startCopyPack(),
@@ -89,11 +89,11 @@ test("a source edited without a build: the program, the pack and a command, star
     // One of them compiled, saying why; the others waited for it (or started after it).
     const compiled = [run.stderr, served.pack!.stderr(), schedule.stderr].filter((s) => /rebuilt in/.test(s));
     expect(compiled).toHaveLength(1);
-    expect(compiled[0]).toMatch(/dist\/ is out of date with the sources \(pve\/formats\.ts\); rebuilding/);
+    expect(compiled[0]).toMatch(/dist\/ is out of date with the sources \(tiers\/calendar\/zone\.ts\); rebuilding/);
   } finally {
     await served.pack?.close();
   }
-  expect(fs.readFileSync(path.join(copy, "dist", "pve", "formats.js"), "utf8")).toContain(edited);
+  expect(fs.readFileSync(path.join(copy, "dist", "tiers", "calendar", "zone.js"), "utf8")).toContain(edited);
   // The manifest now describes the edited sources: the next start runs without compiling.
   expect(changedSources(copy, manifest())).toEqual([]);
 }, 120_000);
@@ -102,7 +102,7 @@ test("a planted type error stops the program, the pack and a command with the co
   const before = manifest();
   // Not exported: tsc then re-checks this file only, and the test stays quick.
   fs.appendFileSync(
-    path.join(copy, "pve", "formats.ts"),
+    path.join(copy, "tiers", "calendar", "zone.ts"),
     '\nconst notANumber: number = "seven";\nprocess.stderr.write(String(notANumber));\n',
   );
   const [run, served, schedule] = await Promise.all([
@@ -111,7 +111,8 @@ test("a planted type error stops the program, the pack and a command with the co
     runSchedule("sun 04:00"),
   ]);
   await served.pack?.close();
-  const compilerSays = /pve\/formats\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/;
+  const compilerSays =
+    /tiers\/calendar\/zone\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/;
 
   // The program: the engine is told the compiler's message, and nothing is declared.
   expect(run.exitCode).not.toBe(0);
@@ -132,5 +133,5 @@ test("a planted type error stops the program, the pack and a command with the co
   // dist/ is left as it was (still stale), with a record of the failure for the next start.
   expect(manifest()).toEqual(before);
   expect(fs.readFileSync(path.join(copy, "dist", FAILURE_FILE), "utf8")).toMatch(compilerSays);
-  expect(fs.readFileSync(path.join(copy, "dist", "pve", "formats.js"), "utf8")).not.toContain("notANumber");
+  expect(fs.readFileSync(path.join(copy, "dist", "tiers", "calendar", "zone.js"), "utf8")).not.toContain("notANumber");
 }, 120_000);

@@ -7,11 +7,12 @@ import { formatBytes } from "../../status/document";
 import type { StatusInput } from "../../status/input";
 import { GuestJudgement, judgeStatus } from "../../status/judge";
 import { isRunOf, isRunOfLog, mayBeRunOf, stackJobOf, statusJobOf } from "../../status/runs";
-import { parseSite } from "../../tiers/config";
-import { VZDUMP_LOCK_WAITING, parseVzdumpJobStart } from "../../pve/formats";
+import { parseSite } from "../../tiers/siteRules";
+import { VZDUMP_LOCK_WAITING, parseVzdumpJobStart } from "../../pve/vzdumpLog";
 import { tryParseCalendarEvent } from "../../tiers/calendar";
 import { fixtureSite } from "../support/stacks";
-import { SiteHistory, clusterJobOf } from "../support/statusHistory";
+import { SiteHistory } from "../support/statusHistory";
+import { tierJob } from "../../tiers/tierJob";
 
 const home = () => parseSite(fixtureSite("home"), "Pulumi.home.yaml");
 const at = (iso: string) => new Date(iso);
@@ -353,7 +354,7 @@ describe("space at full retention: over 80% of the total a warning, over 100% a 
 
 describe("which vzdump tasks are a job's scheduled runs", () => {
   const site = home();
-  const p0 = statusJobOf(clusterJobOf(site.tiers[0]));
+  const p0 = statusJobOf(tierJob(site.tiers[0]));
   const start = (line: string) => parseVzdumpJobStart(line)!;
 
   test("its own run: root@pam, task id empty for two local guests, the job's parameters and --quiet 1", () => {
@@ -401,8 +402,8 @@ describe("which vzdump tasks are a job's scheduled runs", () => {
 
 describe("runs that died before their job line are still the job's runs", () => {
   const site = home();
-  const p0 = statusJobOf(clusterJobOf(site.tiers[0]));
-  const p1 = statusJobOf(clusterJobOf(site.tiers[1]));
+  const p0 = statusJobOf(tierJob(site.tiers[0]));
+  const p1 = statusJobOf(tierJob(site.tiers[1]));
   const tz = site.timezone;
   const event = (job: typeof p0) => {
     const parsed = tryParseCalendarEvent(job.schedule!);

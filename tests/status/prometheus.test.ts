@@ -1,7 +1,7 @@
 /** The status as node-exporter textfile metrics: the Prometheus text format, HELP and TYPE per metric, labels escaped. */
 import { judgeStatus } from "../../status/judge";
 import { escapeLabel, renderPrometheus } from "../../status/prometheus";
-import { parseSite } from "../../tiers/config";
+import { parseSite } from "../../tiers/siteRules";
 import { fixtureSite } from "../support/stacks";
 import { SiteHistory } from "../support/statusHistory";
 

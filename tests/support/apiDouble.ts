@@ -6,7 +6,9 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { PveApiError } from "../../pve/client";
+import { PveApiError } from "../../pve/apiError";
+import { PveClient } from "../../pve/client";
+import { PveApiDouble } from "../../double/server";
 import { ClusterSnapshot, parseClusterSnapshot } from "../../pve/snapshot";
 import { PROJECT_DIR } from "../../start/sources";
 
@@ -70,4 +72,42 @@ export function startDoubleProcess(args: string[]): DoubleProcess {
     }
   };
   return { banner, stop };
+}
+
+/** A test file's PVE API double (in-process) and its clients. */
+export interface ServedDouble {
+  /** Set before the file's first test. */
+  double: PveApiDouble;
+  /** A client of the double as a token (default: the README's), closed after the file. */
+  as(tokenId?: string): PveClient;
+}
+
+/**
+ * One PVE API double for a test file, serving the home cluster's day (home-day) at `now`, reloaded
+ * before each test; registers the file's hooks.
+ */
+export function serveHomeDay(now: Date): ServedDouble {
+  const clients: PveClient[] = [];
+  const served: ServedDouble = {
+    double: undefined as unknown as PveApiDouble,
+    as(tokenId = "pulumi@pve!backup-tiers") {
+      const client = new PveClient({
+        endpoint: served.double.url,
+        token: served.double.token(tokenId),
+        ca: served.double.certificates.caPem,
+        retries: 0,
+      });
+      clients.push(client);
+      return client;
+    },
+  };
+  beforeAll(async () => {
+    served.double = await PveApiDouble.start({ cluster: fixtureCluster("home-day"), now: () => now });
+  });
+  beforeEach(() => served.double.load(fixtureCluster("home-day")));
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await served.double.close();
+  });
+  return served;
 }

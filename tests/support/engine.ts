@@ -18,7 +18,7 @@ import * as resourcePb from "@pulumi/pulumi/proto/resource_pb";
 import type * as emptyTypes from "google-protobuf/google/protobuf/empty_pb";
 import type * as structTypes from "google-protobuf/google/protobuf/struct_pb";
 import { parse as parseYaml } from "yaml";
-import { readStackFile } from "../../tiers/stackConfig";
+import { readStackFile } from "../../tiers/stackFile";
 import { Empty, PULUMI_DIR, Struct, grpc } from "./pulumiGrpc";
 
 const RUN_PROGRAM = path.join(PULUMI_DIR, "cmd", "run");

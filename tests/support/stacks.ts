@@ -5,7 +5,7 @@
  */
 import * as path from "path";
 import { SITE_KEY } from "../../tiers/config";
-import { readStackFile } from "../../tiers/stackConfig";
+import { readStackFile } from "../../tiers/stackFile";
 
 export const FIXTURE_STACK_DIR = path.join(__dirname, "..", "fixtures", "stacks");
 

@@ -1,5 +1,5 @@
 /**
- * A site's backup history for the status tests: the jobs `pulumi up` makes for its tiers, and the
+ * A site's backup history for the status tests: the jobs `pulumi up` makes for its tiers (tierJob), and the
  * scheduled runs PVE records (double/vzdump.ts: tasks with vzdump's log, archives with notes), as a
  * cluster snapshot for the PVE API double or as the judgement's input without HTTP.
  */
@@ -7,31 +7,13 @@ import { PathPrivileges } from "../../pve/privileges";
 import type { BackupVolume, JobRun, StatusInput } from "../../status/input";
 import type { ClusterGuest } from "../../tiers/inventory";
 import { statusJobOf } from "../../status/runs";
-import { makeUpid } from "../../double/cluster";
+import { makeUpid } from "../../double/tasks";
 import { ScheduledRun, scheduledRun } from "../../double/vzdump";
 import { zonedTimeToDate } from "../../tiers/calendar";
-import { Site, Tier, jobNotesTemplate } from "../../tiers/config";
-import { backupFileName, parseVzdumpFileName, toPruneBackupsMap } from "../../pve/formats";
+import { Site, Tier } from "../../tiers/config";
+import { tierJob } from "../../tiers/tierJob";
+import { backupFileName, parseVzdumpFileName } from "../../pve/archives";
 import { ClusterSnapshot } from "../../pve/snapshot";
-
-/** A tier's job as `GET /cluster/backup` shows it after `pulumi up`. */
-export function clusterJobOf(tier: Tier): Record<string, unknown> & { id: string } {
-  return {
-    id: tier.job,
-    type: "vzdump",
-    schedule: tier.schedule,
-    storage: tier.storage,
-    vmid: tier.guests.map((g) => g.vmid).join(","),
-    enabled: 1,
-    mode: tier.mode,
-    compress: tier.compress,
-    "prune-backups": toPruneBackupsMap(tier.retention),
-    ...(tier.notification
-      ? { mailto: tier.notification.mailto.join(","), mailnotification: tier.notification.when }
-      : {}),
-    "notes-template": jobNotesTemplate(tier),
-  };
-}
 
 type SnapshotTask = NonNullable<ClusterSnapshot["tasks"]>[number];
 type SnapshotBackup = NonNullable<ClusterSnapshot["backups"]>[number];
@@ -80,7 +62,7 @@ export class SiteHistory {
     }
     for (const [node, guests] of byNode) {
       const { task, backups } = scheduledRun({
-        job: clusterJobOf(tier),
+        job: tierJob(tier),
         node,
         guests,
         start,
@@ -114,7 +96,7 @@ export class SiteHistory {
   snapshot(base: ClusterSnapshot): ClusterSnapshot {
     return {
       ...base,
-      backup: this.site.tiers.map((t) => clusterJobOf(t)) as ClusterSnapshot["backup"],
+      backup: this.site.tiers.map((t) => tierJob(t)) as ClusterSnapshot["backup"],
       tasks: this.tasks.map((t) => ({ ...t })),
       backups: this.backups.map((b) => ({ ...b })),
     };
@@ -157,7 +139,7 @@ export class SiteHistory {
       at,
       tokenId: "pulumi@pve!backup-tiers",
       guests,
-      jobs: this.site.tiers.map((t) => statusJobOf(clusterJobOf(t))),
+      jobs: this.site.tiers.map((t) => statusJobOf(tierJob(t))),
       notBackedUp: new Set(),
       nodes: [...new Set(["pve", ...this.nodeOf.values()])].map((node) => ({ node, online: true })),
       storages: new Map(

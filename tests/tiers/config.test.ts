@@ -1,13 +1,7 @@
-import {
-  ConfigError,
-  SITE_KEY,
-  graceSeconds,
-  jobNotesTemplate,
-  jobOfNotes,
-  parseDuration,
-  parseSite,
-} from "../../tiers/config";
-import { parsePruneBackups } from "../../pve/formats";
+import { ConfigError, parseSite } from "../../tiers/siteRules";
+import { SITE_KEY, graceSeconds, parseDuration } from "../../tiers/config";
+import { jobNotesTemplate, jobOfNotes } from "../../tiers/tierJob";
+import { parsePruneBackups } from "../../pve/retention";
 import { fixtureSite } from "../support/stacks";
 
 /** The home site as the stack file holds it: each case changes one thing. */

@@ -4,9 +4,10 @@
  */
 import * as path from "path";
 import { everyGuestInATier } from "../../policy/policies/every-guest-in-a-tier";
-import { SITE_KEY, parseSite } from "../../tiers/config";
+import { SITE_KEY } from "../../tiers/config";
+import { parseSite } from "../../tiers/siteRules";
 import { computeCoverage, jobSelects } from "../../tiers/coverage";
-import { readStackFile } from "../../tiers/stackConfig";
+import { readStackFile } from "../../tiers/stackFile";
 import { check, homeStack, withJob } from "../support/policyStacks";
 
 describe("jobSelects: vzdump's selection", () => {

@@ -7,8 +7,9 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError } from "../../tiers/config";
-import { SECRET_PROVIDER_KEYS, UnknownStackError, readSiteFile, readStackFile } from "../../tiers/stackConfig";
+import { ConfigError } from "../../tiers/siteRules";
+import { SECRET_PROVIDER_KEYS, UnknownStackError, readStackFile } from "../../tiers/stackFile";
+import { readSiteFile } from "../../tiers/stackConfig";
 import { FIXTURE_STACK_DIR } from "../support/stacks";
 
 const TOKEN = "pulumi@pve!backup-tiers=0b6c3a8e-4f1d-4c55-9d7e-2a1b3c4d5e6f";

@@ -1,8 +1,8 @@
 /**
  * Proxmox VE calendar events: the one schedule engine of this project, and its public face. The
- * engine's parts: calendarParser.ts (the grammar), calendarSearch.ts (the next-run search),
- * calendarZone.ts (wall clocks and time zones), calendarWarnings.ts (valid but surprising schedules),
- * calendarCycle.ts (a whole cycle at once: the shortest interval between runs, the reference week/year).
+ * engine's parts: parser.ts (the grammar), search.ts (the next-run search),
+ * zone.ts (wall clocks and time zones), warnings.ts (valid but surprising schedules),
+ * cycle.ts (a whole cycle at once: the shortest interval between runs, the reference week/year).
  *
  * PVE validates and runs backup-job schedules with the Rust crate proxmox-time
  * (`CalendarEvent`, a systemd.time look-alike). This module re-implements that

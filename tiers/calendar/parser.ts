@@ -2,8 +2,11 @@
  * The schedule engine's parser: PVE's calendar-event grammar, a hand-written port of proxmox-time's
  * nom parser, step for step (including its backtracking), because PVE's quirks - `22` is a minute,
  * `25:00` is minute 25 - come from exactly that structure. Turns an expression into the fields the
- * search (calendarSearch.ts) matches and the notes the warnings (calendarWarnings.ts) need. The
- * grammar is described in calendar.ts, the engine's public face.
+ * search (search.ts) matches and the notes the warnings (warnings.ts) need. The grammar is
+ * described in index.ts, the engine's public face.
+ *
+ * (Over 300 lines: one parser, whose productions call each other as proxmox-time's do; split, the
+ * port could no longer be read against its original step for step.)
  */
 
 /** A schedule PVE would reject; the message says what is wrong and where. */

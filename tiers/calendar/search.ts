@@ -1,6 +1,6 @@
 /**
  * The schedule engine's search: the next run of parsed fields after an instant, as proxmox-time's
- * CalendarEvent::compute_next_event does it, step for step, on the node's wall clock (calendarZone.ts).
+ * CalendarEvent::compute_next_event does it, step for step, on the node's wall clock (zone.ts).
  */
 import type { Fields, Spec } from "./parser";
 import { ALL_DAYS } from "./parser";
