@@ -6,8 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type * as z from "zod";
-import { formatPath } from "../tiers/config";
-import { InputError } from "../tiers/input";
+import { InputError, parseJsonDocument } from "../tiers/input";
 
 /** The largest input file a command reads (snapshots, policy configs, status documents). */
 const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -89,24 +88,7 @@ export function writeOutputFile(file: string, text: string): void {
   }
 }
 
-/**
- * Reads a user-named JSON file and validates it against `schema`: the one read-and-validate of every
- * JSON input. A mistake is one line naming the file, the place (`$.guests[0].state`) and the value.
- */
-export function readJsonFile<T>(file: string, schema: z.ZodType<T>): T {
-  const text = readInputFile(file);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${file}: not valid JSON: ${(err as Error).message}`);
-  }
-  const parsed = schema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  let value: unknown = raw;
-  for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
-  const got = value === undefined ? "missing" : JSON.stringify(value).slice(0, 80);
-  const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : "";
-  throw new InputError(`${file}: ${formatPath("$", issue.path)}: ${issue.message} (got ${got})${more}`);
+/** Reads a user-named JSON file and validates it against `schema` (tiers/input.ts `parseJsonDocument`). */
+export function readJsonFile<T>(file: string, schema: z.ZodType<T>, what?: string): T {
+  return parseJsonDocument(readInputFile(file), file, schema, what);
 }

@@ -18,7 +18,7 @@
  */
 import * as z from "zod";
 import { isValidTimeZone } from "../tiers/calendar";
-import { formatPath } from "../tiers/config";
+import { InputError, parseJsonDocument } from "../tiers/input";
 import type { ClusterGuest } from "../tiers/inventory";
 import { GUEST_KINDS, GuestKind, STORAGE_ID_PATTERN, VMID_MAX, VMID_MIN } from "./ids";
 import { PveJob, backupJobSchema, nonEmpty, readBackupJob } from "./job";
@@ -205,22 +205,13 @@ export class SnapshotError extends Error {
 
 /** Parses a snapshot file's text. Every problem names the file and the JSON path. */
 export function parseClusterSnapshot(text: string, file: string): ClusterSnapshot {
-  let json: unknown;
+  let snapshot: ClusterSnapshot;
   try {
-    json = JSON.parse(text);
+    snapshot = parseJsonDocument(text, file, clusterSnapshotSchema, "invalid cluster snapshot");
   } catch (err) {
-    throw new SnapshotError(`${file}: not valid JSON: ${(err as Error).message}`);
+    if (err instanceof InputError) throw new SnapshotError(err.message);
+    throw err;
   }
-  const parsed = clusterSnapshotSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const where = formatPath("$", issue.path);
-      const keys = issue.code === "unrecognized_keys" ? ` ${issue.keys.join(", ")}` : "";
-      return `${where}: ${issue.message}${keys}`;
-    });
-    throw new SnapshotError(`${file}: invalid cluster snapshot: ${problems.join("; ")}`);
-  }
-  const snapshot = parsed.data;
   if (snapshot.timezone !== undefined && !isValidTimeZone(snapshot.timezone)) {
     throw new SnapshotError(
       `${file}: invalid cluster snapshot: $.timezone: ${JSON.stringify(snapshot.timezone)} is not an IANA time zone`,
