@@ -1,6 +1,6 @@
 /** The doctor's checks of the cluster the tiers need: its nodes and their time zone, the tiers' guests and storages. */
 import { PveApiError } from "../pve/apiError";
-import { BACKUP_CONTENT } from "../pve/storage";
+import { BACKUP_CONTENT, nfsExportKey } from "../pve/storage";
 import { isPveTrue, parseList } from "../pve/values";
 import type { Tier } from "../tiers/config";
 import { Check, DoctorContext } from "./context";
@@ -103,6 +103,27 @@ export async function storagesCheck(ctx: DoctorContext): Promise<Check> {
             `set ${key}: ${config[key]} for storage ${id} in ${ctx.siteFile.file}, or remove the storage on PVE first`,
           );
         }
+      }
+    }
+    // Two storage ids on one NFS export hold one dump folder: each job's pruning deletes the backups
+    // the other id's jobs wrote of the same guest (pve-storage PVE/Storage.pm `prune_backups` lists
+    // the folder, not the id). The pack sees only the storages the stack declares; this is the cluster.
+    const self = configs.find((c) => c.storage === id);
+    if (self?.type === "nfs" && self.server && self.export) {
+      const key = nfsExportKey(String(self.server), String(self.export));
+      const twins = configs.filter(
+        (c) =>
+          c.storage !== id &&
+          c.type === "nfs" &&
+          c.server &&
+          c.export &&
+          nfsExportKey(String(c.server), String(c.export)) === key,
+      );
+      for (const twin of twins) {
+        problems.push(
+          `${id} and ${twin.storage} mount the same NFS export ${self.server}:${self.export}: one dump folder, so each one's jobs prune the other's backups of the same guests (tiers ${tierNames})`,
+        );
+        fixes.push(`pvesm remove ${twin.storage}   # after pointing its jobs at ${id}`);
       }
     }
     const nodes = [...new Set((await Promise.all(tiers.map((t) => ctx.tierNodes(t)))).flat())].sort();

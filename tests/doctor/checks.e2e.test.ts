@@ -133,6 +133,23 @@ test("a missing storage the tiers use fails; one the stack creates is fine", asy
   );
 });
 
+test("a second storage id on the tiers' NFS export fails: both ids prune one dump folder", async () => {
+  const snapshot = homeCluster();
+  snapshot.storage.push({
+    storage: "nas-old",
+    type: "nfs",
+    server: "10.0.0.150",
+    export: "/volume1/proxmox-backups/",
+    content: "backup",
+  } as (typeof snapshot.storage)[number]);
+  const { failed, check } = await diagnoseOn(snapshot);
+  expect(failed).toBe(true);
+  expect(check("storages").message).toBe(
+    "synology-backups and nas-old mount the same NFS export 10.0.0.150:/volume1/proxmox-backups: one dump folder, so each one's jobs prune the other's backups of the same guests (tiers P0, P1, P2)",
+  );
+  expect(check("storages").fix).toBe("pvesm remove nas-old   # after pointing its jobs at synology-backups");
+});
+
 test("a guest of a tier that does not exist, or is of the other kind, fails", async () => {
   const snapshot = homeCluster();
   snapshot.resources = snapshot.resources
