@@ -42,12 +42,17 @@ export function build(options: { projectDir?: string; ifStale?: boolean; log?: (
     if (options.ifStale && built && changedSources(projectDir, built).length === 0) return false;
     // Hashed before compiling: a source edited while it compiles leaves the manifest stale, not wrong.
     const manifest = hashSources(projectDir);
+    let tscBin: string;
+    try {
+      tscBin = require.resolve("typescript/bin/tsc", { paths: [projectDir] });
+    } catch {
+      throw new BuildError("compiling needs TypeScript, a dev dependency, which is not installed: run `npm ci`");
+    }
     log(`compiling ${BUILD_TSCONFIG} ...`);
-    const tsc = spawnSync(
-      process.execPath,
-      [require.resolve("typescript/bin/tsc", { paths: [projectDir] }), "-p", BUILD_TSCONFIG, "--pretty", "false"],
-      { cwd: projectDir, encoding: "utf8" },
-    );
+    const tsc = spawnSync(process.execPath, [tscBin, "-p", BUILD_TSCONFIG, "--pretty", "false"], {
+      cwd: projectDir,
+      encoding: "utf8",
+    });
     if (tsc.status !== 0) {
       throw new BuildError(
         `the TypeScript sources do not compile, so dist/ was not updated; \`tsc -p ${BUILD_TSCONFIG}\` says:\n` +
