@@ -324,6 +324,6 @@ export function defaultConfig(kind: GuestKind, vmid: number, name: string): stri
 }
 
 /** A config's disk as a volume the double holds. */
-export function diskVolume(d: ConfigDisk, vmid: number): DiskVolume {
+function diskVolume(d: ConfigDisk, vmid: number): DiskVolume {
   return { storage: d.storage ?? "local-lvm", volid: d.volume, vmid, size: d.size };
 }

@@ -10,8 +10,7 @@ import { GUEST_KINDS } from "../pve/ids";
  * A guest's outcome: OK (restored and booted), FAILED (PVE's reason), REFUSED (not tried: no
  * backup, or the target storage lacks the space), PLANNED (`--dry-run`), INTERRUPTED (Ctrl-C).
  */
-export const DRILL_OUTCOMES = ["OK", "FAILED", "REFUSED", "PLANNED", "INTERRUPTED"] as const;
-export type DrillOutcome = (typeof DRILL_OUTCOMES)[number];
+const DRILL_OUTCOMES = ["OK", "FAILED", "REFUSED", "PLANNED", "INTERRUPTED"] as const;
 
 const isoTime = z
   .string()

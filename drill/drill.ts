@@ -291,7 +291,7 @@ async function waitForBoot(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = "";
+  let last: string;
   for (;;) {
     if (signal?.aborted) throw new Interrupted("while waiting for the boot");
     try {

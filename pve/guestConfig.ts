@@ -40,7 +40,7 @@ export interface ConfigDisk {
 const SIZE_UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
 /** `32G` → bytes (pve-common PVE/JSONSchema.pm `parse_size`); undefined for what is no size. */
-export function parseSize(text: string | undefined): number | undefined {
+function parseSize(text: string | undefined): number | undefined {
   const m = /^(\d+(?:\.\d+)?)([KMGT]?)$/.exec(text ?? "");
   return m ? Math.round(Number(m[1]) * SIZE_UNITS[m[2]]) : undefined;
 }

@@ -10,6 +10,7 @@ import * as path from "path";
 import { runDrillCommand } from "../../cli/commands/drill";
 import { PveApiDouble } from "../../double/server";
 import type { ClusterSnapshot } from "../../pve/snapshot";
+import { drillDocumentSchema } from "../../drill/document";
 import { DRILL_TOKEN, drillCluster } from "../support/drill";
 import { FIXTURE_STACK_DIR } from "../support/stacks";
 
@@ -62,19 +63,11 @@ test("drill --stack home --tier P0: VMs 100 and 102 restored into scratch vmid 1
     double.cluster.scenario.bootMs = 100;
   });
   expect(result.stderr).toBe("");
-  const doc = JSON.parse(result.stdout);
+  // The result parses as the drill's document, which status and report read.
+  const doc = drillDocumentSchema.parse(JSON.parse(result.stdout));
   expect(result.exitCode).toBe(0);
   expect(doc.ok).toBe(true);
-  expect(
-    doc.guests.map((g: Record<string, unknown>) => [
-      g.vmid,
-      g.outcome,
-      g.volid,
-      g.scratchVmid,
-      g.bootCheck,
-      g.cleanedUp,
-    ]),
-  ).toEqual([
+  expect(doc.guests.map((g) => [g.vmid, g.outcome, g.volid, g.scratchVmid, g.bootCheck, g.cleanedUp])).toEqual([
     [100, "OK", V100, 104, "agent", true],
     [102, "OK", V102, 104, "agent", true], // 104 again: the first scratch guest is gone
   ]);
