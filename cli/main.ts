@@ -28,6 +28,11 @@ const COMMANDS: Record<CommandName, () => Promise<Run>> = {
   report: async () => (await import("./commands/report")).runReportCommand,
   "pve-double": async () => (await import("./commands/pve-double")).runDoubleCommand,
   init: async () => (await import("./commands/init")).runInitCommand,
+  drill: async () => {
+    const { runDrillCommand } = await import("./commands/drill");
+    // The drill takes minutes: its progress goes to stderr as it happens.
+    return (argv) => runDrillCommand(argv, { progress: (line) => process.stderr.write(`${line}\n`) });
+  },
   "e2e-stack": async () => (await import("./commands/e2e-stack")).runStackCommand,
   "e2e-assert-tiers": async () => (await import("./commands/e2e-assert-tiers")).runAssertTiers,
 };

@@ -14,6 +14,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { CommandResult, UsageError } from "./cli";
 import { CliCommand } from "./cliCommand";
+import { VMID_MAX, VMID_MIN } from "../pve/ids";
 
 export const BIN = "pve-backup-tiers";
 
@@ -44,6 +45,8 @@ const FLAG = {
       "judge for this time instead of now: date and time, in the site's time zone unless it has an offset",
     ),
   out: (fallback: string) => new Option("--out <file>", `where to write it (default: ${fallback})`),
+  prometheus: () =>
+    new Option("--prometheus <file>", "also write node-exporter textfile metrics to this file (atomically)"),
   cluster: (what: string) => new Option("--cluster <file>", `${what} (default examples/<stack>-cluster.json)`),
 };
 
@@ -87,6 +90,20 @@ export interface CommandFlags {
     force?: boolean;
     dryRun?: boolean;
   };
+  drill: {
+    stack: string;
+    stackDir?: string;
+    tier?: string;
+    guest?: number;
+    targetStorage?: string;
+    node?: string;
+    dryRun?: boolean;
+    json?: boolean;
+    prometheus?: string;
+    keepOnFailure?: boolean;
+    ca?: string;
+    endpoint?: string;
+  };
   "e2e-stack": { fromStack: string; stack: string; endpoint: string; stackDir?: string; adopt?: boolean };
   "e2e-assert-tiers": { stack: string; stackDir?: string; ca?: string; endpoint?: string };
 }
@@ -113,6 +130,11 @@ const EXIT_HELP: Record<CommandName, string[]> = {
   init: [
     "0  written (or printed, --dry-run); the decisions it leaves are listed",
     "2  bad input, the stack file exists (without --force), or the cluster could not be read",
+  ],
+  drill: [
+    "0  every guest drilled restored and booted (or --dry-run planned it)",
+    "1  a restore, boot or check failed, or was refused",
+    "2  it could not drill (bad input, the endpoint, the token), or Ctrl-C stopped it (what it made is cleaned up)",
   ],
   "e2e-stack": ["0  written", "2  bad input"],
   "e2e-assert-tiers": ["0  converged", "1  a difference (each printed)", "2  bad input, or the API could not be read"],
@@ -180,7 +202,7 @@ function declareCommands(program: Command): void {
     .addOption(FLAG.stackDir())
     .addOption(FLAG.at())
     .addOption(FLAG.json("the status document: {stack, at, ok, guests: [...], storages: [...]}"))
-    .addOption(new Option("--prometheus <file>", "also write node-exporter textfile metrics to this file (atomically)"))
+    .addOption(FLAG.prometheus())
     .addOption(FLAG.ca())
     .addOption(FLAG.endpoint())
     .addHelpText("after", `\n${TOKEN_HELP}`);
@@ -258,6 +280,28 @@ function declareCommands(program: Command): void {
     )
     .addOption(new Option("--force", "replace Pulumi.<stack>.yaml when it exists"))
     .addOption(new Option("--dry-run", "print the file instead of writing it"))
+    .addHelpText("after", `\n${TOKEN_HELP}`);
+
+  program
+    .command("drill")
+    .summary("prove that a tier's newest backups restore and boot")
+    .description(
+      "Restores each chosen guest's newest backup into a new vmid (links down, no start on boot), boots it, waits for its QEMU guest agent (or running), then stops and destroys it with its disks. First PVE's cheap check (extractconfig) and the target storage's space; never touches the original guest; cleans up what it made on any failure and on Ctrl-C.",
+    )
+    .addOption(FLAG.stack())
+    .addOption(FLAG.stackDir())
+    .addOption(new Option("--tier <id>", "only this tier's guests (default: every tier)"))
+    .addOption(new Option("--guest <vmid>", "only this guest").argParser(wholeNumber("--guest", VMID_MIN, VMID_MAX)))
+    .addOption(
+      new Option("--target-storage <id>", "restore the disks here (default: the storages the backed-up config names)"),
+    )
+    .addOption(new Option("--node <node>", "restore on this node (default: the guest's own)"))
+    .addOption(new Option("--dry-run", "say what it would do, and change nothing"))
+    .addOption(FLAG.json("the drill's result: {stack, at, ok, guests: [...]}, for status --drill and report --drill"))
+    .addOption(FLAG.prometheus())
+    .addOption(new Option("--keep-on-failure", "keep a scratch guest whose restore or boot failed, to look at it"))
+    .addOption(FLAG.ca())
+    .addOption(FLAG.endpoint())
     .addHelpText("after", `\n${TOKEN_HELP}`);
 
   // The end-to-end workflow's steps (.github/workflows/e2e.yml), not for users: left out of the help.

@@ -2,7 +2,8 @@
  * The PVE API double's cluster: the state a cluster snapshot (pve/snapshot.ts, with its optional
  * extensions) describes, and PVE's own semantics for reading and changing it, one PVE area a layer:
  * nodes, guests and access (clusterBase.ts), backup jobs (jobs.ts), storage and backup volumes
- * (storages.ts), tasks, services and the journal (tasks.ts), and here per-node vzdump defaults.
+ * (storages.ts), tasks, services and the journal (tasks.ts), guests that run and tasks that take
+ * time (guests.ts), restores (restore.ts), and here per-node vzdump defaults.
  *
  * Errors are thrown as PveError (errors.ts) with PVE's status, message and per-parameter errors,
  * taken from PVE's source (pve-manager API2/Backup.pm, pve-storage API2/Storage/*.pm, JSONSchema.pm).
@@ -13,9 +14,9 @@ import { parseList } from "../pve/values";
 import type { ClusterSnapshot } from "../pve/snapshot";
 import type { ClusterOptions } from "./clusterBase";
 import { PveError } from "./errors";
-import { ClusterTasks } from "./tasks";
+import { ClusterRestores } from "./restore";
 
-export class DoubleCluster extends ClusterTasks {
+export class DoubleCluster extends ClusterRestores {
   private readonly vzdumpConf: Record<string, Record<string, unknown>>;
 
   constructor(snapshot: ClusterSnapshot, options: ClusterOptions = {}) {

@@ -9,7 +9,7 @@ import { effectivePermissions, privilegesAt } from "../pve/privileges";
 import type { PermissionCheck } from "../pve/schema";
 import type { Params } from "../pve/params";
 import type { DoubleCluster } from "./cluster";
-import { permissionError } from "./errors";
+import { PveError, permissionError } from "./errors";
 
 export type Handler = (ctx: RequestContext) => unknown;
 
@@ -154,6 +154,23 @@ export const HANDLERS: Record<string, Handler> = {
   },
   "GET /nodes/{node}/tasks/{upid}/status": ({ cluster, authid, params }) =>
     cluster.taskStatus(authid, String(params.node), String(params.upid)),
+  "GET /cluster/nextid": ({ cluster, params }) =>
+    cluster.nextId(params.vmid === undefined ? undefined : Number(params.vmid)),
+  "GET /nodes/{node}/vzdump/extractconfig": ({ cluster, authid, params }) =>
+    cluster.extractConfig(authid, String(params.volume)),
+  "POST /nodes/{node}/qemu": ({ cluster, authid, params }) => {
+    // Qemu.pm create_vm: the double restores; creating a VM from nothing is not modelled.
+    if (params.archive === undefined) throw new PveError(501, "the double creates VMs only by restore (archive)");
+    return cluster.restore(authid, String(params.node), "qemu", params);
+  },
+  "POST /nodes/{node}/lxc": ({ cluster, authid, params }) =>
+    cluster.restore(authid, String(params.node), "lxc", params),
+  ...guestRoutes("qemu"),
+  ...guestRoutes("lxc"),
+  "POST /nodes/{node}/qemu/{vmid}/agent/ping": ({ cluster, params }) =>
+    cluster.agentPing(String(params.node), Number(params.vmid)),
+  "DELETE /nodes/{node}/tasks/{upid}": ({ cluster, authid, params }) =>
+    cluster.stopTask(authid, String(params.node), String(params.upid)),
   "GET /nodes/{node}/vzdump/defaults": ({ cluster, authid, params }) =>
     cluster.vzdumpDefaults(authid, String(params.node), str(params.storage)),
   "GET /access/permissions": ({ cluster, authid, params }) => {
@@ -173,6 +190,18 @@ export const HANDLERS: Record<string, Handler> = {
       .filter((e) => cluster.can(authid, e.path, ["Permissions.Modify"]) || cluster.can(authid, e.path, ["Sys.Audit"]))
       .map((e) => ({ path: e.path, type: e.type, ugid: e.ugid, roleid: e.roleid, propagate: e.propagate ? 1 : 0 })),
 };
+
+/** A guest's status, start, stop and destroy (qemu-server PVE/API2/Qemu.pm, pve-container PVE/API2/LXC.pm). */
+function guestRoutes(kind: "qemu" | "lxc"): Record<string, Handler> {
+  const base = `/nodes/{node}/${kind}/{vmid}`;
+  const at = (params: Params) => [String(params.node), Number(params.vmid)] as const;
+  return {
+    [`GET ${base}/status/current`]: ({ cluster, params }) => cluster.guestStatus(...at(params), kind),
+    [`POST ${base}/status/start`]: ({ cluster, authid, params }) => cluster.startGuest(authid, ...at(params), kind),
+    [`POST ${base}/status/stop`]: ({ cluster, authid, params }) => cluster.stopGuest(authid, ...at(params), kind),
+    [`DELETE ${base}`]: ({ cluster, authid, params }) => cluster.destroyGuest(authid, ...at(params), kind, params),
+  };
+}
 
 function guestsOfKind(kind: "qemu" | "lxc"): Handler {
   return ({ cluster, authid, params }) =>

@@ -9,7 +9,9 @@ import type { BackupJobEntry } from "./job";
 import { PveApiError } from "./apiError";
 import { PVE_LIMITS, megabytes } from "./limits";
 import { PathPrivileges } from "./privileges";
+import type { GuestKind } from "./ids";
 import type {
+  GuestStatusEntry,
   NodeEntry,
   NodeStorageEntry,
   ResourceEntry,
@@ -19,6 +21,7 @@ import type {
   SyslogFilter,
   TaskEntry,
   TaskFilter,
+  TaskStatusEntry,
   VersionInfo,
   VolumeEntry,
 } from "./entries";
@@ -246,6 +249,77 @@ export class PveClient extends PveTransport {
    */
   syslog(node: string, filter: SyslogFilter): Promise<{ n: number; t: string }[]> {
     return this.call("GET", `/nodes/${encodeURIComponent(node)}/syslog`, { ...filter });
+  }
+}
+
+/** A guest's path under its node: `/nodes/pve/qemu/104`. */
+function guestPath(node: string, kind: GuestKind, vmid: number): string {
+  return `/nodes/${encodeURIComponent(node)}/${kind}/${vmid}`;
+}
+
+/**
+ * The calls that restore a backup into a scratch guest, boot it and remove it again (`drill`). Each
+ * that PVE runs as a task answers its UPID; `taskStatus` follows it.
+ */
+export class PveGuestClient extends PveClient {
+  /** `GET /cluster/nextid`: the lowest free vmid. */
+  nextId(): Promise<number> {
+    return this.call("GET", "/cluster/nextid");
+  }
+
+  /** `GET /nodes/{node}/vzdump/extractconfig`: the config a backup archive holds, as text. */
+  extractConfig(node: string, volume: string): Promise<string> {
+    return this.call("GET", `/nodes/${encodeURIComponent(node)}/vzdump/extractconfig`, { volume });
+  }
+
+  /**
+   * `POST /nodes/{node}/qemu` with `archive` (a VM), or `POST /nodes/{node}/lxc` with `ostemplate` and
+   * `restore=1` (a container), into `vmid` on `storage`; `config`: options set over the backed-up ones.
+   */
+  restoreGuest(
+    node: string,
+    kind: GuestKind,
+    restore: { vmid: number; archive: string; storage: string; config: Record<string, string> },
+  ): Promise<string> {
+    const { vmid, archive, storage, config } = restore;
+    const source = kind === "qemu" ? { archive } : { ostemplate: archive, restore: true };
+    return this.call("POST", `/nodes/${encodeURIComponent(node)}/${kind}`, {
+      vmid,
+      ...source,
+      storage,
+      unique: true,
+      ...config,
+    });
+  }
+
+  /** `GET .../status/current`. */
+  guestStatus(node: string, kind: GuestKind, vmid: number): Promise<GuestStatusEntry> {
+    return this.call("GET", `${guestPath(node, kind, vmid)}/status/current`);
+  }
+
+  /** `POST .../status/start` or `.../status/stop`: the task's UPID. */
+  powerGuest(node: string, kind: GuestKind, vmid: number, action: "start" | "stop"): Promise<string> {
+    return this.call("POST", `${guestPath(node, kind, vmid)}/status/${action}`);
+  }
+
+  /** `POST /nodes/{node}/qemu/{vmid}/agent/ping`: resolves when the QEMU guest agent answers. */
+  async agentPing(node: string, vmid: number): Promise<void> {
+    await this.call("POST", `${guestPath(node, "qemu", vmid)}/agent/ping`);
+  }
+
+  /** `DELETE /nodes/{node}/{kind}/{vmid}` with `purge=1` and `destroy-unreferenced-disks=1`: the task's UPID. */
+  destroyGuest(node: string, kind: GuestKind, vmid: number): Promise<string> {
+    return this.call("DELETE", guestPath(node, kind, vmid), { purge: true, "destroy-unreferenced-disks": true });
+  }
+
+  /** `GET /nodes/{node}/tasks/{upid}/status`. */
+  taskStatus(node: string, upid: string): Promise<TaskStatusEntry> {
+    return this.call("GET", `/nodes/${encodeURIComponent(node)}/tasks/${encodeURIComponent(upid)}/status`);
+  }
+
+  /** `DELETE /nodes/{node}/tasks/{upid}`: stops a running task. */
+  async stopTask(node: string, upid: string): Promise<void> {
+    await this.call("DELETE", `/nodes/${encodeURIComponent(node)}/tasks/${encodeURIComponent(upid)}`);
   }
 }
 

@@ -115,3 +115,24 @@ export interface TaskEntry {
   pid: number;
   pstart: number;
 }
+
+/** `GET /nodes/{node}/tasks/{upid}/status`: `running` or `stopped`, and how a stopped one ended (`OK` or the error). */
+export interface TaskStatusEntry {
+  upid: string;
+  status: "running" | "stopped";
+  exitstatus?: string;
+  type: string;
+  id?: string;
+  user: string;
+  starttime: number;
+}
+
+/** `GET /nodes/{node}/{qemu|lxc}/{vmid}/status/current`: what the drill reads of it. */
+export interface GuestStatusEntry {
+  vmid: number;
+  status: "running" | "stopped";
+  name?: string;
+  qmpstatus?: string;
+  agent?: number | boolean;
+  lock?: string;
+}

@@ -169,7 +169,7 @@ export function validateParameters(
   const params: Params = {};
   const properties = schema.properties ?? {};
   for (const [key, rawValue] of Object.entries(raw)) {
-    const sub = properties[key];
+    const sub = properties[key] ?? properties[indexedKey(key)];
     const value = Array.isArray(rawValue) ? rawValue.map(String) : String(normalizeScalar(rawValue));
     if (!sub) {
       if (schema.additionalProperties === 0 || schema.additionalProperties === false) {
@@ -203,6 +203,14 @@ export function validateParameters(
     }
   }
   return Object.keys(errors).length > 0 ? { params, errors } : { params };
+}
+
+/**
+ * `net0` → `net[n]`: the API schema (pve-docs apidata.js) writes a numbered family of properties
+ * (`net0` to `net31`, qemu-server PVE/QemuServer.pm `json_config_properties`) once, as `net[n]`.
+ */
+function indexedKey(key: string): string {
+  return key.replace(/\d+$/, "[n]");
 }
 
 /** JSON bodies carry true/false; PVE's booleans are 1/0. */

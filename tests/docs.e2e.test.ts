@@ -4,7 +4,7 @@
  * a command writes, `report.html`, `status.json`, ..., lands there and not in the clone):
  *
  * - a block that needs a real cluster or the Pulumi CLI (`pulumi`, `pveum`, `pvesh`, a token to fill in,
- *   `npm run doctor`/`status` without the double) is not run;
+ *   `npm run doctor`/`status`/`drill` without the double) is not run;
  * - what CI runs itself (`npm ci`, `npm test`, lint, format, build, bench, `apt-get`) is not run here;
  * - `npm run pve-double ...` is started (on a free port: 8006 may be taken) until its banner; the block
  *   after it that reads its `--write-env` file runs against it;
@@ -67,7 +67,7 @@ const needsCluster = (block: Block) =>
     (l) =>
       /^(pulumi|pveum|pvesh|\{|\*\/)/.test(l) ||
       /<[a-z ]+>/.test(l) ||
-      (/npm run (-s )?(doctor|status)\b/.test(l) && !block.lines.some(isEnvFromDouble)),
+      (/npm run (-s )?(doctor|status|drill)\b/.test(l) && !block.lines.some(isEnvFromDouble)),
   );
 /** What CI runs on its own (.ci/run): installing, the tests, lint, the benchmarks. */
 const ranByCi = (line: string) =>

@@ -1,5 +1,5 @@
 /**
- * The layout's one rule between folders: the domain (status/, doctor/, offline/, report/, tiers/,
+ * The layout's one rule between folders: the domain (status/, drill/, doctor/, offline/, report/, tiers/,
  * pve/, double/, policy/) returns values or throws typed errors and never imports cli/, the only
  * place that knows argv, stdout, stderr and exit codes.
  */
@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_DIR } from "../start/sources";
 
-const DOMAIN = ["status", "doctor", "offline", "report", "tiers", "pve", "double", "policy"];
+const DOMAIN = ["status", "drill", "doctor", "offline", "report", "tiers", "pve", "double", "policy"];
 
 /** Every TypeScript file under a folder, project-relative. */
 function sources(folder: string): string[] {
