@@ -67,7 +67,7 @@ const MAX_WEEKS = 53;
 export interface CommandFlags {
   check: { stack: string; stackDir?: string; cluster?: string; policyConfig?: string; from?: string; json?: boolean };
   schedule: { stack: string; stackDir?: string; from?: string; count: number; tz?: string; json?: boolean };
-  doctor: { stack: string; stackDir?: string; json?: boolean; ca?: string; endpoint?: string };
+  doctor: { stack: string; stackDir?: string; json?: boolean; ca?: string; endpoint?: string; drill?: boolean };
   status: {
     stack: string;
     stackDir?: string;
@@ -190,6 +190,7 @@ function declareCommands(program: Command): void {
     .addOption(FLAG.json("one document: {ok, checks: [{id, ok, message, fix?}]}"))
     .addOption(FLAG.ca())
     .addOption(FLAG.endpoint())
+    .addOption(new Option("--drill", "also check what `drill` needs of the token (its role's privileges)"))
     .addHelpText("after", `\n${TOKEN_HELP}`);
 
   program

@@ -10,7 +10,7 @@ import { probeTls } from "../pve/tls";
 import type { ConnectionSettings } from "../pve/connection";
 import { splitTokenId } from "../pve/privileges";
 import type { SiteFile } from "../tiers/stackConfig";
-import { privilegesCheck, versionCheck } from "./access";
+import { drillPrivilegesCheck, privilegesCheck, versionCheck } from "./access";
 import { guestsCheck, nodesCheck, storagesCheck, timezoneCheck } from "./cluster";
 import { Check, DoctorContext } from "./context";
 import { adoptCheck, excludePathCheck, notificationCheck } from "./jobs";
@@ -41,6 +41,9 @@ const CHECKS: readonly [string, (ctx: DoctorContext) => Promise<Check | Check[]>
   ["notification-mode", notificationCheck],
 ];
 
+/** `doctor --drill`: also what `drill` needs of the token. */
+const DRILL_CHECK: (typeof CHECKS)[number] = ["drill-privileges", drillPrivilegesCheck];
+
 export interface Diagnosis {
   checks: Check[];
   /** Why the checks stopped before the end (the endpoint, its certificate, the token). */
@@ -48,13 +51,17 @@ export interface Diagnosis {
 }
 
 /** Runs the checks in order; stops when the endpoint, its certificate or the token make the rest impossible. */
-export async function diagnose(siteFile: SiteFile, settings: ConnectionSettings): Promise<Diagnosis> {
+export async function diagnose(
+  siteFile: SiteFile,
+  settings: ConnectionSettings,
+  options: { drill?: boolean } = {},
+): Promise<Diagnosis> {
   const checks: Check[] = [];
   const client = new PveClient(settings);
   const ctx = new DoctorContext(siteFile, settings, client);
   try {
     await endpointAndToken(ctx, checks);
-    for (const [id, body] of CHECKS) {
+    for (const [id, body] of options.drill ? [...CHECKS, DRILL_CHECK] : CHECKS) {
       // An API error a check does not handle itself becomes its FAIL line.
       try {
         const result = await body(ctx);

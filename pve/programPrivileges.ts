@@ -87,6 +87,7 @@ export function pveumFix(
   authid: string,
   missing: readonly MissingPrivileges[],
   rootPrivileges: PathPrivileges = {},
+  role: { name: string; privileges: readonly string[] } = { name: PROGRAM_ROLE, privileges: PROGRAM_ROLE_PRIVILEGES },
 ): string[] {
   if (missing.length === 0) return [];
   const token = splitTokenId(authid);
@@ -99,11 +100,11 @@ export function pveumFix(
     if (!grantRoot || blocked) paths.add(m.path);
   }
   const lines = [
-    `pveum role add ${PROGRAM_ROLE} -privs "${PROGRAM_ROLE_PRIVILEGES.join(" ")}"   # or: pveum role modify ${PROGRAM_ROLE} -privs "..." if it exists`,
+    `pveum role add ${role.name} -privs "${role.privileges.join(" ")}"   # or: pveum role modify ${role.name} -privs "..." if it exists`,
   ];
   for (const path of paths) {
-    lines.push(`pveum acl modify ${path} --users ${shellQuote(user)} --roles ${PROGRAM_ROLE}`);
-    if (token) lines.push(`pveum acl modify ${path} --tokens ${shellQuote(authid)} --roles ${PROGRAM_ROLE}`);
+    lines.push(`pveum acl modify ${path} --users ${shellQuote(user)} --roles ${role.name}`);
+    if (token) lines.push(`pveum acl modify ${path} --tokens ${shellQuote(authid)} --roles ${role.name}`);
   }
   return lines;
 }

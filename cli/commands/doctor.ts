@@ -21,7 +21,7 @@ export async function runDoctorCommand(argv: string[], options: ClusterCommandOp
     json = flags.json === true;
     const siteFile = readStackSite(flags.stackDir ?? options.stackDir ?? PROJECT_DIR, flags.stack);
     const settings = stackConnection(siteFile, flags, options);
-    const { checks, couldNotCheck } = await diagnose(siteFile, settings);
+    const { checks, couldNotCheck } = await diagnose(siteFile, settings, { drill: flags.drill === true });
     const ok = checks.every((c) => c.ok);
     const stdout = json
       ? `${JSON.stringify({ ok: ok && !couldNotCheck, checks }, null, 2)}\n`

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runDoctorCommand } from "../../cli/commands/doctor";
+import { DRILL_ROLE_PRIVILEGES } from "../../drill/privileges";
 import { PveApiDouble } from "../../double/server";
 import type { ClusterSnapshot } from "../../pve/snapshot";
 import { fixtureCluster, loadCluster } from "../support/apiDouble";
@@ -157,4 +158,37 @@ test("bad input: no token, a malformed token, an unknown stack, a CA that is not
   expect((await run(["--ca", notPem], { PROXMOX_VE_API_TOKEN: double.token() })).stderr).toBe(
     `error: ${notPem}: not a PEM certificate (e.g. the node's /etc/pve/pve-root-ca.pem)\n`,
   );
+});
+
+describe("--drill: what `drill` needs of the token", () => {
+  test("the program's token lacks the drill's role: the privileges it misses and the pveum that grants them", async () => {
+    const { doc, check } = await doctorJson(homeCluster(), ["--drill"]);
+    expect(doc.checks.map((c) => c.id)).toEqual([...CHECKS, "drill-privileges"]);
+    expect(doc.ok).toBe(false);
+    const drill = check("drill-privileges");
+    expect(drill.ok).toBe(false);
+    expect(drill.message).toMatch(/^pulumi@pve!backup-tiers lacks \/vms: VM\.Allocate, .*VM\.PowerMgmt/);
+    expect(drill.fix).toContain('pveum role add BackupTiersDrill -privs "VM.Allocate ');
+    expect(drill.fix).toContain("pveum acl modify /vms --tokens 'pulumi@pve!backup-tiers' --roles BackupTiersDrill");
+  });
+
+  test("a token holding the drill's role passes it", async () => {
+    const snapshot = fixtureCluster("home-day");
+    const access = snapshot.access!;
+    access.roles = [...(access.roles ?? []), { roleid: "BackupTiersDrill", privs: DRILL_ROLE_PRIVILEGES.join(",") }];
+    for (const type of ["user", "token"] as const) {
+      for (const path of ["/vms", "/storage", "/sdn/zones/localnetwork"]) {
+        access.acl!.push({
+          path,
+          type,
+          ugid: type === "user" ? "pulumi@pve" : "pulumi@pve!backup-tiers",
+          roleid: "BackupTiersDrill",
+          propagate: true,
+        });
+      }
+    }
+    const { check } = await doctorJson(snapshot, ["--drill"]);
+    expect(check("drill-privileges")).toMatchObject({ ok: true });
+    expect(check("drill-privileges").message).toMatch(/^pulumi@pve!backup-tiers holds VM\.Allocate, /);
+  });
 });
