@@ -45,6 +45,11 @@ const FLAG = {
       "judge for this time instead of now: date and time, in the site's time zone unless it has an offset",
     ),
   out: (fallback: string) => new Option("--out <file>", `where to write it (default: ${fallback})`),
+  drillResult: () =>
+    new Option(
+      "--drill <file>",
+      "the JSON of `drill --json`: each guest's last verified restore, and the tiers' drill intervals checked",
+    ),
   prometheus: () =>
     new Option("--prometheus <file>", "also write node-exporter textfile metrics to this file (atomically)"),
   cluster: (what: string) => new Option("--cluster <file>", `${what} (default examples/<stack>-cluster.json)`),
@@ -74,6 +79,7 @@ export interface CommandFlags {
     at?: string;
     json?: boolean;
     prometheus?: string;
+    drill?: string;
     ca?: string;
     endpoint?: string;
   };
@@ -204,6 +210,7 @@ function declareCommands(program: Command): void {
     .addOption(FLAG.at())
     .addOption(FLAG.json("the status document: {stack, at, ok, guests: [...], storages: [...]}"))
     .addOption(FLAG.prometheus())
+    .addOption(FLAG.drillResult())
     .addOption(FLAG.ca())
     .addOption(FLAG.endpoint())
     .addHelpText("after", `\n${TOKEN_HELP}`);

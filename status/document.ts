@@ -46,6 +46,20 @@ const statusGuestSchema = z.looseObject({
    * `Finished Backup of VM <vmid> (HH:MM:SS)`, or from `Backup started at` to `Failed at`.
    */
   duration: z.number().nonnegative().optional(),
+  /** The drill's last word on this guest (`status --drill FILE`): when, how it ended, how long it took. */
+  lastRestore: z
+    .looseObject({
+      at: isoTime,
+      outcome: z.string(),
+      volid: z.string().nullable(),
+      restoreSeconds: z.number().nonnegative().nullable(),
+      bootSeconds: z.number().nonnegative().nullable(),
+      reason: z.string().optional(),
+    })
+    .nullable()
+    .optional(),
+  /** The tier asks for a drill every `drill` and the last OK one is older, or there is none. */
+  restoreOverdue: z.boolean().optional(),
 });
 
 const statusStorageSchema = z.looseObject({ id: z.string(), total: bytes, used: bytes, avail: bytes, needed: bytes });

@@ -71,6 +71,12 @@ export function renderPrometheus(report: StatusReport): string {
     "How long the guest's backup took in its job's last run, from the task log.",
     doc.guests.filter((g) => g.duration !== undefined).map((g) => [guestLabels(g), g.duration!]),
   );
+  // The restore times themselves are the drill's own textfile (drill --prometheus); only the verdict here.
+  metric(
+    "guest_restore_overdue",
+    "1 when the guest's tier asks for a restore drill and its last verified restore is older than that (status --drill), else 0.",
+    doc.guests.filter((g) => g.restoreOverdue !== undefined).map((g) => [guestLabels(g), g.restoreOverdue ? 1 : 0]),
+  );
   const storageLabels = (s: (typeof doc.storages)[number]) => ({ stack: doc.stack, storage: s.id });
   metric(
     "storage_needed_bytes",

@@ -57,6 +57,16 @@ export function graceSeconds(tier: Pick<Tier, "grace">): number {
   return parseDuration(tier.grace ?? DEFAULT_GRACE);
 }
 
+/** `grace` and `drill`: days, hours and minutes, more than none and at most a year. */
+const durationSchema = z
+  .string()
+  .regex(DURATION_PATTERN, "is not a duration such as 2h, 90m, 1h30m or 1d (days d, hours h, minutes m)")
+  .refine((v) => !DURATION_PATTERN.test(v) || parseDuration(v) > 0, "must be longer than 0 minutes")
+  .refine(
+    (v) => !DURATION_PATTERN.test(v) || parseDuration(v) <= MAX_GRACE_SECONDS,
+    `must be at most ${MAX_GRACE_SECONDS / 86400}d (a year)`,
+  );
+
 const storageId = z.string().regex(STORAGE_ID_PATTERN, "is not a PVE storage id");
 /** A node name (`pve-node`, pve-common PVE/JSONSchema.pm `pve_verify_node_name`). */
 const nodeName = z.string().regex(NODE_NAME_PATTERN, "is not a PVE node name (letters, digits and -)");
@@ -124,15 +134,12 @@ const tierSchema = z
      * run's start, that run counts as due even while PVE's task history shows it still going.
      * Days, hours and minutes, largest first: `2h` (the default), `90m`, `1h30m`, `1d`.
      */
-    grace: z
-      .string()
-      .regex(DURATION_PATTERN, "is not a duration such as 2h, 90m, 1h30m or 1d (days d, hours h, minutes m)")
-      .refine((v) => !DURATION_PATTERN.test(v) || parseDuration(v) > 0, "must be longer than 0 minutes")
-      .refine(
-        (v) => !DURATION_PATTERN.test(v) || parseDuration(v) <= MAX_GRACE_SECONDS,
-        `must be at most ${MAX_GRACE_SECONDS / 86400}d (a year)`,
-      )
-      .optional(),
+    grace: durationSchema.optional(),
+    /**
+     * How often the tier's newest backups must be proven to restore and boot (`drill`): `status
+     * --drill FILE` says when the drill's last OK for a guest is older than this. E.g. `30d`.
+     */
+    drill: durationSchema.optional(),
     storage: storageId,
     /** Absent: the storage's own retention applies (it must then be a storage managed here). */
     retention: retentionSchema.optional(),

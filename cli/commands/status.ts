@@ -12,12 +12,14 @@ import { CAPACITY_THRESHOLDS, GUEST_STATES, formatAge, formatBytes } from "../..
 import { gatherStatusInput } from "../../status/gather";
 import { StatusReport, judgeStatus } from "../../status/judge";
 import { renderPrometheus } from "../../status/prometheus";
+import { withRestores } from "../../status/restores";
+import { drillDocumentSchema } from "../../drill/document";
 import { formatIsoTime } from "../../tiers/calendar";
 import type { Site } from "../../tiers/config";
 import { InputError } from "../../tiers/input";
 import { CommandResult, parseTimeFlag, plainText } from "../cli";
 import { errorResult, exitCodeOf } from "../exit";
-import { writeOutputFile } from "../files";
+import { readJsonFile, writeOutputFile } from "../files";
 import { parseCommand } from "../program";
 import { ClusterCommandOptions, readStackSite, stackConnection } from "../stack";
 
@@ -38,7 +40,13 @@ export async function runStatusCommand(argv: string[], options: StatusOptions = 
     const client = new PveClient(settings);
     let report: StatusReport;
     try {
-      report = judgeStatus(await gatherStatusInput(client, siteFile.site, flags.stack, at));
+      const drill =
+        flags.drill === undefined ? undefined : readJsonFile(flags.drill, drillDocumentSchema, "invalid drill result");
+      report = withRestores(
+        judgeStatus(await gatherStatusInput(client, siteFile.site, flags.stack, at)),
+        siteFile.site,
+        drill,
+      );
     } catch (err) {
       if (err instanceof PveApiError) throw new InputError(`could not check: ${err.message}`);
       throw err;
@@ -104,7 +112,14 @@ export function renderStatusText(report: StatusReport, site: Site, source: strin
         g.newest ? formatBytes(g.newest.size) : "-",
         local(g.nextRun),
       ]);
-      reasons.push(g.reason ? [g.reason] : []);
+      const restore = g.lastRestore
+        ? [
+            g.lastRestore.outcome === "OK"
+              ? `last verified restore ${local(g.lastRestore.at)} (restore ${g.lastRestore.restoreSeconds ?? "-"} s, boot ${g.lastRestore.bootSeconds ?? "-"} s)`
+              : `last drill ${local(g.lastRestore.at)}: ${g.lastRestore.outcome}`,
+          ]
+        : [];
+      reasons.push([...(g.reason ? [g.reason] : []), ...restore]);
     }
     const out = table(rows);
     const result = [out[0]];

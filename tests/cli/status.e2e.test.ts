@@ -529,3 +529,44 @@ describe("what it cannot check: one line, exit 2", () => {
     else expect(result.stderr).toMatch(message);
   });
 });
+
+describe("--drill FILE: the drill's result beside the status", () => {
+  test("each drilled guest's last verified restore under its row; a broken file is one line, exit 2", async () => {
+    const file = path.join(tmp, "drill.json");
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        stack: "home",
+        at: "2026-02-11T15:00:00Z",
+        ok: true,
+        node: "pve",
+        guests: [
+          {
+            vmid: 100,
+            kind: "qemu",
+            name: "home-assistant",
+            tier: "P0",
+            outcome: "OK",
+            volid: "synology-backups:backup/vzdump-qemu-100-2026_02_11-03_00_04.vma.zst",
+            backupTime: "2026-02-11T08:00:04Z",
+            scratchVmid: 900,
+            at: "2026-02-11T15:00:00Z",
+            restoreSeconds: 312,
+            bootSeconds: 41,
+            bootCheck: "agent",
+            cleanedUp: true,
+          },
+        ],
+      }),
+    );
+    const result = await status(homeDay(), "2026-02-12T09:00:00Z", ["--drill", file]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(
+      /\n {2}qemu 100 home-assistant +OK .*\n {6}last verified restore 2026-02-11 10:00 \(restore 312 s, boot 41 s\)\n/,
+    );
+    fs.writeFileSync(file, "{}");
+    const broken = await status(homeDay(), "2026-02-12T09:00:00Z", ["--drill", file]);
+    expect(broken.exitCode).toBe(2);
+    expect(broken.stderr).toMatch(new RegExp(`^error: ${file}: invalid drill result: \\$\\.stack: .*\\n$`));
+  });
+});
