@@ -32,6 +32,7 @@ test("each metric once with its HELP and TYPE before its samples; guests without
     "pve_backup_tiers_guest_last_due_run_timestamp_seconds",
     "pve_backup_tiers_guest_next_run_timestamp_seconds",
     "pve_backup_tiers_guest_backup_duration_seconds",
+    "pve_backup_tiers_guest_restore_overdue",
     "pve_backup_tiers_storage_needed_bytes",
     "pve_backup_tiers_storage_available_bytes",
     "pve_backup_tiers_storage_total_bytes",
