@@ -226,6 +226,15 @@ describe("the page", () => {
     expect(page).not.toMatch(/(src|href)="(?!#)/);
   });
 
+  test("its styles and its document are report/page.css and report/page.html, every slot filled", () => {
+    const css = fs.readFileSync(path.join(PROJECT_DIR, "report/page.css"), "utf8");
+    expect(css).toContain(".bar.overlap {");
+    expect(page).toContain(css);
+    expect(page).toContain("<title>Backups of home</title>");
+    expect(page).not.toMatch(/\{\{\w+\}\}/);
+    expect(fs.readFileSync(path.join(PROJECT_DIR, "report/page.ts"), "utf8")).not.toMatch(/<style>|:root\{/);
+  });
+
   test("states carry their word and symbol, never colour alone", () => {
     expect(page).toContain(
       `<span class="badge bad" title="the run that should have made it failed"><span aria-hidden="true">✗</span> FAILED</span>`,
