@@ -91,10 +91,14 @@ export function writeOutputFile(file: string, text: string): void {
 
 /**
  * Reads a user-named JSON file and validates it against `schema`: the one read-and-validate of every
- * JSON input. A mistake is one line naming the file, the place (`$.guests[0].state`) and the value.
+ * JSON input. A mistake is one line naming the file, the place (`$.guests[0].state`) and the value;
+ * an empty file says so (JSON.parse would say "Unexpected end of JSON input"), with `emptyHint` on
+ * how such a file is written.
  */
-export function readJsonFile<T>(file: string, schema: z.ZodType<T>): T {
+export function readJsonFile<T>(file: string, schema: z.ZodType<T>, emptyHint?: string): T {
   const text = readInputFile(file);
+  if (text.trim() === "")
+    throw new InputError(`${file}: empty${emptyHint ? `, ${emptyHint}` : ", not a JSON document"}`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -15,6 +15,10 @@ import { readJsonFile, writeOutputFile } from "../files";
 import { parseCommand } from "../program";
 import { checkStack } from "./check";
 
+/** What an empty --status file most likely is: `status --json > FILE` that failed before it wrote. */
+const EMPTY_STATUS_HINT =
+  "no status document (write one with `npm run -s status -- --json > FILE`; when the status fails, its error is on the terminal and the file stays empty)";
+
 export async function runReportCommand(
   argv: string[],
   options: { now?: Date; /** Where the stack files are (tests use fixtures). */ stackDir?: string } = {},
@@ -28,7 +32,7 @@ export async function runReportCommand(
     const status =
       flags.status === undefined
         ? undefined
-        : { file: flags.status, doc: readJsonFile(flags.status, statusDocumentSchema) };
+        : { file: flags.status, doc: readJsonFile(flags.status, statusDocumentSchema, EMPTY_STATUS_HINT) };
     if (status && status.doc.stack !== stack) {
       throw new InputError(`${status.file}: $.stack: the status is of stack '${status.doc.stack}', not '${stack}'`);
     }

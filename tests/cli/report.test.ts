@@ -65,6 +65,22 @@ describe("the command", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  test("an empty status file (a status that failed before writing its JSON): one line saying so, exit 2", async () => {
+    const empty = path.join(tmp, "empty-status.json");
+    fs.writeFileSync(empty, "\n");
+    const r = await runReportCommand(["--status", empty, "--out", path.join(tmp, "x.html")], {
+      now: NOW,
+      stackDir: FIXTURE_STACK_DIR,
+    });
+    expect(r).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr:
+        `error: ${empty}: empty, no status document (write one with \`npm run -s status -- --json > FILE\`; ` +
+        "when the status fails, its error is on the terminal and the file stays empty)\n",
+    });
+  });
+
   test("a status of another stack, a file that is not JSON, an unwritable --out, an unknown flag: exit 2", async () => {
     const shop = statusFileWith("shop.json", (d) => (d.stack = "shop"));
     const notJson = path.join(tmp, "not.json");
