@@ -231,7 +231,7 @@ function declareCommands(program: Command): void {
     .addOption(
       new Option(
         "--write-env <file>",
-        "also write PROXMOX_VE_ENDPOINT, PROXMOX_VE_API_TOKEN, PROXMOX_VE_INSECURE and PVE_DOUBLE_CA to this file",
+        "also write `export` lines of PROXMOX_VE_ENDPOINT, PROXMOX_VE_API_TOKEN, PROXMOX_VE_INSECURE and PVE_DOUBLE_CA to this file, for `. FILE`",
       ),
     )
     .addOption(new Option("--log", "print each request (method, path, status) to stderr"));

@@ -2,15 +2,16 @@
  * `pve-double`: runs the PVE API double (double/server.ts) standalone, on 127.0.0.1, with the cluster
  * of a snapshot file (default examples/home-cluster.json), until Ctrl-C. It prints its URL, an API
  * token and the certificate's fingerprint, writes its CA certificate to a file for `--ca`, and the
- * commands to point `doctor` and `status` at it. `--write-env` also writes PROXMOX_VE_ENDPOINT,
- * PROXMOX_VE_API_TOKEN and PROXMOX_VE_INSECURE lines (for a CI job's environment). Its flags and
- * help: cli/program.ts.
+ * commands to point `doctor` and `status` at it. `--write-env` also writes `export` lines of
+ * PROXMOX_VE_ENDPOINT, PROXMOX_VE_API_TOKEN, PROXMOX_VE_INSECURE and PVE_DOUBLE_CA, for a shell to
+ * source. Its flags and help: cli/program.ts.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PveApiDouble } from "../../double/server";
 import { InputError } from "../../tiers/input";
+import { shellQuote } from "../../pve/vzdumpLog";
 import { PROJECT_DIR } from "../../start/sources";
 import type { CommandResult } from "../cli";
 import { EXIT, errorResult } from "../exit";
@@ -71,13 +72,7 @@ export async function startDouble(
     }
   };
   await write("--ca-out", caFile, double.certificates.caPem);
-  if (flags.writeEnv) {
-    await write(
-      "--write-env",
-      flags.writeEnv,
-      `PROXMOX_VE_ENDPOINT=${double.url}\nPROXMOX_VE_API_TOKEN=${token}\nPROXMOX_VE_INSECURE=true\nPVE_DOUBLE_CA=${caFile}\n`,
-    );
-  }
+  if (flags.writeEnv) await write("--write-env", flags.writeEnv, envFile(double.url, token, caFile));
   const { version } = double.cluster.version;
   const tokens = [...double.cluster.tokenSecrets.keys()];
   const banner = [
@@ -104,6 +99,22 @@ export async function startDouble(
     "",
   ].join("\n");
   return { double, banner, caFile };
+}
+
+/**
+ * The `--write-env` file: the connection as `export` lines a shell can source (`. ./double.env`),
+ * each value quoted for sh (the token holds `!`, a CA path may hold anything).
+ */
+function envFile(url: string, token: string, caFile: string): string {
+  const variables = {
+    PROXMOX_VE_ENDPOINT: url,
+    PROXMOX_VE_API_TOKEN: token,
+    PROXMOX_VE_INSECURE: "true",
+    PVE_DOUBLE_CA: caFile,
+  };
+  return Object.entries(variables)
+    .map(([name, value]) => `export ${name}=${shellQuote(value)}\n`)
+    .join("");
 }
 
 /**

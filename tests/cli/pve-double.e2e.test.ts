@@ -46,6 +46,35 @@ test("the double prints its URL, token and fingerprint; the doctor command it pr
   expect(doctor.stdout).not.toContain(secret);
 });
 
+test("--write-env: export lines a shell sources; the doctor then runs on them alone", async () => {
+  const dir = path.join(tmp, "it's here"); // a quote in the CA's path
+  const envFile = path.join(dir, "double.env");
+  const envDouble = startDoubleProcess(["--port", "0", "--ca-out", path.join(dir, "ca.pem"), "--write-env", envFile]);
+  try {
+    const banner = await envDouble.banner;
+    const url = /^PVE API double on (\S+) /.exec(banner)![1];
+    const token = /^ {2}token {8}(\S+)$/m.exec(banner)![1];
+    expect(fs.readFileSync(envFile, "utf8")).toBe(
+      `export PROXMOX_VE_ENDPOINT=${url}\n` +
+        `export PROXMOX_VE_API_TOKEN='${token}'\n` +
+        `export PROXMOX_VE_INSECURE=true\n` +
+        `export PVE_DOUBLE_CA='${path.join(tmp, "it")}'\\''${"s here/ca.pem"}'\n`,
+    );
+    const run = spawnSync(
+      "bash",
+      [
+        "-c",
+        `. '${envFile.replace(/'/g, "'\\''")}' && npm run -s doctor -- --endpoint "$PROXMOX_VE_ENDPOINT" --ca "$PVE_DOUBLE_CA"`,
+      ],
+      { cwd: PROJECT_DIR, encoding: "utf8", env: { ...process.env, PROXMOX_VE_API_TOKEN: "" }, timeout: 120_000 },
+    );
+    expect({ exit: run.status, stderr: run.stderr }).toEqual({ exit: 0, stderr: "" });
+    expect(run.stdout).toContain("All 12 checks passed");
+  } finally {
+    envDouble.stop();
+  }
+});
+
 test("a snapshot that is not there: one line, exit 2", () => {
   const result = spawnSync("npm", ["run", "--silent", "pve-double", "--", "--cluster", "nope.json", "--port", "0"], {
     cwd: PROJECT_DIR,
