@@ -133,12 +133,35 @@ export async function runDoubleCommand(argv: string[]): Promise<CommandResult> {
   const { double, banner } = started;
   // Written here, not returned: the banner shows the double's own token, which output is redacted of.
   process.stdout.write(banner);
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await untilStopped();
   await double.close();
   return { exitCode: EXIT.ok, stdout: "", stderr: "" };
+}
+
+/** How often the double looks whether npm, which started it, is still there. */
+const PARENT_WATCH_MS = 500;
+
+/**
+ * Resolves when the double is to stop: Ctrl-C (SIGINT), SIGTERM, SIGHUP (its terminal closed), or,
+ * started by `npm run pve-double`, npm gone. npm hands SIGINT and SIGTERM on to the script's process
+ * (the script `exec`s node, so that is the double, not a shell in between), but npm killed outright
+ * hands on nothing: the double would hold its port with nobody left to stop it.
+ */
+function untilStopped(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+    let watch: NodeJS.Timeout | undefined;
+    const stop = () => {
+      for (const signal of signals) process.off(signal, stop);
+      clearInterval(watch);
+      resolve();
+    };
+    for (const signal of signals) process.once(signal, stop);
+    if (process.env.npm_lifecycle_event === "pve-double") {
+      const npm = process.ppid;
+      watch = setInterval(() => process.ppid !== npm && stop(), PARENT_WATCH_MS);
+    }
+  });
 }
 
 // bench/status.bench.ts starts this file directly.

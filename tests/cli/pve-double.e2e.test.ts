@@ -4,6 +4,7 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { DoubleProcess, startDoubleProcess } from "../support/apiDouble";
@@ -74,6 +75,67 @@ test("--write-env: export lines a shell sources; the doctor then runs on them al
     envDouble.stop();
   }
 });
+
+/** Whether something listens on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}
+
+/** Whether a process is there (a zombie counts as gone: it holds no port). */
+function alive(pid: number): boolean {
+  try {
+    return !fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].startsWith("Z");
+  } catch {
+    return false;
+  }
+}
+
+/** The processes of a process group. */
+function groupMembers(pgid: number): number[] {
+  return fs
+    .readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return Number(fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[3]) === pgid && alive(pid);
+      } catch {
+        return false;
+      }
+    });
+}
+
+async function waitFor(what: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    if (await what()) return true;
+  }
+  return what();
+}
+
+// A supervisor (a test harness, `timeout`, systemd, CI) signals npm alone, not its process group;
+// SIGKILL is npm killed outright. Each time the double stops with it and frees its port.
+test.each(["SIGTERM", "SIGINT", "SIGKILL"] as const)(
+  "%s to npm alone stops `npm run pve-double`: no process is left and the port is free",
+  async (signal) => {
+    const started = startDoubleProcess(["--port", "0", "--ca-out", path.join(tmp, `ca-${signal}.pem`)]);
+    try {
+      const port = Number(/^PVE API double on https:\/\/127\.0\.0\.1:(\d+)\//.exec(await started.banner)![1]);
+      expect(await listening(port)).toBe(true);
+      process.kill(started.pid, signal);
+      expect(
+        await waitFor(async () => groupMembers(started.pid).length === 0 && !(await listening(port)), 10_000),
+      ).toBe(true);
+    } finally {
+      started.stop();
+    }
+  },
+);
 
 test("a snapshot that is not there: one line, exit 2", () => {
   const result = spawnSync("npm", ["run", "--silent", "pve-double", "--", "--cluster", "nope.json", "--port", "0"], {
