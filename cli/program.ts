@@ -216,7 +216,12 @@ function declareCommands(program: Command): void {
     .description(
       "Runs the PVE API double on 127.0.0.1 with the cluster of a snapshot file, until Ctrl-C. It prints its URL, an API token and the certificate's fingerprint, and writes its CA certificate for --ca.",
     )
-    .addOption(new Option("--cluster <file>", "a cluster snapshot (default examples/home-cluster.json)"))
+    .addOption(
+      new Option(
+        "--cluster <file>",
+        "a cluster snapshot (default tests/fixtures/clusters/home-day.json, the home site on 2026-02-12); with tasks or backups, the double's clock starts on its day",
+      ),
+    )
     .addOption(
       new Option("--port <n>", "the port on 127.0.0.1 (0 for any free one)")
         .argParser(wholeNumber("--port", 0, 65535))

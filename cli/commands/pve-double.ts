@@ -1,6 +1,7 @@
 /**
  * `pve-double`: runs the PVE API double (double/server.ts) standalone, on 127.0.0.1, with the cluster
- * of a snapshot file (default examples/home-cluster.json), until Ctrl-C. It prints its URL, an API
+ * of a snapshot file (default the home site's day, tests/fixtures/clusters/home-day.json) and its
+ * clock on that day (double/clock.ts), until Ctrl-C. It prints its URL, an API
  * token and the certificate's fingerprint, writes its CA certificate to a file for `--ca`, and the
  * commands to point `doctor` and `status` at it. `--write-env` also writes `export` lines of
  * PROXMOX_VE_ENDPOINT, PROXMOX_VE_API_TOKEN, PROXMOX_VE_INSECURE and PVE_DOUBLE_CA, for a shell to
@@ -9,7 +10,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { clockFrom, clusterOwnTime } from "../../double/clock";
 import { PveApiDouble } from "../../double/server";
+import { formatIsoTime } from "../../tiers/calendar";
 import { InputError } from "../../tiers/input";
 import { shellQuote } from "../../pve/vzdumpLog";
 import { PROJECT_DIR } from "../../start/sources";
@@ -18,6 +21,12 @@ import { EXIT, errorResult } from "../exit";
 import { main } from "../main";
 import { CommandFlags, parseCommand } from "../program";
 import { readClusterSnapshot } from "../stack";
+
+/**
+ * The cluster it serves without --cluster: the home site on its own day (jobs that ran, a failed
+ * run, a weekly tier still waiting), so that the status printed below has something to say.
+ */
+const DEFAULT_CLUSTER = "tests/fixtures/clusters/home-day.json";
 
 export interface StartedDouble {
   double: PveApiDouble;
@@ -32,15 +41,16 @@ export async function startDouble(
   options: { unauthorizedDelayMs?: number; onRequest?: (line: string) => void } = {},
 ): Promise<StartedDouble> {
   const { port } = flags;
-  const clusterFile =
-    flags.cluster ?? path.relative(process.cwd(), path.join(PROJECT_DIR, "examples/home-cluster.json"));
+  const clusterFile = flags.cluster ?? path.relative(process.cwd(), path.join(PROJECT_DIR, DEFAULT_CLUSTER));
   const snapshot = readClusterSnapshot(clusterFile);
+  let clock = () => new Date();
   let double: PveApiDouble;
   try {
     double = await PveApiDouble.start({
       cluster: snapshot,
       port,
       unauthorizedDelayMs: options.unauthorizedDelayMs ?? 3000,
+      now: () => clock(),
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -57,6 +67,8 @@ export async function startDouble(
       return push(...items);
     };
   }
+  const ownTime = clusterOwnTime(double.cluster);
+  if (ownTime) clock = clockFrom(ownTime);
   const caFile = flags.caOut ?? path.join(os.tmpdir(), `pve-api-double-${double.port}`, "pve-root-ca.pem");
   const token = double.token();
   // A file that cannot be written (a full disk, /dev/full, a folder) stops the double it started: a
@@ -88,11 +100,17 @@ export async function startDouble(
             .join(" ")}`,
         ]
       : []),
+    ...(ownTime
+      ? [
+          `  clock        ${formatIsoTime(ownTime, double.cluster.timezone)} (the hour after the cluster's newest task or backup), running on`,
+        ]
+      : []),
     "",
     "Check a stack against it, and its backups' status, in another shell:",
     `  export PROXMOX_VE_API_TOKEN='${token}'`,
     `  npm run doctor -- --stack home --endpoint ${double.url} --ca ${caFile}`,
-    `  npm run status -- --stack home --endpoint ${double.url} --ca ${caFile}`,
+    `  npm run status -- --stack home --endpoint ${double.url} --ca ${caFile}${ownTime ? ` --at ${ownTime.toISOString().replace(".000Z", "Z")}` : ""}`,
+    ...(ownTime ? ["(--at judges the status for the cluster's own day, not for today)"] : []),
     "A stack without its own proxmoxve:endpoint (and the provider) take the endpoint from the environment:",
     `  export PROXMOX_VE_ENDPOINT=${double.url} PROXMOX_VE_INSECURE=true`,
     "Ctrl-C stops it.",

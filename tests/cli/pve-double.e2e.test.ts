@@ -18,20 +18,33 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test("the double prints its URL, token and fingerprint; the doctor command it prints passes", async () => {
+test("without flags, the home site's day: the doctor and the status it prints pass and judge that day", async () => {
   const caFile = path.join(tmp, "pve-root-ca.pem");
-  double = startDoubleProcess(["--port", "0", "--ca-out", caFile]);
+  double = startDoubleProcess(["--port", "0", "--ca-out", caFile]); // no --cluster
   const banner = await double.banner;
   expect(banner).toMatch(
-    /^PVE API double on https:\/\/127\.0\.0\.1:\d+\/ \(cluster examples\/home-cluster.json, PVE 8\.4\.1\)$/m,
+    /^PVE API double on https:\/\/127\.0\.0\.1:\d+\/ \(cluster tests\/fixtures\/clusters\/home-day.json, PVE 8\.4\.1\)$/m,
+  );
+  expect(banner).toMatch(
+    /^ {2}clock {8}2026-02-12T04:00:00-05:00 \(the hour after the cluster's newest task or backup\), running on$/m,
   );
   expect(banner).toMatch(/^ {2}certificate {2}SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}$/m);
   expect(banner).toMatch(/^ {2}token {8}pulumi@pve!backup-tiers=[0-9a-f-]{36}$/m);
   expect(fs.readFileSync(caFile, "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----/);
 
-  // What the README says to do: paste the export and the doctor command into another shell.
+  // What the docs say to do: paste the export and the doctor command into another shell.
   const commands = banner.split("\n").filter((l) => /^ {2}(export PROXMOX_VE_API_TOKEN=|npm run doctor )/.test(l));
   expect(commands).toHaveLength(2);
+  const status = banner.split("\n").find((l) => l.startsWith("  npm run status "))!;
+  expect(status).toMatch(/ --at 2026-02-12T09:00:00Z$/);
+  const judged = spawnSync("bash", ["-c", `${commands[0].trim()}; ${status.trim()}`], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+    env: { ...process.env, PROXMOX_VE_API_TOKEN: "", PROXMOX_VE_ENDPOINT: "" },
+    timeout: 120_000,
+  });
+  expect({ exit: judged.status, stderr: judged.stderr }).toEqual({ exit: 1, stderr: "" });
+  expect(judged.stdout).toMatch(/\n2\/5 OK, 1 FAILED, 2 PENDING\n$/);
   const doctor = spawnSync("bash", ["-c", commands.map((c) => c.trim()).join(" && ")], {
     cwd: PROJECT_DIR,
     encoding: "utf8",
