@@ -40,6 +40,8 @@ export interface TimelineRun {
   segments: RunSegment[];
   /** Another job's run on the same storage overlaps this one. */
   overlaps: boolean;
+  /** The status says this run failed (for a guest of its job). */
+  failed: boolean;
 }
 
 export interface TimelineLane {
@@ -253,8 +255,8 @@ function renderTimeline(t: WeekTimeline): string {
   const intro =
     `<p>From ${time(t.from)} to ${time(t.until)} (${t.days.length} days), ${clock(t.range.startMinute)}–${clock(t.range.endMinute)} ` +
     `of each day; no run falls outside it. A bar is a run of a job on its storage. Its length is the job's last ` +
-    `run from the status where the status gives one for every guest, else a nominal ${t.nominalMinutes} minutes ` +
-    `(striped): the start gap the staggered-starts policy asks for.` +
+    `run from the status where every guest's last run made its backup, else a nominal ${t.nominalMinutes} minutes ` +
+    `(striped): the start gap the staggered-starts policy asks for. A bar marked ✗ is a run the status says failed.` +
     (t.now
       ? ` The dashed line is ${time(t.now.time)}, ${t.now.source === "status" ? "the time the status is judged for" : "when the page was made"}.`
       : "") +
@@ -284,7 +286,9 @@ function renderStorageTimeline(
   const bar = (seg: RunSegment, cls: string, label: string): string => {
     const left = x(seg.startMinute);
     const width = Math.max(x(seg.endMinute) - left, 0);
-    return `<span class="${cls}" style="left:${left.toFixed(3)}%;width:${width.toFixed(3)}%" title="${h(label)}"></span>`;
+    // A failed run carries its ✗ inside the bar: a 12 s run is otherwise a hairline.
+    const mark = cls.includes(" failed") ? `<span aria-hidden="true">✗</span>` : "";
+    return `<span class="${cls}" style="left:${left.toFixed(3)}%;width:${width.toFixed(3)}%" title="${h(label)}">${mark}</span>`;
   };
   const rows: string[] = [];
   rows.push(
@@ -302,8 +306,8 @@ function renderStorageTimeline(
       }
       for (const run of s.runs) {
         if (run.lane !== laneIndex) continue;
-        const label = `${lane.tier} ${lane.job}: ${run.start.text}–${run.end.text.slice(-5)}${lane.length.source === "nominal" ? " (nominal length)" : ""}${run.overlaps ? ", overlaps another job" : ""}`;
-        const cls = `bar${lane.length.source === "nominal" ? " nominal" : ""}${run.overlaps ? " overlap" : ""}`;
+        const label = `${lane.tier} ${lane.job}: ${run.start.text}–${run.end.text.slice(-5)}${lane.length.source === "nominal" ? " (nominal length)" : ""}${run.overlaps ? ", overlaps another job" : ""}${run.failed ? ", FAILED" : ""}`;
+        const cls = `bar${lane.length.source === "nominal" ? " nominal" : ""}${run.overlaps ? " overlap" : ""}${run.failed ? " failed" : ""}`;
         for (const seg of run.segments.filter((g) => g.day === day)) pieces.push(bar(seg, cls, label));
       }
       if (t.now && t.now.day === day) {
@@ -320,28 +324,35 @@ function renderStorageTimeline(
   }
 
   const runsText = s.runs
-    .map((run) => `${s.lanes[run.lane].tier} ${run.start.text}–${run.end.text.slice(-5)}`)
+    .map((run) => `${s.lanes[run.lane].tier} ${run.start.text}–${run.end.text.slice(-5)}${run.failed ? " failed" : ""}`)
     .join("; ");
   const laneName = (lane: number) => `${h(s.lanes[lane].tier)} (<code>${h(s.lanes[lane].job)}</code>)`;
-  let findings: string;
+  const failed = s.runs
+    .filter((run) => run.failed)
+    .map(
+      (run) =>
+        `<li><span class="badge bad"><span aria-hidden="true">✗</span> failed</span> ${time(run.start)}: the run of ` +
+        `${laneName(run.lane)} failed (see <a href="#freshness">Freshness</a>).</li>`,
+    );
+  let findings = failed.length > 0 ? `<ul class="findings">${failed.join("")}</ul>` : "";
   if (s.overlaps.length > 0) {
     const items = s.overlaps.map(
       (o) =>
         `<li><span class="badge bad"><span aria-hidden="true">⚠</span> overlap</span> ${time(o.start)}–${h(o.end.text.slice(-5))}: ` +
         `${laneName(o.lanes[0])} is still running when ${laneName(o.lanes[1])} starts.</li>`,
     );
-    findings =
+    findings +=
       `<ul class="findings">${items.join("")}</ul>` +
       `<p class="note">Runs that overlap compete for the storage's disks and network. On one node the later ` +
       `run waits for vzdump's node lock and starts late; on different nodes both write at once.</p>`;
   } else if (s.lanes.length < 2) {
-    findings = `<p class="findings-none">One job writes to ${h(s.storage)}: nothing can overlap.</p>`;
+    findings += `<p class="findings-none">One job writes to ${h(s.storage)}: nothing can overlap.</p>`;
   } else {
     const gap = s.tightestGap;
     const gapText = gap
       ? ` The tightest gap: ${laneName(gap.before)} ends ${duration(gap.seconds)} before ${laneName(gap.after)} starts (${time(gap.at)}).`
       : "";
-    findings = `<p class="findings-none"><span class="badge ok"><span aria-hidden="true">✓</span> no overlap</span> No runs overlap on ${h(s.storage)} this week.${gapText}</p>`;
+    findings += `<p class="findings-none"><span class="badge ok"><span aria-hidden="true">✓</span> no overlap</span> No runs overlap on ${h(s.storage)} this week.${gapText}</p>`;
   }
   return (
     `<figure class="timeline" aria-labelledby="${id}">` +

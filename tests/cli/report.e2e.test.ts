@@ -164,6 +164,20 @@ describeInBrowser("the home site's report page in Chromium", () => {
     );
   });
 
+  test("the failed run (P1, Thursday 03:15) shows in the grid: a ✗ wide enough to see, on Thursday's row", async () => {
+    const failed = page.locator("#timeline .bar.failed");
+    expect(await failed.count()).toBe(1);
+    await expect(failed.getAttribute("title")).resolves.toBe(
+      "P1 backup-home-p1-daily: Thu 12 Feb 03:15–03:25 (nominal length), FAILED",
+    );
+    await expect(failed.textContent()).resolves.toBe("✗");
+    const box = (await failed.boundingBox())!;
+    expect(box.width).toBeGreaterThanOrEqual(12);
+    const thursday = (await page.locator("#timeline .tl-day", { hasText: "Thu" }).boundingBox())!;
+    expect(box.y).toBeGreaterThan(thursday.y);
+    expect(box.y + box.height).toBeLessThan(thursday.y + thursday.height);
+  });
+
   test("the tiers with their jobs, schedules, retention and guests", async () => {
     const rows = await page.locator("#tiers tbody tr").evaluateAll((trs) => trs.map((tr) => tr.textContent ?? ""));
     expect(rows).toHaveLength(3);

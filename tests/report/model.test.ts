@@ -78,14 +78,29 @@ describe("the home site on its own day (status at 2026-02-12T09:00Z)", () => {
     expect(sunday.segments).toEqual([{ day: 3, startMinute: 240, endMinute: 250 }]);
   });
 
-  test("run lengths: measured where every guest of the job has a duration, else nominal", () => {
+  test("run lengths: measured where every guest's last run made its backup, else nominal (not P1's failed 12 s)", () => {
     const s = storage(model);
     expect(s.lanes.map((l) => [l.tier, l.length.source, Math.round(l.length.minutes * 60)])).toEqual([
       ["P0", "measured", 151 + 140],
-      ["P1", "measured", 12],
+      ["P1", "nominal", 600],
       ["P2", "nominal", 600],
     ]);
     expect(s.runs[0].end.iso).toBe("2026-02-12T03:04:51-05:00");
+  });
+
+  test("the failed run, P1 on Thursday at 03:15, is marked in the week's grid and listed; no other run is", () => {
+    const s = storage(model);
+    expect(s.runs.filter((r) => r.failed).map((r) => `${s.lanes[r.lane].tier} ${r.start.iso}`)).toEqual([
+      "P1 2026-02-12T03:15:00-05:00",
+    ]);
+    const page = renderReportPage(model);
+    expect(page).toMatch(
+      /<span class="bar nominal failed" [^>]*title="P1 backup-home-p1-daily: Thu 12 Feb 03:15–03:25 \(nominal length\), FAILED"><span aria-hidden="true">✗<\/span><\/span>/,
+    );
+    expect(page.match(/class="bar[^"]* failed"/g)).toHaveLength(1);
+    expect(page).toContain(
+      `failed</span> <time datetime="2026-02-12T03:15:00-05:00">Thu 12 Feb 03:15</time>: the run of P1 (<code>backup-home-p1-daily</code>) failed`,
+    );
   });
 
   test("no overlap; the tightest gap is P0's end to P1's start, 10 min 9 s", () => {
@@ -152,7 +167,12 @@ describe("the home site on its own day (status at 2026-02-12T09:00Z)", () => {
 
 describe("overlaps and odd windows", () => {
   test("P0 running longer than 15 minutes overlaps P1 every day; both runs and the span are marked", () => {
-    const model = modelOf(statusWith((d) => (d.guests[1].duration = 1000))); // P0: 151 + 1000 s
+    const model = modelOf(
+      statusWith((d) => {
+        d.guests[1].duration = 1000; // P0: 151 + 1000 s
+        d.guests[2].state = "OK"; // P1's run of 12 s made its backup
+      }),
+    );
     const s = storage(model);
     expect(s.overlaps).toHaveLength(7);
     expect(s.overlaps[0]).toMatchObject({ lanes: [0, 1] });
