@@ -14,6 +14,7 @@ import { PROJECT_DIR } from "../start/sources";
 import type { TierSummary } from "../tiers/inventory";
 import type { GuestKind } from "../pve/ids";
 import type { Plan } from "../offline/plan";
+import type { PageNotice } from "./notices";
 import { CapacityLevel, GuestState, formatBytes } from "../status/document";
 
 /** A time as the page shows it: the instant and its wall clock in the site's zone. */
@@ -153,6 +154,8 @@ export interface ReportModel {
   violations: ViolationRow[];
   passed: boolean;
   status?: StatusSection;
+  /** What the page says first: its parts are not of one cluster, or not of the page's own time. */
+  notices: PageNotice[];
 }
 
 // ---------------------------------------------------------------------------
@@ -503,7 +506,10 @@ function renderHeader(model: ReportModel): string {
   const c = model.cluster;
   const facts = [
     `site time zone ${h(model.timeZone)}`,
-    `cluster <code>${h(model.clusterFile)}</code>: ${c.nodes.length} node(s) ${h(c.nodes.join(", "))}, ${c.guests} guests, ${c.storages} storages, ${c.jobs} backup jobs`,
+    `plan and policy from the snapshot <code>${h(model.clusterFile)}</code>: ${c.nodes.length} node(s) ${h(c.nodes.join(", "))}, ${c.guests} guests, ${c.storages} storages, ${c.jobs} backup jobs`,
+    ...(model.status
+      ? [`states and space from the status <code>${h(model.status.file)}</code>, judged at ${time(model.status.at)}`]
+      : []),
   ];
   const overlaps = model.timeline.storages.reduce((n, s) => n + s.overlaps.length, 0);
   const chips = [
@@ -529,9 +535,27 @@ function renderHeader(model: ReportModel): string {
   );
 }
 
+function renderNotices(model: ReportModel): string {
+  const items = model.notices.map((n) => {
+    if (n.kind === "sources") {
+      return (
+        `<p><span class="badge bad"><span aria-hidden="true">⚠</span> not one cluster</span> The plan and the policy verdict ` +
+        `are of the snapshot <code>${h(n.cluster)}</code>, the states of the status <code>${h(n.status)}</code>, and they ` +
+        `disagree: ${n.findings.map(h).join("; ")}. Give <code>--cluster</code> a snapshot of the cluster the status read.</p>`
+      );
+    }
+    return (
+      `<p><span class="badge warn"><span aria-hidden="true">!</span> another day</span> The status is judged ${h(n.apart)} ` +
+      `${n.direction} this page was made (${time(model.generated)}): the states and the week are of ${time(model.status!.at)}.</p>`
+    );
+  });
+  return items.length > 0 ? `<section class="notices" aria-label="Notices">${items.join("")}</section>` : "";
+}
+
 /** The whole page: one HTML document, nothing loaded from anywhere. */
 export function renderReportPage(model: ReportModel): string {
   const sections = [
+    renderNotices(model),
     renderTimeline(model.timeline),
     model.status ? renderStatus(model.status) : "",
     model.status ? renderCapacity(model.status) : "",

@@ -51,7 +51,15 @@ export async function runReportCommand(
       `${overlaps} overlap(s) in the week from ${model.timeline.from.text}` +
       (model.status ? `, ${model.status.guests.length} guest states` : "") +
       `, policy ${model.passed ? "PASS" : "FAIL"}\n`;
-    return { exitCode: EXIT.ok, stdout: summary, stderr: "" };
+    const warnings = model.notices.flatMap((n) =>
+      n.kind === "sources"
+        ? [
+            `warning: ${n.status} and ${n.cluster} are not of one cluster (${n.findings.join("; ")}); ` +
+              `the page says so: give --cluster a snapshot of the cluster the status read\n`,
+          ]
+        : [],
+    );
+    return { exitCode: EXIT.ok, stdout: summary, stderr: warnings.join("") };
   } catch (err) {
     return errorResult(err);
   }

@@ -66,11 +66,12 @@ describeInBrowser("the home site's report page in Chromium", () => {
     fs.mkdirSync(OUTPUT_DIR, { recursive: true });
     // Relative, as a user types it: the page shows the path.
     const status = path.relative(process.cwd(), STATUS_FILE);
-    const written = await runReportCommand(["--status", status, "--out", PAGE_FILE], {
+    const cluster = path.relative(process.cwd(), path.join(PROJECT_DIR, "tests/fixtures/clusters/home-day.json"));
+    const written = await runReportCommand(["--status", status, "--cluster", cluster, "--out", PAGE_FILE], {
       now: new Date("2026-02-12T09:30:00Z"),
       stackDir: FIXTURE_STACK_DIR,
     });
-    if (written.exitCode !== 0) throw new Error(`npm run report failed: ${written.stderr}`);
+    if (written.exitCode !== 0 || written.stderr) throw new Error(`npm run report failed: ${written.stderr}`);
     profile = fs.mkdtempSync(path.join(os.tmpdir(), "report-chromium-"));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,

@@ -233,6 +233,40 @@ describe("overlaps and odd windows", () => {
   });
 });
 
+describe("notices: the page's parts not of one cluster, or not of its own time", () => {
+  test("the home snapshot (jobs disabled) with the status of the home day: named, both sources, each job", () => {
+    const model = modelOf(statusDoc);
+    expect(model.notices).toEqual([
+      {
+        kind: "sources",
+        cluster: home.cluster,
+        status: "status.json",
+        findings: [
+          "the status saw job backup-home-p0-daily run at 2026-02-12T08:00:00Z, the snapshot has it disabled",
+          "the status saw job backup-home-p1-daily run at 2026-02-12T08:15:00Z, the snapshot has it disabled",
+        ],
+      },
+    ]);
+    const gone = modelOf(statusWith((d) => (d.guests[0].vmid = 999)));
+    expect(gone.notices[0]).toMatchObject({
+      findings: expect.arrayContaining(["the status has qemu 999 home-assistant, the snapshot does not"]),
+    });
+  });
+
+  test("a status judged days before the page was made: a banner saying how far apart", () => {
+    const model = buildReportModel({
+      check: home,
+      status: { file: "status.json", doc: statusDoc },
+      now: new Date("2026-02-15T12:00:00Z"),
+    });
+    expect(model.notices).toContainEqual({ kind: "time", apart: "3 d 3 h", direction: "before" });
+    expect(renderReportPage(model)).toContain(
+      `another day</span> The status is judged 3 d 3 h before this page was made (<time datetime="2026-02-15T07:00:00-05:00">Sun 15 Feb 07:00</time>): the states and the week are of <time datetime="2026-02-12T04:00:00-05:00">Thu 12 Feb 04:00</time>.`,
+    );
+    expect(modelOf(statusDoc).notices.map((n) => n.kind)).toEqual(["sources"]); // 30 min apart: no banner
+  });
+});
+
 describe("the page", () => {
   let page: string;
   beforeAll(() => {
