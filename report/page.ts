@@ -4,6 +4,10 @@
  * anywhere; a Content-Security-Policy forbids any fetch). The model is built in report/model.ts;
  * everything here only lays it out, so the page can be tested without a cluster or a browser.
  *
+ * Its length (about 600 lines): the model's types and one renderer per section, each a template of
+ * the section's HTML read top to bottom; the styles and the document around them are report/page.css
+ * and report/page.html.
+ *
  * Made to be read on a phone (tables become cards under 640 px, the timeline scales with the
  * width) and on paper (print styles keep the colours and avoid breaking a figure). A state is never
  * shown by colour alone: every badge carries its word, every bar sits in a lane named by its tier.
