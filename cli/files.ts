@@ -88,7 +88,14 @@ export function writeOutputFile(file: string, text: string): void {
   }
 }
 
-/** Reads a user-named JSON file and validates it against `schema` (tiers/input.ts `parseJsonDocument`). */
-export function readJsonFile<T>(file: string, schema: z.ZodType<T>, what?: string): T {
-  return parseJsonDocument(readInputFile(file), file, schema, what);
+/**
+ * Reads a user-named JSON file and validates it against `schema` (tiers/input.ts `parseJsonDocument`):
+ * `what` names what it should be, `emptyHint` says how such a file is written when it is empty.
+ */
+export function readJsonFile<T>(
+  file: string,
+  schema: z.ZodType<T>,
+  options: { what?: string; emptyHint?: string } = {},
+): T {
+  return parseJsonDocument(readInputFile(file), file, schema, options);
 }

@@ -249,7 +249,12 @@ function declareCommands(program: Command): void {
     .description(
       "Runs the PVE API double on 127.0.0.1 with the cluster of a snapshot file, until Ctrl-C. It prints its URL, an API token and the certificate's fingerprint, and writes its CA certificate for --ca.",
     )
-    .addOption(new Option("--cluster <file>", "a cluster snapshot (default examples/home-cluster.json)"))
+    .addOption(
+      new Option(
+        "--cluster <file>",
+        "a cluster snapshot (default tests/fixtures/clusters/home-day.json, the home site on 2026-02-12); with tasks or backups, the double's clock starts on its day",
+      ),
+    )
     .addOption(
       new Option("--port <n>", "the port on 127.0.0.1 (0 for any free one)")
         .argParser(wholeNumber("--port", 0, 65535))
@@ -264,7 +269,7 @@ function declareCommands(program: Command): void {
     .addOption(
       new Option(
         "--write-env <file>",
-        "also write PROXMOX_VE_ENDPOINT, PROXMOX_VE_API_TOKEN, PROXMOX_VE_INSECURE and PVE_DOUBLE_CA to this file",
+        "also write `export` lines of PROXMOX_VE_ENDPOINT, PROXMOX_VE_API_TOKEN, PROXMOX_VE_INSECURE and PVE_DOUBLE_CA to this file, for `. FILE`",
       ),
     )
     .addOption(new Option("--log", "print each request (method, path, status) to stderr"));

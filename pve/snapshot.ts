@@ -207,7 +207,7 @@ export class SnapshotError extends Error {
 export function parseClusterSnapshot(text: string, file: string): ClusterSnapshot {
   let snapshot: ClusterSnapshot;
   try {
-    snapshot = parseJsonDocument(text, file, clusterSnapshotSchema, "invalid cluster snapshot");
+    snapshot = parseJsonDocument(text, file, clusterSnapshotSchema, { what: "invalid cluster snapshot" });
   } catch (err) {
     if (err instanceof InputError) throw new SnapshotError(err.message);
     throw err;

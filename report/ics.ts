@@ -1,9 +1,12 @@
 /**
- * The backup windows as an iCalendar document for a calendar app (`calendar`): one event per run of
- * each tier's job, the runs computed by the schedule engine in the site's time zone (UTC for a
- * schedule ending in `UTC`). Each event names the tier, the job, the storage and the guests, and has
- * a UID made of the job and the run's instant, so a re-imported or subscribed calendar updates its
- * events instead of doubling them.
+ * The backup windows as an iCalendar document for a calendar app (`calendar`): per tier's job, one
+ * recurring event (RRULE, up to the window's end) when PVE's schedule has an iCalendar equivalent
+ * (times of the day on some weekdays) that gives exactly the schedule engine's runs, else one event
+ * per run. The runs come from the schedule engine in the site's time zone (UTC for a schedule ending
+ * in `UTC`). Each event names the tier, the job, the storage and the guests; its UID is the job (a
+ * recurring event) or the job and the run's instant, so a re-imported or subscribed calendar updates
+ * its events instead of doubling them, and its SEQUENCE (the export's minute) lets the newer export
+ * win. Properties are written in RFC 5545's order, every line ending in CRLF.
  *
  * Times are written as wall-clock times with the site's TZID and a VTIMEZONE (from
  * timezones-ical-library), so a calendar app shows 04:00 New York time on both sides of a DST
@@ -16,13 +19,14 @@ import ical, { ICalCalendar, ICalEventTransparency } from "ical-generator";
 import { tzlib_get_ical_block, tzlib_get_offset, tzlib_get_timezones } from "timezones-ical-library";
 import { formatPruneBackups } from "../pve/retention";
 import { formatIsoTime } from "../tiers/calendar";
+import { recurrenceRule } from "./recurrence";
 import type { Site, Tier } from "../tiers/config";
 import { NOMINAL_RUN_MINUTES, tierRunsBetween } from "./windows";
 
 export interface BackupCalendar {
   /** The iCalendar text (CRLF line ends, as RFC 5545 has them). */
   ics: string;
-  /** How many events (runs) it holds. */
+  /** How many runs it holds (a recurring event holds several). */
   events: number;
   /** The TZID its times are written in, or "UTC". */
   timeZone: string;
@@ -66,32 +70,135 @@ export function backupCalendar(options: {
     calendar.timezone({ name: "", generator: (zone: string) => vtimezoneBlock(zone)?.block ?? null });
     calendar.x([{ key: "X-WR-TIMEZONE", value: tzid }]);
   }
+  // A later export's events supersede an earlier one's (RFC 5546 3.2.2, SEQUENCE): its minute since 1970.
+  const sequence = Math.floor(stamp.getTime() / 60_000);
   let events = 0;
   for (const { tier, timeZone: scheduleZone, runs } of tierRuns) {
+    if (runs.length === 0) continue;
     const description = describeTier(tier, scheduleZone);
-    for (const run of runs) {
-      const end = new Date(run.getTime() + NOMINAL_RUN_MINUTES * 60_000);
+    const common = {
+      stamp,
+      sequence,
+      summary: `Backup ${tier.id}: ${tier.job} → ${tier.storage}`,
+      description,
+      categories: [{ name: tier.id }],
+      transparency: ICalEventTransparency.TRANSPARENT,
+      x: [
+        { key: "X-PVE-TIER", value: tier.id },
+        { key: "X-PVE-JOB", value: tier.job },
+        { key: "X-PVE-STORAGE", value: tier.storage },
+        { key: "X-PVE-VMIDS", value: tier.guests.map((g) => g.vmid).join(",") },
+      ],
+    };
+    // A schedule ending in UTC recurs in UTC; the site's in its zone, written with its TZID when it has one.
+    const ruleZone = scheduleZone === "UTC" ? "UTC" : (tzid ?? "UTC");
+    const at = (instant: Date) =>
+      ruleZone === "UTC"
+        ? { timezone: null, date: instant }
+        : { timezone: ruleZone, date: new TZDate(instant.getTime(), ruleZone) };
+    const ending = (run: Date) => new Date(run.getTime() + NOMINAL_RUN_MINUTES * 60_000);
+    const rule = recurrenceRule(tier.schedule, runs, ruleZone, until);
+    const starts = rule === undefined ? runs : runs.slice(0, 1);
+    for (const run of starts) {
       calendar.createEvent({
-        id: runUid(stack, tier.job, run),
-        stamp,
-        start: tzid === undefined ? run : new TZDate(run.getTime(), tzid),
-        end: tzid === undefined ? end : new TZDate(end.getTime(), tzid),
-        timezone: tzid ?? null,
-        summary: `Backup ${tier.id}: ${tier.job} → ${tier.storage}`,
-        description,
-        categories: [{ name: tier.id }],
-        transparency: ICalEventTransparency.TRANSPARENT,
-        x: [
-          { key: "X-PVE-TIER", value: tier.id },
-          { key: "X-PVE-JOB", value: tier.job },
-          { key: "X-PVE-STORAGE", value: tier.storage },
-          { key: "X-PVE-VMIDS", value: tier.guests.map((g) => g.vmid).join(",") },
-        ],
+        ...common,
+        id: rule === undefined ? runUid(stack, tier.job, run) : seriesUid(stack, tier.job),
+        start: at(run).date,
+        end: at(ending(run)).date,
+        timezone: at(run).timezone,
+        repeating: rule ?? null,
       });
-      events += 1;
+    }
+    events += runs.length;
+  }
+  return { ics: inRfcOrder(calendar.toString()), events, timeZone: tzid ?? "UTC", warnings };
+}
+
+/** The UID of a job's recurring event (one rule for all its runs), per stack. */
+function seriesUid(stack: string, job: string): string {
+  return `${job}@${stack}.pve-backup-tiers`;
+}
+
+/**
+ * Each component's properties in the order RFC 5545 lists them (3.4 for VCALENDAR, 3.6.1 for
+ * VEVENT; others as written), and a CRLF after the last line, as RFC 5545 3.1 ends every content line.
+ */
+const PROPERTY_ORDER: Record<string, string[]> = {
+  VCALENDAR: ["PRODID", "VERSION", "CALSCALE", "METHOD"],
+  VEVENT: [
+    "DTSTAMP",
+    "UID",
+    "DTSTART",
+    "CLASS",
+    "CREATED",
+    "DESCRIPTION",
+    "GEO",
+    "LAST-MODIFIED",
+    "LOCATION",
+    "ORGANIZER",
+    "PRIORITY",
+    "SEQUENCE",
+    "STATUS",
+    "SUMMARY",
+    "TRANSP",
+    "URL",
+    "RECURRENCE-ID",
+    "RRULE",
+    "DTEND",
+    "DURATION",
+    "ATTACH",
+    "ATTENDEE",
+    "CATEGORIES",
+    "COMMENT",
+    "CONTACT",
+    "EXDATE",
+    "REQUEST-STATUS",
+    "RELATED-TO",
+    "RESOURCES",
+    "RDATE",
+  ],
+};
+
+function inRfcOrder(ics: string): string {
+  interface Component {
+    begin: string;
+    lines: string[][];
+    children: Component[];
+    end?: string;
+  }
+  const root: Component = { begin: "", lines: [], children: [] };
+  const stack = [root];
+  let property: string[] | undefined;
+  for (const line of ics.split("\r\n")) {
+    if (line === "") continue;
+    const top = stack[stack.length - 1];
+    if (line.startsWith(" ") || line.startsWith("\t")) {
+      property?.push(line); // a folded line continues its property
+    } else if (line.startsWith("BEGIN:")) {
+      const child: Component = { begin: line, lines: [], children: [] };
+      top.children.push(child);
+      stack.push(child);
+      property = undefined;
+    } else if (line.startsWith("END:")) {
+      top.end = line;
+      stack.pop();
+      property = undefined;
+    } else {
+      property = [line];
+      top.lines.push(property);
     }
   }
-  return { ics: calendar.toString(), events, timeZone: tzid ?? "UTC", warnings };
+  const write = (c: Component): string[] => {
+    const order = PROPERTY_ORDER[c.begin.slice("BEGIN:".length)];
+    const rank = (p: string[]) => {
+      const name = /^[A-Za-z0-9-]+/.exec(p[0])![0].toUpperCase();
+      const i = order ? order.indexOf(name) : -1;
+      return order && i >= 0 ? i : order ? order.length : 0;
+    };
+    const lines = order ? [...c.lines].sort((a, b) => rank(a) - rank(b)) : c.lines;
+    return [c.begin, ...lines.flat(), ...c.children.flatMap(write), c.end!];
+  };
+  return `${root.children.flatMap(write).join("\r\n")}\r\n`;
 }
 
 function describeTier(tier: Tier, scheduleZone: string): string {

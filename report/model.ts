@@ -9,6 +9,7 @@ import { formatPruneBackups, parsePruneBackups } from "../pve/retention";
 import { CAPACITY_THRESHOLDS, StatusDocument, capacityLevel, formatAge } from "../status/document";
 import { CalendarEvent, tryParseCalendarEvent } from "../tiers/calendar";
 import type { ReportModel, StatusSection, TierRow } from "./page";
+import { pageNotices } from "./notices";
 import { buildTimeline, shownTime } from "./timeline";
 
 export interface ReportInputs {
@@ -74,6 +75,7 @@ export function buildReportModel(inputs: ReportInputs): ReportModel {
     violations,
     passed: !violations.some((v) => v.level === "mandatory"),
     status: status ? buildStatus(status.file, status.doc, timeZone) : undefined,
+    notices: pageNotices(report, status, now),
   };
 }
 

@@ -4,13 +4,21 @@
  * anywhere; a Content-Security-Policy forbids any fetch). The model is built in report/model.ts;
  * everything here only lays it out, so the page can be tested without a cluster or a browser.
  *
+ * Its length (about 600 lines): the model's types and one renderer per section, each a template of
+ * the section's HTML read top to bottom; the styles and the document around them are report/page.css
+ * and report/page.html.
+ *
  * Made to be read on a phone (tables become cards under 640 px, the timeline scales with the
  * width) and on paper (print styles keep the colours and avoid breaking a figure). A state is never
  * shown by colour alone: every badge carries its word, every bar sits in a lane named by its tier.
  */
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_DIR } from "../start/sources";
 import type { TierSummary } from "../tiers/inventory";
 import type { GuestKind } from "../pve/ids";
 import type { Plan } from "../offline/plan";
+import type { PageNotice } from "./notices";
 import { CapacityLevel, GuestState, formatBytes } from "../status/document";
 
 /** A time as the page shows it: the instant and its wall clock in the site's zone. */
@@ -37,6 +45,8 @@ export interface TimelineRun {
   segments: RunSegment[];
   /** Another job's run on the same storage overlaps this one. */
   overlaps: boolean;
+  /** The status says this run failed (for a guest of its job). */
+  failed: boolean;
 }
 
 export interface TimelineLane {
@@ -148,6 +158,8 @@ export interface ReportModel {
   violations: ViolationRow[];
   passed: boolean;
   status?: StatusSection;
+  /** What the page says first: its parts are not of one cluster, or not of the page's own time. */
+  notices: PageNotice[];
 }
 
 // ---------------------------------------------------------------------------
@@ -250,8 +262,8 @@ function renderTimeline(t: WeekTimeline): string {
   const intro =
     `<p>From ${time(t.from)} to ${time(t.until)} (${t.days.length} days), ${clock(t.range.startMinute)}–${clock(t.range.endMinute)} ` +
     `of each day; no run falls outside it. A bar is a run of a job on its storage. Its length is the job's last ` +
-    `run from the status where the status gives one for every guest, else a nominal ${t.nominalMinutes} minutes ` +
-    `(striped): the start gap the staggered-starts policy asks for.` +
+    `run from the status where every guest's last run made its backup, else a nominal ${t.nominalMinutes} minutes ` +
+    `(striped): the start gap the staggered-starts policy asks for. A bar marked ✗ is a run the status says failed.` +
     (t.now
       ? ` The dashed line is ${time(t.now.time)}, ${t.now.source === "status" ? "the time the status is judged for" : "when the page was made"}.`
       : "") +
@@ -281,7 +293,9 @@ function renderStorageTimeline(
   const bar = (seg: RunSegment, cls: string, label: string): string => {
     const left = x(seg.startMinute);
     const width = Math.max(x(seg.endMinute) - left, 0);
-    return `<span class="${cls}" style="left:${left.toFixed(3)}%;width:${width.toFixed(3)}%" title="${h(label)}"></span>`;
+    // A failed run carries its ✗ inside the bar: a 12 s run is otherwise a hairline.
+    const mark = cls.includes(" failed") ? `<span aria-hidden="true">✗</span>` : "";
+    return `<span class="${cls}" style="left:${left.toFixed(3)}%;width:${width.toFixed(3)}%" title="${h(label)}">${mark}</span>`;
   };
   const rows: string[] = [];
   rows.push(
@@ -299,8 +313,8 @@ function renderStorageTimeline(
       }
       for (const run of s.runs) {
         if (run.lane !== laneIndex) continue;
-        const label = `${lane.tier} ${lane.job}: ${run.start.text}–${run.end.text.slice(-5)}${lane.length.source === "nominal" ? " (nominal length)" : ""}${run.overlaps ? ", overlaps another job" : ""}`;
-        const cls = `bar${lane.length.source === "nominal" ? " nominal" : ""}${run.overlaps ? " overlap" : ""}`;
+        const label = `${lane.tier} ${lane.job}: ${run.start.text}–${run.end.text.slice(-5)}${lane.length.source === "nominal" ? " (nominal length)" : ""}${run.overlaps ? ", overlaps another job" : ""}${run.failed ? ", FAILED" : ""}`;
+        const cls = `bar${lane.length.source === "nominal" ? " nominal" : ""}${run.overlaps ? " overlap" : ""}${run.failed ? " failed" : ""}`;
         for (const seg of run.segments.filter((g) => g.day === day)) pieces.push(bar(seg, cls, label));
       }
       if (t.now && t.now.day === day) {
@@ -317,28 +331,35 @@ function renderStorageTimeline(
   }
 
   const runsText = s.runs
-    .map((run) => `${s.lanes[run.lane].tier} ${run.start.text}–${run.end.text.slice(-5)}`)
+    .map((run) => `${s.lanes[run.lane].tier} ${run.start.text}–${run.end.text.slice(-5)}${run.failed ? " failed" : ""}`)
     .join("; ");
   const laneName = (lane: number) => `${h(s.lanes[lane].tier)} (<code>${h(s.lanes[lane].job)}</code>)`;
-  let findings: string;
+  const failed = s.runs
+    .filter((run) => run.failed)
+    .map(
+      (run) =>
+        `<li><span class="badge bad"><span aria-hidden="true">✗</span> failed</span> ${time(run.start)}: the run of ` +
+        `${laneName(run.lane)} failed (see <a href="#freshness">Freshness</a>).</li>`,
+    );
+  let findings = failed.length > 0 ? `<ul class="findings">${failed.join("")}</ul>` : "";
   if (s.overlaps.length > 0) {
     const items = s.overlaps.map(
       (o) =>
         `<li><span class="badge bad"><span aria-hidden="true">⚠</span> overlap</span> ${time(o.start)}–${h(o.end.text.slice(-5))}: ` +
         `${laneName(o.lanes[0])} is still running when ${laneName(o.lanes[1])} starts.</li>`,
     );
-    findings =
+    findings +=
       `<ul class="findings">${items.join("")}</ul>` +
       `<p class="note">Runs that overlap compete for the storage's disks and network. On one node the later ` +
       `run waits for vzdump's node lock and starts late; on different nodes both write at once.</p>`;
   } else if (s.lanes.length < 2) {
-    findings = `<p class="findings-none">One job writes to ${h(s.storage)}: nothing can overlap.</p>`;
+    findings += `<p class="findings-none">One job writes to ${h(s.storage)}: nothing can overlap.</p>`;
   } else {
     const gap = s.tightestGap;
     const gapText = gap
       ? ` The tightest gap: ${laneName(gap.before)} ends ${duration(gap.seconds)} before ${laneName(gap.after)} starts (${time(gap.at)}).`
       : "";
-    findings = `<p class="findings-none"><span class="badge ok"><span aria-hidden="true">✓</span> no overlap</span> No runs overlap on ${h(s.storage)} this week.${gapText}</p>`;
+    findings += `<p class="findings-none"><span class="badge ok"><span aria-hidden="true">✓</span> no overlap</span> No runs overlap on ${h(s.storage)} this week.${gapText}</p>`;
   }
   return (
     `<figure class="timeline" aria-labelledby="${id}">` +
@@ -489,7 +510,10 @@ function renderHeader(model: ReportModel): string {
   const c = model.cluster;
   const facts = [
     `site time zone ${h(model.timeZone)}`,
-    `cluster <code>${h(model.clusterFile)}</code>: ${c.nodes.length} node(s) ${h(c.nodes.join(", "))}, ${c.guests} guests, ${c.storages} storages, ${c.jobs} backup jobs`,
+    `plan and policy from the snapshot <code>${h(model.clusterFile)}</code>: ${c.nodes.length} node(s) ${h(c.nodes.join(", "))}, ${c.guests} guests, ${c.storages} storages, ${c.jobs} backup jobs`,
+    ...(model.status
+      ? [`states and space from the status <code>${h(model.status.file)}</code>, judged at ${time(model.status.at)}`]
+      : []),
   ];
   const overlaps = model.timeline.storages.reduce((n, s) => n + s.overlaps.length, 0);
   const chips = [
@@ -515,99 +539,27 @@ function renderHeader(model: ReportModel): string {
   );
 }
 
-const STYLE = `
-:root{--text:#1b1f24;--muted:#57606a;--line:#d0d7de;--paper:#fff;--soft:#f6f8fa;
---ok-bg:#dafbe1;--ok-fg:#0f5323;--bad-bg:#ffebe9;--bad-fg:#82071e;--warn-bg:#fff8c5;--warn-fg:#6a4300;
---info-bg:#ddf4ff;--info-fg:#0a3069;--muted-bg:#eaeef2;--muted-fg:#32383f;--alert:#b3001e}
-*{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%}
-body{margin:0;color:var(--text);background:var(--paper);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans","DejaVu Sans",sans-serif;overflow-wrap:break-word}
-header,main,footer{max-width:72rem;margin:0 auto;padding:0 1rem}
-header{padding-top:1rem}
-h1{font-size:1.6rem;margin:.2rem 0}
-h2{font-size:1.25rem;margin:2rem 0 .5rem;padding-bottom:.25rem;border-bottom:1px solid var(--line)}
-h3{font-size:1rem;margin:.25rem 0}
-code{font-family:ui-monospace,"DejaVu Sans Mono","Liberation Mono",monospace;font-size:.9em;overflow-wrap:anywhere}
-.muted{color:var(--muted)}
-.note{color:var(--muted);font-size:.9rem}
-.urn{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.78rem;color:var(--muted);overflow-wrap:anywhere}
-nav a{margin-right:.75rem;color:var(--info-fg)}
-.chips,.legend,.plain,.findings,.violations{list-style:none;padding:0;margin:.5rem 0}
-.chips li,.legend li{display:inline-block;margin:0 .5rem .35rem 0}
-.plain li{margin:.1rem 0}
-.runline{display:block}
-.reason{display:block;margin-top:.2rem;font-size:.85rem;color:var(--bad-fg)}
-td .plain{margin:0}
-.findings li,.violations li{margin:.35rem 0}
-.badge{display:inline-block;padding:0 .45em;border-radius:.6em;font-size:.82rem;font-weight:600;line-height:1.6;white-space:nowrap;border:1px solid currentColor}
-.badge.ok{background:var(--ok-bg);color:var(--ok-fg)}
-.badge.bad{background:var(--bad-bg);color:var(--bad-fg)}
-.badge.warn{background:var(--warn-bg);color:var(--warn-fg)}
-.badge.info{background:var(--info-bg);color:var(--info-fg)}
-.badge.muted{background:var(--muted-bg);color:var(--muted-fg)}
-.swatch{display:inline-block;min-width:2.2em;padding:0 .35em;border-radius:.3em;text-align:center;font-weight:700;font-size:.85rem;background:var(--bg);color:var(--fg)}
-.swatch.nominal,.bar.nominal{background-image:repeating-linear-gradient(135deg,rgba(255,255,255,.6) 0 3px,transparent 3px 7px)}
-.swatch.nominal{color:#000;text-shadow:0 0 2px #fff}
-table{width:100%;border-collapse:collapse;margin:.5rem 0;font-size:.92rem}
-th,td{text-align:left;vertical-align:top;padding:.4rem .5rem;border-bottom:1px solid var(--line)}
-td{overflow-wrap:anywhere}
-th{background:var(--soft);font-weight:600}
-tr.state-bad td:first-child{box-shadow:inset 4px 0 var(--bad-fg)}
-tr.state-warn td:first-child{box-shadow:inset 4px 0 var(--warn-fg)}
-figure{margin:1rem 0 1.5rem}
-figcaption h3{margin-bottom:0}
-.tl{display:grid;grid-template-columns:max-content max-content minmax(0,1fr);font-size:.8rem}
-.tl-head,.tl-day-rows{display:contents}
-.tl-axis{position:relative;height:1.4rem;color:var(--muted)}
-.tick{position:absolute;bottom:0;transform:translateX(-50%);white-space:nowrap}
-.tick.first{transform:none}.tick.last{transform:translateX(-100%)}
-.tl-day{padding:.1rem .5rem 0 0;border-top:1px solid var(--line);line-height:1.25}
-.tl-day b{display:block}
-.tl-lane{padding:0 .4rem;color:var(--muted);font-weight:600;line-height:1.5rem;border-left:1px solid var(--line)}
-.tl-lane.first,.tl-track.first{border-top:1px solid var(--line)}
-.tl-track{position:relative;height:1.5rem;border-left:1px solid var(--line);border-right:1px solid var(--line);
-background-image:repeating-linear-gradient(to right,var(--line) 0 1px,transparent 1px calc(100% / var(--hours)))}
-.bar{position:absolute;top:.2rem;bottom:.2rem;min-width:3px;border-radius:2px;background-color:var(--bg)}
-.bar.overlap{outline:2px solid var(--alert);outline-offset:1px;z-index:2}
-.band{position:absolute;top:0;bottom:0;min-width:2px;background:repeating-linear-gradient(45deg,rgba(179,0,30,.55) 0 2px,transparent 2px 5px);border-left:1px solid var(--alert);border-right:1px solid var(--alert);z-index:3}
-.now{position:absolute;top:0;bottom:0;width:0;border-left:2px dashed var(--text);z-index:4}
-.capacity{margin:1rem 0}
-.meter-row{display:grid;grid-template-columns:4.5rem minmax(0,1fr);align-items:center;gap:.5rem;margin:.25rem 0}
-.meter-label{font-size:.85rem;color:var(--muted)}
-.meter{position:relative;height:1rem;background:var(--soft);border:1px solid var(--line);border-radius:3px}
-.fill{position:absolute;left:0;top:0;bottom:0;min-width:3px;border-radius:2px}
-.fill.ok{background:var(--ok-fg)}.fill.warn{background:#bf8700}.fill.bad{background:var(--alert)}.fill.used{background:#8c959f}
-.mark{position:absolute;top:-3px;bottom:-3px;border-left:2px solid var(--text)}
-footer{margin:2rem auto;color:var(--muted);font-size:.85rem}
-@media screen and (min-width:900px){td.name,time,.runline{white-space:nowrap}td.state{min-width:12rem}}
-@media screen and (max-width:640px){
- body{font-size:14px}
- header,main,footer{padding:0 .6rem}
- table.cards thead{display:none}
- table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
- table.cards tr{border:1px solid var(--line);border-radius:6px;margin:.6rem 0;padding:.2rem 0}
- table.cards td{border:0;padding:.2rem .6rem;display:grid;grid-template-columns:6.5rem minmax(0,1fr);gap:.5rem}
- table.cards td::before{content:attr(data-label);font-weight:600;color:var(--muted)}
- table.cards td:has(> div:empty){display:none}
- .tl{font-size:.72rem}
- .tl-day{padding-right:.3rem}
+function renderNotices(model: ReportModel): string {
+  const items = model.notices.map((n) => {
+    if (n.kind === "sources") {
+      return (
+        `<p><span class="badge bad"><span aria-hidden="true">⚠</span> not one cluster</span> The plan and the policy verdict ` +
+        `are of the snapshot <code>${h(n.cluster)}</code>, the states of the status <code>${h(n.status)}</code>, and they ` +
+        `disagree: ${n.findings.map(h).join("; ")}. Give <code>--cluster</code> a snapshot of the cluster the status read.</p>`
+      );
+    }
+    return (
+      `<p><span class="badge warn"><span aria-hidden="true">!</span> another day</span> The status is judged ${h(n.apart)} ` +
+      `${n.direction} this page was made (${time(model.generated)}): the states and the week are of ${time(model.status!.at)}.</p>`
+    );
+  });
+  return items.length > 0 ? `<section class="notices" aria-label="Notices">${items.join("")}</section>` : "";
 }
-@media print{
- *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
- body{font-size:9.5pt}
- table{font-size:8.5pt}
- th,td{padding:.2rem .3rem}
- nav{display:none}
- header,main,footer{max-width:none;padding:0}
- h2{break-after:avoid}
- figure,.capacity,tr,li{break-inside:avoid}
- a{color:inherit;text-decoration:none}
-}
-`;
 
 /** The whole page: one HTML document, nothing loaded from anywhere. */
 export function renderReportPage(model: ReportModel): string {
   const sections = [
+    renderNotices(model),
     renderTimeline(model.timeline),
     model.status ? renderStatus(model.status) : "",
     model.status ? renderCapacity(model.status) : "",
@@ -615,23 +567,36 @@ export function renderReportPage(model: ReportModel): string {
     renderPlan(model.plan),
     renderPolicy(model),
   ];
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="generator" content="pve-backup-tiers npm run report">
-<title>Backups of ${h(model.stack)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-${renderHeader(model)}
-<main>
-${sections.filter(Boolean).join("\n")}
-</main>
-<footer>Made by <code>npm run report</code> at ${time(model.generated)}: the tiers from <code>Pulumi.${h(model.stack)}.yaml</code>, the plan and the policy verdict of <code>npm run check</code>${model.status ? `, the status of <code>npm run status</code>` : ""}.</footer>
-</body>
-</html>
-`;
+  const footer =
+    `Made by <code>npm run report</code> at ${time(model.generated)}: the tiers from <code>Pulumi.${h(model.stack)}.yaml</code>, ` +
+    `the plan and the policy verdict of <code>npm run check</code>${model.status ? `, the status of <code>npm run status</code>` : ""}.`;
+  return fillTemplate(pageAsset("page.html"), {
+    title: `Backups of ${h(model.stack)}`,
+    style: pageAsset("page.css"),
+    header: renderHeader(model),
+    sections: sections.filter(Boolean).join("\n"),
+    footer,
+  });
+}
+
+/**
+ * The page's template and styles, report/page.html and report/page.css, read from the project folder
+ * (the build compiles only TypeScript into dist/; dist/ and the sources share PROJECT_DIR) once.
+ */
+const assets = new Map<string, string>();
+function pageAsset(name: "page.html" | "page.css"): string {
+  let text = assets.get(name);
+  if (text === undefined) {
+    text = fs.readFileSync(path.join(PROJECT_DIR, "report", name), "utf8");
+    assets.set(name, text);
+  }
+  return text;
+}
+
+/** The template with each `{{slot}}` replaced by its HTML; a slot the template lacks is a bug. */
+function fillTemplate(template: string, slots: Record<string, string>): string {
+  for (const slot of Object.keys(slots)) {
+    if (!template.includes(`{{${slot}}}`)) throw new Error(`report/page.html has no {{${slot}}}`);
+  }
+  return template.replace(/\{\{(\w+)\}\}/g, (whole, slot: string) => slots[slot] ?? whole);
 }

@@ -50,9 +50,16 @@ export function shownTime(date: Date, timeZone: string): ShownTime {
   };
 }
 
-/** The job's run length: its guests' last durations added up (vzdump backs them up one after another). */
+/**
+ * The job's run length: its guests' last durations added up (vzdump backs them up one after
+ * another), when each guest's last run made its backup (state OK). A failed run's duration (vzdump
+ * gave up after 12 s) says nothing of how long a backup takes: then the nominal length.
+ */
 function laneLength(guestVmids: number[], doc: StatusDocument | undefined): TimelineLane["length"] {
-  const durations = guestVmids.map((vmid) => doc?.guests.find((g) => g.vmid === vmid)?.duration);
+  const durations = guestVmids.map((vmid) => {
+    const guest = doc?.guests.find((g) => g.vmid === vmid);
+    return guest?.state === "OK" ? guest.duration : undefined;
+  });
   if (durations.length === 0 || durations.some((d) => d === undefined)) {
     return { source: "nominal", minutes: NOMINAL_RUN_MINUTES };
   }
@@ -94,6 +101,12 @@ export function buildTimeline(report: CheckReport, at: Date, doc: StatusDocument
     new Date(from.getTime() - 1000),
     new Date(until.getTime() - 1000),
     timeZone,
+  );
+  // The runs the status says failed: a FAILED guest's last due run, by job.
+  const failedRuns = new Set(
+    (doc?.guests ?? [])
+      .filter((g) => g.state === "FAILED" && g.job && g.lastDue)
+      .map((g) => `${g.job} ${Date.parse(g.lastDue!)}`),
   );
   const storageIds = [...new Set(outputs.tiers.map((t) => t.storage))];
   const storages: StorageTimeline[] = storageIds.map((storage) => {
@@ -149,6 +162,7 @@ export function buildTimeline(report: CheckReport, at: Date, doc: StatusDocument
       end: shownTime(new Date(r.end), timeZone),
       segments: segmentsOf(new Date(r.start), (r.end - r.start) / 60_000),
       overlaps: overlapping.has(i),
+      failed: failedRuns.has(`${lanes[r.lane].job} ${r.start}`),
     }));
     return {
       storage,

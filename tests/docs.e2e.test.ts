@@ -73,7 +73,7 @@ const needsCluster = (block: Block) =>
 const ranByCi = (line: string) =>
   /^(npm ci|npm test|npm run (lint|format|build|bench|test:unit|test:e2e)\b|(sudo )?apt-get )/.test(line);
 const isDouble = (line: string) => /^npm run (-s )?pve-double\b/.test(line);
-const isEnvFromDouble = (line: string) => /^set -a; \. \S+; set \+a$/.test(line);
+const isEnvFromDouble = (line: string) => /^\. \.\/\S+\.env$/.test(line);
 /** The exit code a line documents with `# exit N`, else 0. */
 const expectedExit = (line: string) => Number(/#\s*exit (\d)\b/.exec(line)?.[1] ?? 0);
 
@@ -158,7 +158,7 @@ describe("the PVE API double, as docs/pve-double.md runs it", () => {
     doubles.push(double);
     await double.banner;
     const [env, ...lines] = withEnv.lines;
-    expect(env).toBe("set -a; . ./double.env; set +a");
+    expect(env).toBe(". ./double.env");
     const runs = lines.map((line) => ({ line, run: shell(`${env}\n${line}`) }));
     for (const { line, run } of runs) {
       expect({ line, exit: run.status, stderr: run.stderr }).toEqual({ line, exit: expectedExit(line), stderr: "" });

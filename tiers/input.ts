@@ -19,7 +19,15 @@ export class InputError extends Error {
  * JSON input (snapshots, status documents, policy configs, drill results). Every problem is named in
  * one line: the file, the place (`$.guests[0].state`), what is wrong and the value found.
  */
-export function parseJsonDocument<T>(text: string, file: string, schema: z.ZodType<T>, what?: string): T {
+export function parseJsonDocument<T>(
+  text: string,
+  file: string,
+  schema: z.ZodType<T>,
+  { what, emptyHint }: { what?: string; emptyHint?: string } = {},
+): T {
+  // JSON.parse would say "Unexpected end of JSON input"
+  if (text.trim() === "")
+    throw new InputError(`${file}: empty${emptyHint ? `, ${emptyHint}` : ", not a JSON document"}`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

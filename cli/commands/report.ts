@@ -15,6 +15,10 @@ import { readJsonFile, writeOutputFile } from "../files";
 import { parseCommand } from "../program";
 import { checkStack } from "./check";
 
+/** What an empty --status file most likely is: `status --json > FILE` that failed before it wrote. */
+const EMPTY_STATUS_HINT =
+  "no status document (write one with `npm run -s status -- --json > FILE`; when the status fails, its error is on the terminal and the file stays empty)";
+
 export async function runReportCommand(
   argv: string[],
   options: { now?: Date; /** Where the stack files are (tests use fixtures). */ stackDir?: string } = {},
@@ -28,7 +32,10 @@ export async function runReportCommand(
     const status =
       flags.status === undefined
         ? undefined
-        : { file: flags.status, doc: readJsonFile(flags.status, statusDocumentSchema) };
+        : {
+            file: flags.status,
+            doc: readJsonFile(flags.status, statusDocumentSchema, { emptyHint: EMPTY_STATUS_HINT }),
+          };
     if (status && status.doc.stack !== stack) {
       throw new InputError(`${status.file}: $.stack: the status is of stack '${status.doc.stack}', not '${stack}'`);
     }
@@ -47,7 +54,15 @@ export async function runReportCommand(
       `${overlaps} overlap(s) in the week from ${model.timeline.from.text}` +
       (model.status ? `, ${model.status.guests.length} guest states` : "") +
       `, policy ${model.passed ? "PASS" : "FAIL"}\n`;
-    return { exitCode: EXIT.ok, stdout: summary, stderr: "" };
+    const warnings = model.notices.flatMap((n) =>
+      n.kind === "sources"
+        ? [
+            `warning: ${n.status} and ${n.cluster} are not of one cluster (${n.findings.join("; ")}); ` +
+              `the page says so: give --cluster a snapshot of the cluster the status read\n`,
+          ]
+        : [],
+    );
+    return { exitCode: EXIT.ok, stdout: summary, stderr: warnings.join("") };
   } catch (err) {
     return errorResult(err);
   }

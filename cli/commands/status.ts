@@ -41,7 +41,9 @@ export async function runStatusCommand(argv: string[], options: StatusOptions = 
     let report: StatusReport;
     try {
       const drill =
-        flags.drill === undefined ? undefined : readJsonFile(flags.drill, drillDocumentSchema, "invalid drill result");
+        flags.drill === undefined
+          ? undefined
+          : readJsonFile(flags.drill, drillDocumentSchema, { what: "invalid drill result" });
       report = withRestores(
         judgeStatus(await gatherStatusInput(client, siteFile.site, flags.stack, at)),
         siteFile.site,

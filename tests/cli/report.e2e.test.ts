@@ -66,11 +66,12 @@ describeInBrowser("the home site's report page in Chromium", () => {
     fs.mkdirSync(OUTPUT_DIR, { recursive: true });
     // Relative, as a user types it: the page shows the path.
     const status = path.relative(process.cwd(), STATUS_FILE);
-    const written = await runReportCommand(["--status", status, "--out", PAGE_FILE], {
+    const cluster = path.relative(process.cwd(), path.join(PROJECT_DIR, "tests/fixtures/clusters/home-day.json"));
+    const written = await runReportCommand(["--status", status, "--cluster", cluster, "--out", PAGE_FILE], {
       now: new Date("2026-02-12T09:30:00Z"),
       stackDir: FIXTURE_STACK_DIR,
     });
-    if (written.exitCode !== 0) throw new Error(`npm run report failed: ${written.stderr}`);
+    if (written.exitCode !== 0 || written.stderr) throw new Error(`npm run report failed: ${written.stderr}`);
     profile = fs.mkdtempSync(path.join(os.tmpdir(), "report-chromium-"));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -162,6 +163,20 @@ describeInBrowser("the home site's report page in Chromium", () => {
     await expect(timeline.locator(".findings-none").textContent()).resolves.toContain(
       "No runs overlap on synology-backups this week",
     );
+  });
+
+  test("the failed run (P1, Thursday 03:15) shows in the grid: a ✗ wide enough to see, on Thursday's row", async () => {
+    const failed = page.locator("#timeline .bar.failed");
+    expect(await failed.count()).toBe(1);
+    await expect(failed.getAttribute("title")).resolves.toBe(
+      "P1 backup-home-p1-daily: Thu 12 Feb 03:15–03:25 (nominal length), FAILED",
+    );
+    await expect(failed.textContent()).resolves.toBe("✗");
+    const box = (await failed.boundingBox())!;
+    expect(box.width).toBeGreaterThanOrEqual(12);
+    const thursday = (await page.locator("#timeline .tl-day", { hasText: "Thu" }).boundingBox())!;
+    expect(box.y).toBeGreaterThan(thursday.y);
+    expect(box.y + box.height).toBeLessThan(thursday.y + thursday.height);
   });
 
   test("the tiers with their jobs, schedules, retention and guests", async () => {

@@ -10,6 +10,8 @@ import { PROJECT_DIR } from "../../start/sources";
 import { FIXTURE_STACK_DIR } from "../support/stacks";
 
 const STATUS_FILE = path.join(PROJECT_DIR, "tests/fixtures/status-home-2026-02-12.json");
+/** The cluster the status fixture was read from (tests/cli/status.e2e.test.ts). */
+const HOME_DAY = path.join(PROJECT_DIR, "tests/fixtures/clusters/home-day.json");
 const NOW = new Date("2026-02-12T09:30:00Z");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "report-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -25,7 +27,7 @@ function statusFileWith(name: string, change: (doc: any) => void): string {
 describe("the command", () => {
   test("writes the page and says what it holds", async () => {
     const out = path.join(tmp, "home.html");
-    const r = await runReportCommand(["--status", STATUS_FILE, "--out", out], {
+    const r = await runReportCommand(["--status", STATUS_FILE, "--cluster", HOME_DAY, "--out", out], {
       now: NOW,
       stackDir: FIXTURE_STACK_DIR,
     });
@@ -37,6 +39,30 @@ describe("the command", () => {
     const html = fs.readFileSync(out, "utf8");
     expect(html).toContain("<title>Backups of home</title>");
     expect(html).toContain('id="freshness"');
+  });
+
+  test("a status and a snapshot not of one cluster: the page and a warning say so, naming both", async () => {
+    const out = path.join(tmp, "mixed.html");
+    const snapshot = path.join(PROJECT_DIR, "examples/home-cluster.json"); // the jobs disabled by hand
+    const r = await runReportCommand(["--status", STATUS_FILE, "--cluster", snapshot, "--out", out], {
+      now: NOW,
+      stackDir: FIXTURE_STACK_DIR,
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe(
+      `warning: ${STATUS_FILE} and ${snapshot} are not of one cluster (` +
+        "the status saw job backup-home-p0-daily run at 2026-02-12T08:00:00Z, the snapshot has it disabled; " +
+        "the status saw job backup-home-p1-daily run at 2026-02-12T08:15:00Z, the snapshot has it disabled); " +
+        "the page says so: give --cluster a snapshot of the cluster the status read\n",
+    );
+    const html = fs.readFileSync(out, "utf8");
+    expect(html).toContain("not one cluster</span> The plan and the policy verdict are of the snapshot");
+    const consistent = await runReportCommand(["--status", STATUS_FILE, "--cluster", HOME_DAY, "--out", out], {
+      now: NOW,
+      stackDir: FIXTURE_STACK_DIR,
+    });
+    expect(consistent.stderr).toBe("");
+    expect(fs.readFileSync(out, "utf8")).not.toContain("not one cluster");
   });
 
   test("the shop site, without a status: no freshness or space sections", async () => {
@@ -63,6 +89,22 @@ describe("the command", () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain(`error: ${file}: ${place}`);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  test("an empty status file (a status that failed before writing its JSON): one line saying so, exit 2", async () => {
+    const empty = path.join(tmp, "empty-status.json");
+    fs.writeFileSync(empty, "\n");
+    const r = await runReportCommand(["--status", empty, "--out", path.join(tmp, "x.html")], {
+      now: NOW,
+      stackDir: FIXTURE_STACK_DIR,
+    });
+    expect(r).toEqual({
+      exitCode: 2,
+      stdout: "",
+      stderr:
+        `error: ${empty}: empty, no status document (write one with \`npm run -s status -- --json > FILE\`; ` +
+        "when the status fails, its error is on the terminal and the file stays empty)\n",
+    });
   });
 
   test("a status of another stack, a file that is not JSON, an unwritable --out, an unknown flag: exit 2", async () => {

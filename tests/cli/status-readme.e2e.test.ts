@@ -30,9 +30,12 @@ test("the site's own day from the README's commands: OK, OK, FAILED, PENDING, PE
   const banner = await double.banner;
   const exportLine = banner.split("\n").find((l) => l.startsWith("  export PROXMOX_VE_API_TOKEN="))!;
   const statusLine = banner.split("\n").find((l) => l.startsWith("  npm run status -- --stack home "))!;
-  expect(statusLine).toMatch(/--endpoint https:\/\/127\.0\.0\.1:\d+\/ --ca \S+pve-root-ca\.pem$/);
-  // The stack file from the tests' copies, and the day the site's account describes.
-  const status = `${statusLine.trim()} --stack-dir tests/fixtures/stacks --at 2026-02-12T09:00:00Z`;
+  // The double prints the --at of its cluster's own day.
+  expect(statusLine).toMatch(
+    /--endpoint https:\/\/127\.0\.0\.1:\d+\/ --ca \S+pve-root-ca\.pem --at 2026-02-12T09:00:00Z$/,
+  );
+  // The stack file from the tests' copies.
+  const status = `${statusLine.trim()} --stack-dir tests/fixtures/stacks`;
   const shell = (script: string) =>
     spawnSync("bash", ["-c", `${exportLine.trim()} && ${script}`], {
       cwd: PROJECT_DIR,
@@ -59,11 +62,12 @@ test("the site's own day from the README's commands: OK, OK, FAILED, PENDING, PE
   expect(run.stdout).toContain("the first is 2026-02-15T04:00:00-05:00");
   expect(run.stdout.trimEnd().split("\n").pop()).toBe("2/5 OK, 1 FAILED, 2 PENDING");
 
-  // How status and report go together (README): the status's JSON into the report page.
+  // How status and report go together (docs/pve-double.md): the status's JSON into the report page,
+  // its plan against the cluster the double serves.
   const json = path.join(tmp, "status.json");
   const page = path.join(tmp, "report.html");
   const both = shell(
-    `${status.replace("npm run status", "npm run -s status")} --json > ${json}; npm run -s report -- --status ${json} --out ${page}`,
+    `${status.replace("npm run status", "npm run -s status")} --json > ${json}; npm run -s report -- --status ${json} --cluster tests/fixtures/clusters/home-day.json --out ${page}`,
   );
   expect(both.stderr).toBe("");
   expect(both.status).toBe(0);

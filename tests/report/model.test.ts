@@ -78,14 +78,29 @@ describe("the home site on its own day (status at 2026-02-12T09:00Z)", () => {
     expect(sunday.segments).toEqual([{ day: 3, startMinute: 240, endMinute: 250 }]);
   });
 
-  test("run lengths: measured where every guest of the job has a duration, else nominal", () => {
+  test("run lengths: measured where every guest's last run made its backup, else nominal (not P1's failed 12 s)", () => {
     const s = storage(model);
     expect(s.lanes.map((l) => [l.tier, l.length.source, Math.round(l.length.minutes * 60)])).toEqual([
       ["P0", "measured", 151 + 140],
-      ["P1", "measured", 12],
+      ["P1", "nominal", 600],
       ["P2", "nominal", 600],
     ]);
     expect(s.runs[0].end.iso).toBe("2026-02-12T03:04:51-05:00");
+  });
+
+  test("the failed run, P1 on Thursday at 03:15, is marked in the week's grid and listed; no other run is", () => {
+    const s = storage(model);
+    expect(s.runs.filter((r) => r.failed).map((r) => `${s.lanes[r.lane].tier} ${r.start.iso}`)).toEqual([
+      "P1 2026-02-12T03:15:00-05:00",
+    ]);
+    const page = renderReportPage(model);
+    expect(page).toMatch(
+      /<span class="bar nominal failed" [^>]*title="P1 backup-home-p1-daily: Thu 12 Feb 03:15–03:25 \(nominal length\), FAILED"><span aria-hidden="true">✗<\/span><\/span>/,
+    );
+    expect(page.match(/class="bar[^"]* failed"/g)).toHaveLength(1);
+    expect(page).toContain(
+      `failed</span> <time datetime="2026-02-12T03:15:00-05:00">Thu 12 Feb 03:15</time>: the run of P1 (<code>backup-home-p1-daily</code>) failed`,
+    );
   });
 
   test("no overlap; the tightest gap is P0's end to P1's start, 10 min 9 s", () => {
@@ -152,7 +167,12 @@ describe("the home site on its own day (status at 2026-02-12T09:00Z)", () => {
 
 describe("overlaps and odd windows", () => {
   test("P0 running longer than 15 minutes overlaps P1 every day; both runs and the span are marked", () => {
-    const model = modelOf(statusWith((d) => (d.guests[1].duration = 1000))); // P0: 151 + 1000 s
+    const model = modelOf(
+      statusWith((d) => {
+        d.guests[1].duration = 1000; // P0: 151 + 1000 s
+        d.guests[2].state = "OK"; // P1's run of 12 s made its backup
+      }),
+    );
     const s = storage(model);
     expect(s.overlaps).toHaveLength(7);
     expect(s.overlaps[0]).toMatchObject({ lanes: [0, 1] });
@@ -213,6 +233,40 @@ describe("overlaps and odd windows", () => {
   });
 });
 
+describe("notices: the page's parts not of one cluster, or not of its own time", () => {
+  test("the home snapshot (jobs disabled) with the status of the home day: named, both sources, each job", () => {
+    const model = modelOf(statusDoc);
+    expect(model.notices).toEqual([
+      {
+        kind: "sources",
+        cluster: home.cluster,
+        status: "status.json",
+        findings: [
+          "the status saw job backup-home-p0-daily run at 2026-02-12T08:00:00Z, the snapshot has it disabled",
+          "the status saw job backup-home-p1-daily run at 2026-02-12T08:15:00Z, the snapshot has it disabled",
+        ],
+      },
+    ]);
+    const gone = modelOf(statusWith((d) => (d.guests[0].vmid = 999)));
+    expect(gone.notices[0]).toMatchObject({
+      findings: expect.arrayContaining(["the status has qemu 999 home-assistant, the snapshot does not"]),
+    });
+  });
+
+  test("a status judged days before the page was made: a banner saying how far apart", () => {
+    const model = buildReportModel({
+      check: home,
+      status: { file: "status.json", doc: statusDoc },
+      now: new Date("2026-02-15T12:00:00Z"),
+    });
+    expect(model.notices).toContainEqual({ kind: "time", apart: "3 d 3 h", direction: "before" });
+    expect(renderReportPage(model)).toContain(
+      `another day</span> The status is judged 3 d 3 h before this page was made (<time datetime="2026-02-15T07:00:00-05:00">Sun 15 Feb 07:00</time>): the states and the week are of <time datetime="2026-02-12T04:00:00-05:00">Thu 12 Feb 04:00</time>.`,
+    );
+    expect(modelOf(statusDoc).notices.map((n) => n.kind)).toEqual(["sources"]); // 30 min apart: no banner
+  });
+});
+
 describe("the page", () => {
   let page: string;
   beforeAll(() => {
@@ -224,6 +278,15 @@ describe("the page", () => {
     expect(page).toContain(`content="default-src 'none'; style-src 'unsafe-inline'"`);
     expect(page).not.toMatch(/<script|<link|<img|@import|url\(/i);
     expect(page).not.toMatch(/(src|href)="(?!#)/);
+  });
+
+  test("its styles and its document are report/page.css and report/page.html, every slot filled", () => {
+    const css = fs.readFileSync(path.join(PROJECT_DIR, "report/page.css"), "utf8");
+    expect(css).toContain(".bar.overlap {");
+    expect(page).toContain(css);
+    expect(page).toContain("<title>Backups of home</title>");
+    expect(page).not.toMatch(/\{\{\w+\}\}/);
+    expect(fs.readFileSync(path.join(PROJECT_DIR, "report/page.ts"), "utf8")).not.toMatch(/<style>|:root\{/);
   });
 
   test("states carry their word and symbol, never colour alone", () => {

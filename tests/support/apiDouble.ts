@@ -40,6 +40,8 @@ export interface DoubleProcess {
   banner: Promise<string>;
   /** Stops the npm process group this started; nothing when it is gone already. */
   stop(): void;
+  /** npm's process id (the group's leader). */
+  pid: number;
 }
 
 /** Starts `npm run pve-double -- ARGS` in the project folder. */
@@ -71,7 +73,7 @@ export function startDoubleProcess(args: string[]): DoubleProcess {
       // already gone
     }
   };
-  return { banner, stop };
+  return { banner, stop, pid: child.pid! };
 }
 
 /** A test file's PVE API double (in-process) and its clients. */

@@ -38,8 +38,8 @@
  * stops after proxmox-time's own limit of 1000 steps.
  */
 import { Cycle, REFERENCE_YEAR, cycleOf, matchingDays, minInterval } from "./cycle";
-import { CalendarEventError, Fields, parseExpression } from "./parser";
-import { computeNext } from "./search";
+import { ALL_DAYS, CalendarEventError, Fields, Spec, parseExpression } from "./parser";
+import { computeNext, contains } from "./search";
 import { computeWarnings } from "./warnings";
 import { Zone, civilFromDays, mod, wallSeconds } from "./zone";
 
@@ -97,6 +97,21 @@ export class CalendarEvent {
     const zone = this.zoneFor(timeZone);
     const t = computeNext(this.fields, toSeconds(after) + 1, zone);
     return t === undefined ? undefined : new Date(t * 1000);
+  }
+
+  /**
+   * The event as times of the day on some weekdays, when that is all it says (no year, month or day
+   * of the month): what iCalendar writes `FREQ=DAILY;BYDAY=..;BYHOUR=..;BYMINUTE=..;BYSECOND=..`
+   * (report/ics.ts). Weekdays Monday = 0 ... Sunday = 6, undefined for every day; undefined when
+   * the event says more than times of the day.
+   */
+  timesOfDay(): { weekdays?: number[]; hours: number[]; minutes: number[]; seconds: number[] } | undefined {
+    const f = this.fields;
+    if (f.year.length > 0 || f.month.length > 0 || f.day.length > 0) return undefined;
+    const values = (list: Spec[], count: number) =>
+      Array.from({ length: count }, (_, v) => v).filter((v) => list.length === 0 || contains(list, v));
+    const weekdays = f.days === 0 || f.days === ALL_DAYS ? undefined : values([], 7).filter((d) => f.days & (1 << d));
+    return { weekdays, hours: values(f.hour, 24), minutes: values(f.minute, 60), seconds: values(f.second, 60) };
   }
 
   /**
