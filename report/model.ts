@@ -105,6 +105,16 @@ function buildStatus(file: string, doc: StatusDocument, timeZone: string): Statu
       lastDue: shown(g.lastDue),
       nextRun: shown(g.nextRun),
       reason: g.reason,
+      restore: g.lastRestore
+        ? {
+            at: shownTime(new Date(g.lastRestore.at), timeZone),
+            ok: g.lastRestore.outcome === "OK",
+            text:
+              g.lastRestore.outcome === "OK"
+                ? `restore verified (${g.lastRestore.restoreSeconds ?? "-"} s, boot ${g.lastRestore.bootSeconds ?? "-"} s)`
+                : `last drill ${g.lastRestore.outcome}`,
+          }
+        : undefined,
     })),
     storages: doc.storages.map((s) => {
       return { id: s.id, total: s.total, used: s.used, avail: s.avail, needed: s.needed, level: capacityLevel(s) };

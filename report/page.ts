@@ -123,6 +123,8 @@ interface GuestStatusRow {
   lastDue?: ShownTime;
   nextRun?: ShownTime;
   reason?: string;
+  /** The drill's last word on the guest (a status made with `--drill`): a verified restore, or how it ended. */
+  restore?: { at: ShownTime; ok: boolean; text: string };
 }
 
 interface StorageCapacity {
@@ -387,7 +389,7 @@ function renderStatus(status: StatusSection): string {
       `<td data-label="Guest" class="name"><div>${h(guestLabel(g))}</div></td>` +
       `<td data-label="Tier"><div>${h(g.tier ?? "–")}</div></td>` +
       `<td data-label="State" class="state"><div>${stateBadge(g.state)}${g.reason ? `<span class="reason">${h(g.reason)}</span>` : ""}</div></td>` +
-      `<td data-label="Newest backup"><div>${newest}</div></td>` +
+      `<td data-label="Newest backup"><div>${newest}${g.restore ? `<br><span class="${g.restore.ok ? "muted" : "reason"}">${h(g.restore.text)} ${time(g.restore.at)}</span>` : ""}</div></td>` +
       `<td data-label="Runs"><div>${runLine("last due", g.lastDue)}${runLine("next", g.nextRun)}${g.lastDue || g.nextRun ? "" : "–"}</div></td>` +
       `</tr>`
     );

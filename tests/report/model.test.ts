@@ -267,6 +267,37 @@ describe("notices: the page's parts not of one cluster, or not of its own time",
   });
 });
 
+test("a status made with --drill: each guest's last verified restore beside its newest backup", () => {
+  const doc = statusWith((d) => {
+    d.guests.find((g: { vmid: number }) => g.vmid === 100).lastRestore = {
+      at: "2026-02-11T15:00:00Z",
+      outcome: "OK",
+      volid: "synology-backups:backup/vzdump-qemu-100-2026_02_11-03_00_04.vma.zst",
+      restoreSeconds: 312,
+      bootSeconds: 41,
+    };
+    d.guests.find((g: { vmid: number }) => g.vmid === 102).lastRestore = {
+      at: "2026-02-11T15:10:00Z",
+      outcome: "FAILED",
+      volid: null,
+      restoreSeconds: null,
+      bootSeconds: null,
+      reason: "the archive is truncated",
+    };
+  });
+  const model = modelOf(doc);
+  const of = (vmid: number) => model.status!.guests.find((g) => g.vmid === vmid)!;
+  expect(of(100).restore).toMatchObject({ ok: true, text: "restore verified (312 s, boot 41 s)" });
+  expect(of(100).restore!.at.iso).toBe("2026-02-11T10:00:00-05:00");
+  expect(of(102).restore).toMatchObject({ ok: false, text: "last drill FAILED" });
+  expect(of(103).restore).toBeUndefined();
+  const page = renderReportPage(model);
+  expect(page).toMatch(
+    /<span class="muted">restore verified \(312 s, boot 41 s\) <time datetime="2026-02-11T10:00:00-05:00"/,
+  );
+  expect(page).toMatch(/<span class="reason">last drill FAILED <time datetime="2026-02-11T10:10:00-05:00"/);
+});
+
 describe("the page", () => {
   let page: string;
   beforeAll(() => {
