@@ -16,7 +16,13 @@ import { runStatusCommand } from "../../cli/commands/status";
 import { generateCertificates } from "../../double/certificate";
 import { PveApiDouble } from "../../double/server";
 import { fixtureCluster } from "../support/apiDouble";
-import { HostileOptions, HostilePve, answerJson, startHostilePve } from "../support/hostilePve";
+import {
+  HostileOptions,
+  HostilePve,
+  answerJson,
+  startHostilePve,
+  contentNumbersAsStrings,
+} from "../support/hostilePve";
 import { FIXTURE_STACK_DIR } from "../support/stacks";
 
 const AT = "2026-02-12T09:00:00Z";
@@ -122,17 +128,7 @@ describe("status: PVE's loosely typed JSON", () => {
   test("vmid, size and ctime as strings in the content listing: the backups that exist are OK, not MISSING", async () => {
     const plain = await status(double.url, ["--json"]);
     const server = await hostile({
-      rewrite: ({ apiPath }, doc) =>
-        apiPath.endsWith("/content")
-          ? {
-              data: (doc.data as Record<string, unknown>[]).map((v) => ({
-                ...v,
-                vmid: String(v.vmid),
-                size: String(v.size),
-                ctime: String(v.ctime),
-              })),
-            }
-          : doc,
+      rewrite: contentNumbersAsStrings,
     });
     const stringly = await status(server.url, ["--json"]);
     expect(stringly.stderr).toBe("");

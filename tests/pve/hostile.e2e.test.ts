@@ -12,7 +12,13 @@ import { PVE_LIMITS } from "../../pve/limits";
 import { generateCertificates } from "../../double/certificate";
 import { PveApiDouble } from "../../double/server";
 import { apiFailure, fixtureCluster } from "../support/apiDouble";
-import { HostileOptions, HostilePve, answerJson, startHostilePve } from "../support/hostilePve";
+import {
+  HostileOptions,
+  HostilePve,
+  answerJson,
+  startHostilePve,
+  contentNumbersAsStrings,
+} from "../support/hostilePve";
 
 let double: PveApiDouble;
 const clients: PveClient[] = [];
@@ -188,17 +194,7 @@ describe("error bodies of any shape: one line", () => {
 describe("wrong types: read as PVE's clients read them, or refused", () => {
   test("numbers as strings are read as numbers (vmid, size, ctime)", async () => {
     const { client } = await hostile({
-      rewrite: ({ apiPath }, doc) =>
-        apiPath.endsWith("/content")
-          ? {
-              data: (doc.data as Record<string, unknown>[]).map((v) => ({
-                ...v,
-                vmid: String(v.vmid),
-                size: String(v.size),
-                ctime: String(v.ctime),
-              })),
-            }
-          : doc,
+      rewrite: contentNumbersAsStrings,
     });
     const content = await client.storageContent("pve", "synology-backups", { content: "backup" });
     expect(content.map((v) => v.vmid)).toEqual([100, 102, 102]);

@@ -84,3 +84,16 @@ export function answerJson(res: http.ServerResponse, doc: unknown, status = 200,
   res.end(typeof doc === "string" ? doc : JSON.stringify(doc));
   return true;
 }
+
+/** PVE's loosely typed JSON: the content listing's numbers (vmid, size, ctime) sent as strings. */
+export const contentNumbersAsStrings: NonNullable<HostileOptions["rewrite"]> = ({ apiPath }, doc) =>
+  apiPath.endsWith("/content")
+    ? {
+        data: (doc.data as Record<string, unknown>[]).map((v) => ({
+          ...v,
+          vmid: String(v.vmid),
+          size: String(v.size),
+          ctime: String(v.ctime),
+        })),
+      }
+    : doc;
