@@ -8,15 +8,9 @@ import { renderPrometheus } from "../../status/prometheus";
 import { judgeStatus } from "../../status/judge";
 import { parseSite } from "../../tiers/siteRules";
 import { fixtureSite } from "../support/stacks";
-import { SiteHistory } from "../support/statusHistory";
+import { SiteHistory, judgedSiteDay } from "../support/statusHistory";
 
-const siteDay = () =>
-  judgeStatus(
-    new SiteHistory(parseSite(fixtureSite("home"), "x"))
-      .run("P0", "2026-02-12T03:00")
-      .run("P1", "2026-02-12T03:15", { outcomes: { 103: { ok: false, seconds: 12, reason: "no space left" } } })
-      .input(new Date("2026-02-12T09:00:00Z")),
-  );
+const siteDay = judgedSiteDay;
 
 test("the summary line: how many OK of all, then the other states; the space when it does not hold", () => {
   const report = siteDay();

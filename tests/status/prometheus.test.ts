@@ -1,17 +1,8 @@
 /** The status as node-exporter textfile metrics: the Prometheus text format, HELP and TYPE per metric, labels escaped. */
-import { judgeStatus } from "../../status/judge";
 import { escapeLabel, renderPrometheus } from "../../status/prometheus";
-import { parseSite } from "../../tiers/siteRules";
-import { fixtureSite } from "../support/stacks";
-import { SiteHistory } from "../support/statusHistory";
+import { judgedSiteDay } from "../support/statusHistory";
 
-const siteDay = () =>
-  judgeStatus(
-    new SiteHistory(parseSite(fixtureSite("home"), "x"))
-      .run("P0", "2026-02-12T03:00")
-      .run("P1", "2026-02-12T03:15", { outcomes: { 103: { ok: false, seconds: 12, reason: "no space left" } } })
-      .input(new Date("2026-02-12T09:00:00Z")),
-  );
+const siteDay = judgedSiteDay;
 
 test("label values escape backslash, double quote and line feed, as the text format asks", () => {
   expect(escapeLabel('a "quoted" \\ name\nnext')).toBe('a \\"quoted\\" \\\\ name\\nnext');

@@ -14,6 +14,9 @@ import { Site, Tier } from "../../tiers/config";
 import { tierJob } from "../../tiers/tierJob";
 import { backupFileName, parseVzdumpFileName } from "../../pve/archives";
 import { ClusterSnapshot } from "../../pve/snapshot";
+import { judgeStatus } from "../../status/judge";
+import { parseSite } from "../../tiers/siteRules";
+import { fixtureSite } from "./stacks";
 
 type SnapshotTask = NonNullable<ClusterSnapshot["tasks"]>[number];
 type SnapshotBackup = NonNullable<ClusterSnapshot["backups"]>[number];
@@ -159,4 +162,14 @@ export class SiteHistory {
       schedulerLog: new Map(),
     };
   }
+}
+
+/** The home site's own day judged at 04:00 New York time: P0 wrote both guests, P1's run failed for LXC 103. */
+export function judgedSiteDay() {
+  return judgeStatus(
+    new SiteHistory(parseSite(fixtureSite("home"), "x"))
+      .run("P0", "2026-02-12T03:00")
+      .run("P1", "2026-02-12T03:15", { outcomes: { 103: { ok: false, seconds: 12, reason: "no space left" } } })
+      .input(new Date("2026-02-12T09:00:00Z")),
+  );
 }
