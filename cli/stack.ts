@@ -6,7 +6,7 @@
  * site or a missing token is one and the same one-line error (exit 2).
  */
 import { ConnectionSettings, ConnectionSettingsError, resolveConnection } from "../pve/connection";
-import { ClusterSnapshot, SnapshotError, parseClusterSnapshot } from "../pve/snapshot";
+import { ClusterSnapshot, parseClusterSnapshot } from "../pve/snapshot";
 import { ConfigError } from "../tiers/siteRules";
 import { InputError } from "../tiers/input";
 import { SiteFile, readSiteFile } from "../tiers/stackConfig";
@@ -33,12 +33,7 @@ export function readStackSite(stackDir: string, stack: string): SiteFile {
 
 /** Reads and validates a cluster snapshot file (`--cluster`). */
 export function readClusterSnapshot(file: string): ClusterSnapshot {
-  try {
-    return parseClusterSnapshot(readInputFile(file), file);
-  } catch (err) {
-    if (err instanceof SnapshotError) throw new InputError(err.message);
-    throw err;
-  }
+  return parseClusterSnapshot(readInputFile(file), file);
 }
 
 /** How a command that reads the cluster runs in process (tests): its environment, stack folder and timing. */

@@ -195,25 +195,11 @@ export const clusterSnapshotSchema = z
 
 export type ClusterSnapshot = z.output<typeof clusterSnapshotSchema>;
 
-/** A snapshot that cannot be read: names the file and the place. */
-export class SnapshotError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "SnapshotError";
-  }
-}
-
-/** Parses a snapshot file's text. Every problem names the file and the JSON path. */
+/** Parses a snapshot file's text. Every problem is an InputError naming the file, the JSON path and the value. */
 export function parseClusterSnapshot(text: string, file: string): ClusterSnapshot {
-  let snapshot: ClusterSnapshot;
-  try {
-    snapshot = parseJsonDocument(text, file, clusterSnapshotSchema, { what: "invalid cluster snapshot" });
-  } catch (err) {
-    if (err instanceof InputError) throw new SnapshotError(err.message);
-    throw err;
-  }
+  const snapshot = parseJsonDocument(text, file, clusterSnapshotSchema, { what: "invalid cluster snapshot" });
   if (snapshot.timezone !== undefined && !isValidTimeZone(snapshot.timezone)) {
-    throw new SnapshotError(
+    throw new InputError(
       `${file}: invalid cluster snapshot: $.timezone: ${JSON.stringify(snapshot.timezone)} is not an IANA time zone`,
     );
   }
@@ -222,7 +208,7 @@ export function parseClusterSnapshot(text: string, file: string): ClusterSnapsho
       try {
         parsePruneBackups(record["prune-backups"]);
       } catch (err) {
-        throw new SnapshotError(
+        throw new InputError(
           `${file}: invalid cluster snapshot: $.${key}[${i}].prune-backups: ${(err as Error).message}`,
         );
       }
@@ -241,7 +227,7 @@ export function parseClusterSnapshot(text: string, file: string): ClusterSnapsho
       first.node !== undefined && r.node !== undefined && first.node !== r.node
         ? `on two nodes, ${first.node} ($.resources[${first.index}]) and ${r.node}`
         : `twice (also $.resources[${first.index}])`;
-    throw new SnapshotError(
+    throw new InputError(
       `${file}: invalid cluster snapshot: $.resources[${i}].vmid: vmid ${r.vmid} is ${where}; a vmid names one guest in a cluster`,
     );
   });
